@@ -1,0 +1,22 @@
+# The two commands of the quick start, and a few more for development.
+#   make run    build and start the inspection server on the embedded defaults
+#   make test   run every test suite
+.PHONY: run test build release deps clean
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+run: release
+	.build/release/pcb serve
+
+test: deps
+	swift test
+
+clean:
+	rm -rf .build

@@ -1,0 +1,59 @@
+// swift-tools-version: 6.2
+// The PCB inspection line: one package, one command-line program `pcb`.
+// Module map and layering: docs/ARCHITECTURE.md.
+import PackageDescription
+
+/// Numeric modules are built for the machine they run on: without a CPU target the
+/// baseline x86-64 has no FMA and SIMD multiply-adds become library calls.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "native"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "pcb-inspection",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pcb", targets: ["pcb"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, each wrapped by exactly one Swift module.
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+
+        // Domain: defect policy, verdicts, board pairing. No I/O.
+        .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Pixels: JPEG decode/encode, resize, letterbox, drawing.
+        .target(name: "ImageKit", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
+        // Detectors behind one protocol (YOLO on NeuralEngine, fakes in tests).
+        .target(name: "Detection", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
+        // Inspection history: SQLite (GRDB) store, migrations, image files.
+        .target(name: "Storage", dependencies: ["Inspection", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The HTTP server: routes, inference worker, configuration.
+        .target(name: "InspectionServer", dependencies: [
+            "Inspection", "ImageKit", "Detection", "Storage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The command-line program: argument parsing only.
+        .executableTarget(name: "pcb", dependencies: [
+            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
+        .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
+        .testTarget(name: "InspectionServerTests", dependencies: [
+            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,103 @@
+// Assembles the inspection server: `buildApplication(config, dependencies:)` wires the routes,
+// middleware and the inference worker; `ServerDependencies.load(config)` opens what a real
+// server needs (policy file, model, database). Tests pass their own dependencies.
+
+import Detection
+import Foundation
+import Hummingbird
+import ImageKit
+import Inspection
+import Logging
+import Storage
+
+/// What the server runs on: the policy, the detector and the store.
+public struct ServerDependencies: Sendable {
+    public var policy: DefectPolicy
+    public var detector: any DefectDetector
+    public var store: any InspectionStore
+    public var storeTime: StoreTime
+
+    public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime()) {
+        self.policy = policy
+        self.detector = detector
+        self.store = store
+        self.storeTime = storeTime
+    }
+}
+
+/// Builds the application for `config` on `dependencies`.
+///
+/// ```swift
+/// let app = try await buildApplication(config, dependencies: try await .load(config, logger: logger), logger: logger)
+/// try await app.runService()
+/// ```
+public func buildApplication(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> some ApplicationProtocol {
+    try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
+    try await dependencies.store.migrate()
+
+    let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
+    let cameras = CameraRegistry(cameras: config.cameras)
+    let inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, logger: logger)
+
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorMiddleware(store: dependencies.store, logger: logger))
+    router.add(middleware: CORSMiddleware(
+        allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
+        allowMethods: [.get, .post, .head, .options]))
+    if let token = config.apiToken {
+        router.add(middleware: BearerTokenMiddleware(token: token))
+    }
+    router.addRoutes(PredictController(
+        inspector: inspector, decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), cameras: cameras,
+        maxBodyBytes: config.maxBodyBytes, logger: logger).endpoints)
+    router.addRoutes(MonitoringController(
+        store: dependencies.store, worker: worker, cameras: cameras, hostUsage: HostUsage(), storeTime: dependencies.storeTime,
+        cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds).endpoints)
+
+    if !config.bindsLoopbackOnly && config.apiToken == nil {
+        logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames; set --api-token or PCB_API_TOKEN")
+    }
+    try? await dependencies.store.appendLog(SystemLogEntry(
+        level: "INFO", source: "server", message: "server starting on \(config.host):\(config.port) with \(dependencies.detector.modelDescription)"))
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
+        logger: logger)
+    app.addServices(worker)
+    return app
+}
+
+extension ServerDependencies {
+    /// Opens the policy file, the model and the database named by `config`.
+    public static func load(_ config: ServerConfig, logger: Logger) async throws -> ServerDependencies {
+        let policyText: String
+        do {
+            policyText = try String(contentsOfFile: config.policyPath, encoding: .utf8)
+        } catch {
+            throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
+        }
+        let policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
+        let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy)
+        let storeTime = StoreTime()
+        let store = try openStore(config, storeTime: storeTime)
+        return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime)
+    }
+
+    static func openStore(_ config: ServerConfig, storeTime: StoreTime) throws -> any InspectionStore {
+        let url = config.effectiveDatabaseURL
+        let images = DefectImageFolder(directory: (config.dataDirectory as NSString).appendingPathComponent("images"))
+        if url == "sqlite::memory:" {
+            return try SQLiteInspectionStore(inMemoryWith: images, timeZone: storeTime.timeZone)
+        }
+        if url.hasPrefix("sqlite:") {
+            return try SQLiteInspectionStore(
+                path: String(url.dropFirst("sqlite:".count)), images: images, timeZone: storeTime.timeZone,
+                durability: config.sqliteSynchronous == "normal" ? .normal : .full)
+        }
+        if url.hasPrefix("mysql://") {
+            throw ConfigError(description: "database \(url.prefix(8))...: the MySQL/MariaDB store is not built yet (issue 6); use SQLite (the default) for now")
+        }
+        throw ConfigError(description: "database '\(url)': expected sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db")
+    }
+}

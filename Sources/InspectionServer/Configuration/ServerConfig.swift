@@ -1,0 +1,58 @@
+// The server's whole configuration: one Sendable value, parsed once and passed down.
+//
+// Layers, later ones winning: built-in defaults < `configs/server.yaml` < `PCB_*`
+// environment variables < command-line flags. Every layer speaks the same snake_case keys
+// (`port`, `data_dir`, ...), so `PCB_DATA_DIR=/srv/pcb` and `--data-dir /srv/pcb` and
+// `data_dir: /srv/pcb` in the file all mean the same thing.
+
+import Foundation
+
+/// Everything `pcb serve` can be told. Defaults are documented on each field.
+public struct ServerConfig: Sendable, Equatable {
+    /// Address to bind. Default `0.0.0.0` (all interfaces: cameras are on the network).
+    public var host = "0.0.0.0"
+    /// TCP port. Default 5000 (the seed's).
+    public var port = 5000
+    /// Where the SQLite file, defect images and logs live. Default `./var`.
+    public var dataDirectory = "./var"
+    /// ONNX detector. Default: the bundled synthetic-board model.
+    public var modelPath = ServerConfig.bundledModelPath
+    /// `sqlite:PATH`, `sqlite::memory:`, or (later) `mysql://...`. Default: SQLite in the data directory.
+    public var databaseURL: String? = nil
+    /// When set, POST endpoints require `Authorization: Bearer <token>`.
+    public var apiToken: String? = nil
+    /// The defect policy file. Default `data/pcb_defects.yaml`.
+    public var policyPath = "data/pcb_defects.yaml"
+    /// Camera ids accepted by `/predict`. Default `left`, `right`.
+    public var cameras = ["left", "right"]
+    /// Largest request body; larger ones get 413. Default 20 MiB.
+    public var maxBodyBytes = 20 * 1024 * 1024
+    /// Largest decoded frame in pixels; larger ones get 413. Default 40 megapixels.
+    public var maxImagePixels = 40_000_000
+    /// Inference jobs that may wait; more get 503 with Retry-After. Default 8.
+    public var queueCapacity = 8
+    /// Threads of the inference engine. Default: every core.
+    public var inferenceThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Seconds without a frame after which a camera counts as offline. Default 10.
+    public var cameraOfflineAfterSeconds = 10.0
+    /// Log level for stdout and the log file: trace, debug, info, notice, warning, error. Default info.
+    public var logLevel = "info"
+    /// Whether to write the rotating log file `<data_dir>/logs/server.log`. Default true.
+    public var logToFile = true
+    /// SQLite durability: `full` (survives power loss, default) or `normal`.
+    public var sqliteSynchronous = "full"
+
+    public static let bundledModelPath = "models/pcb_synthetic_yolov8n.onnx"
+
+    public init() {}
+
+    /// The database URL in effect.
+    public var effectiveDatabaseURL: String {
+        databaseURL ?? "sqlite:" + (dataDirectory as NSString).appendingPathComponent("pcb.sqlite")
+    }
+
+    /// Whether the bind address is reachable only from this machine.
+    public var bindsLoopbackOnly: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,75 @@
+// One frame (or one pair of frames) through the line: detector -> policy -> store.
+//
+// Routes decode the request and hand decoded frames here; this type knows nothing of HTTP
+// except the `APIError`s it throws for conditions a client must see (queue full, database
+// down), so the whole pipeline can be read in one place.
+
+import Detection
+import Foundation
+import Hummingbird
+import ImageKit
+import Inspection
+import Logging
+import Storage
+
+/// Runs frames through the model, judges them with the policy and stores the results.
+struct FrameInspector: Sendable {
+    let worker: InferenceWorker
+    let policy: DefectPolicy
+    let store: any InspectionStore
+    let logger: Logger
+
+    /// A frame ready for inspection.
+    struct Frame: Sendable {
+        var cameraId: String
+        var jpeg: [UInt8]
+        var image: RGBImage
+        var timestamp: String?
+        var requestId: String?
+        var decodeMs: Double
+    }
+
+    /// A judged and stored frame.
+    struct Inspected: Sendable {
+        var record: StoredInspection
+        var verdict: SideVerdict
+        var duplicate: Bool
+        var stages: WireStageTimes
+    }
+
+    /// Inspects frames as one model batch (two for the sides of a board) and stores each.
+    func inspect(_ frames: [Frame], receivedAt: ContinuousClock.Instant) async throws -> [Inspected] {
+        let outcome: InferenceOutcome
+        do {
+            outcome = try await worker.submit(frames.map(\.image))
+        } catch let error as InferenceError where error.isQueueFull {
+            throw APIError(.serviceUnavailable, "Server busy: inference queue is full, retry shortly", headers: [.retryAfter: "1"])
+        } catch let error as InferenceError {
+            throw APIError(.serviceUnavailable, "Inference unavailable", detail: error.description, headers: [.retryAfter: "5"])
+        }
+        var results: [Inspected] = []
+        for (frame, boxes) in zip(frames, outcome.detections) {
+            let verdict = policy.judge(boxes)
+            let storeStart = ContinuousClock.Instant.now
+            let saved: SavedInspection
+            do {
+                saved = try await store.saveInspection(NewInspection(
+                    cameraId: frame.cameraId, category: verdict.category.code, defectType: verdict.category.label,
+                    confidence: verdict.confidence, inspectionTime: Date(), captureTimestamp: frame.timestamp,
+                    boxes: verdict.boxes, gpio: verdict.category.gpio, requestId: frame.requestId,
+                    inferenceTimeMs: rounded(outcome.modelMs, 3),
+                    image: verdict.category.code == .normal ? nil : frame.jpeg))
+            } catch {
+                logger.error("could not store inspection: \(error)", metadata: ["camera": "\(frame.cameraId)"])
+                throw APIError(.serviceUnavailable, "Database unavailable: the result was not stored, retry the request",
+                               detail: "\(error)", headers: [.retryAfter: "2"])
+            }
+            let storeMs = (ContinuousClock.Instant.now - storeStart).milliseconds
+            let stages = WireStageTimes(
+                decode_ms: rounded(frame.decodeMs, 3), queue_ms: rounded(outcome.queueMs, 3), model_ms: rounded(outcome.modelMs, 3),
+                store_ms: rounded(storeMs, 3), total_ms: rounded((ContinuousClock.Instant.now - receivedAt).milliseconds, 3))
+            results.append(Inspected(record: saved.record, verdict: verdict, duplicate: saved.wasDuplicate, stages: stages))
+        }
+        return results
+    }
+}

@@ -1,0 +1,189 @@
+// The one inference worker: a dedicated thread that owns the detector, fed by a bounded queue.
+//
+// Requests never run the model on an event loop or on Swift's cooperative pool: they enqueue a
+// job and await its result. The worker takes the waiting jobs together, up to the model's
+// batch size (the seed's batch worker, its Phase 4-2), runs them as one batch and answers
+// each. When the queue is full, `submit` fails at once (the route answers 503 with
+// Retry-After) instead of letting latency pile up. The model is warmed up before `isReady`.
+
+import Detection
+import Foundation
+import ImageKit
+import Inspection
+import Logging
+import ServiceLifecycle
+
+/// The boxes of one job, and where its time went.
+public struct InferenceOutcome: Sendable {
+    /// One list of boxes per submitted frame.
+    public var detections: [[DetectedDefect]]
+    /// Time spent waiting in the queue.
+    public var queueMs: Double
+    /// Time of the model run that included this job (shared by the batch).
+    public var modelMs: Double
+    /// Frames in that model run.
+    public var batchFrames: Int
+}
+
+/// Why a job was not run.
+public struct InferenceError: Error, CustomStringConvertible {
+    enum Code { case queueFull, stopped, detectorFailed }
+    let code: Code
+    public let description: String
+
+    static let queueFull = InferenceError(code: .queueFull, description: "inference queue is full")
+    static let stopped = InferenceError(code: .stopped, description: "inference worker is stopped")
+    static func detectorFailed(_ error: any Error) -> InferenceError {
+        InferenceError(code: .detectorFailed, description: "detector failed: \(error)")
+    }
+
+    public var isQueueFull: Bool { code == .queueFull }
+}
+
+/// Runs the detector on its own thread; a `Service` so it stops with the application.
+public final class InferenceWorker: Service, @unchecked Sendable {
+    private struct Job {
+        let frames: [RGBImage]
+        let enqueued: ContinuousClock.Instant
+        let continuation: CheckedContinuation<InferenceOutcome, any Error>
+    }
+
+    private let detector: any DefectDetector
+    private let capacity: Int
+    private let logger: Logger
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var jobs: [Job] = []
+    private var stopping = false
+    private var ready = false
+    private var started = false
+    private var warmUpError: String?
+
+    /// - Parameters:
+    ///   - detector: owned by the worker from now on.
+    ///   - capacity: how many jobs may wait before `submit` refuses.
+    public init(detector: any DefectDetector, capacity: Int, logger: Logger) {
+        self.detector = detector
+        self.capacity = max(1, capacity)
+        self.logger = logger
+    }
+
+    /// True once the model is loaded and warmed up.
+    public var isReady: Bool { condition.withLock { ready } }
+    /// The warm-up failure, if the model could not run.
+    public var failure: String? { condition.withLock { warmUpError } }
+    /// Jobs waiting right now.
+    public var queueDepth: Int { condition.withLock { jobs.count } }
+    public var modelDescription: String { detector.modelDescription }
+
+    /// Starts the thread (idempotent). `run()` calls it; tests may call it directly.
+    public func start() {
+        let shouldStart = condition.withLock { () -> Bool in
+            if started { return false }
+            started = true
+            return true
+        }
+        guard shouldStart else { return }
+        let thread = Thread { [self] in self.threadMain() }
+        thread.name = "inference"
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    /// Runs until graceful shutdown, then stops the thread and fails waiting jobs.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Stops the worker; jobs still waiting fail with `stopped`.
+    public func stop() {
+        let pending = condition.withLock { () -> [Job] in
+            stopping = true
+            let pending = jobs
+            jobs.removeAll()
+            condition.broadcast()
+            return pending
+        }
+        for job in pending { job.continuation.resume(throwing: InferenceError.stopped) }
+    }
+
+    /// Queues `frames` to run together in one model call and waits for the boxes.
+    /// Throws `InferenceError.queueFull` at once when `capacity` jobs already wait.
+    public func submit(_ frames: [RGBImage]) async throws -> InferenceOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let refusal: InferenceError? = condition.withLock {
+                if stopping { return .stopped }
+                if jobs.count >= capacity { return .queueFull }
+                jobs.append(Job(frames: frames, enqueued: .now, continuation: continuation))
+                condition.signal()
+                return nil
+            }
+            if let refusal { continuation.resume(throwing: refusal) }
+        }
+    }
+
+    private func threadMain() {
+        let clock = ContinuousClock()
+        do {
+            let duration = try clock.measure { try detector.warmUp() }
+            logger.info("model warmed up", metadata: ["model": "\(detector.modelDescription)", "ms": "\(duration.milliseconds)"])
+            condition.withLock { ready = true }
+        } catch {
+            logger.critical("model warm-up failed: \(error)")
+            condition.withLock { warmUpError = "\(error)" }
+        }
+        while let batch = nextBatch() {
+            let startedAt = ContinuousClock.Instant.now
+            let frames = batch.flatMap(\.frames)
+            let result = Result { try detector.detect(frames) }
+            let modelMs = (ContinuousClock.Instant.now - startedAt).milliseconds
+            switch result {
+            case .success(let detections) where detections.count == frames.count:
+                var offset = 0
+                for job in batch {
+                    let slice = Array(detections[offset..<(offset + job.frames.count)])
+                    offset += job.frames.count
+                    job.continuation.resume(returning: InferenceOutcome(
+                        detections: slice, queueMs: (startedAt - job.enqueued).milliseconds, modelMs: modelMs, batchFrames: frames.count))
+                }
+            case .success(let detections):
+                let error = InferenceError.detectorFailed(DetectorCountMismatch(expected: frames.count, got: detections.count))
+                for job in batch { job.continuation.resume(throwing: error) }
+            case .failure(let error):
+                logger.error("detector failed: \(error)")
+                for job in batch { job.continuation.resume(throwing: InferenceError.detectorFailed(error)) }
+            }
+        }
+    }
+
+    /// Waits for work; takes the oldest job and then as many following jobs as fit the batch.
+    private func nextBatch() -> [Job]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.isEmpty && !stopping { condition.wait() }
+        if stopping { return nil }
+        var batch = [jobs.removeFirst()]
+        var frames = batch[0].frames.count
+        while let next = jobs.first, frames + next.frames.count <= detector.maxBatchSize {
+            batch.append(jobs.removeFirst())
+            frames += next.frames.count
+        }
+        return batch
+    }
+}
+
+private struct DetectorCountMismatch: Error, CustomStringConvertible {
+    let expected: Int
+    let got: Int
+    var description: String { "detector returned \(got) results for \(expected) frames" }
+}
+
+extension Duration {
+    /// Whole duration in milliseconds, as a Double.
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,21 @@
+// Opens the detector named by the configuration, with a message that says how to get a model
+// when the file is missing.
+
+import Detection
+import Foundation
+import Inspection
+
+enum ModelLoader {
+    static func load(path: String, threads: Int, policy: DefectPolicy) throws -> any DefectDetector {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError(description: """
+                model file not found: \(path)
+                  The server needs an Ultralytics YOLO detector exported to ONNX. Either
+                  - point --model (or PCB_MODEL, or `model:` in configs/server.yaml) at your own .onnx file
+                    (train and export it with the recipe in training/README.md), or
+                  - use a bundled model from models/ (see models/README.md).
+                """)
+        }
+        throw ConfigError(description: "model \(path): the ONNX engine is not built into this version yet (issue 3)")
+    }
+}

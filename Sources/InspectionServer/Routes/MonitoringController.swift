@@ -1,0 +1,192 @@
+// The monitoring API the Windows app reads (docs/CONTRACT.md, "Monitoring API"), and /health.
+
+import Foundation
+import Hummingbird
+import Inspection
+import Storage
+
+/// `/health`, `/api/inspections`, `/api/statistics`, `/api/defect-images/{id}`, `/api/system-status`.
+struct MonitoringController<Context: RequestContext>: Sendable {
+    let store: any InspectionStore
+    let worker: InferenceWorker
+    let cameras: CameraRegistry
+    let hostUsage: HostUsage
+    let storeTime: StoreTime
+    let cameraOfflineAfterSeconds: Double
+
+    var endpoints: RouteCollection<Context> {
+        RouteCollection(context: Context.self)
+            .get("/health", use: health)
+            .get("/api/inspections", use: inspections)
+            .get("/api/statistics", use: statistics)
+            .get("/api/defect-images/{id}", use: defectImage)
+            .get("/api/system-status", use: systemStatus)
+    }
+
+    struct Health: Encodable {
+        let status: String
+        let timestamp: String
+        let model_ready: Bool
+        let model: String
+        let model_error: String?
+        let database_online: Bool
+        let queue_depth: Int
+    }
+
+    /// 200 `{"status": "ok", ...}` once the model is warmed up; 503 `{"status": "starting"}` before.
+    @Sendable func health(_ request: Request, context: Context) async throws -> Response {
+        let ready = worker.isReady
+        let failure = worker.failure
+        let body = Health(
+            status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: isoNow(), model_ready: ready,
+            model: worker.modelDescription, model_error: failure, database_online: await store.isReachable(),
+            queue_depth: worker.queueDepth)
+        return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
+    }
+
+    struct InspectionRow: Encodable {
+        let id: Int64
+        let camera_id: String
+        let defect_type: String
+        let category: String
+        let confidence: Double
+        let inspection_time: String
+        let image_path: String?
+        let board_id: Int64?
+    }
+
+    struct Pagination: Encodable {
+        let page: Int
+        let limit: Int
+        let total: Int
+        let total_pages: Int
+    }
+
+    struct InspectionList: Encodable {
+        let status = "ok"
+        let data: [InspectionRow]
+        let pagination: Pagination
+    }
+
+    /// `?page=1&limit=50`, newest first.
+    @Sendable func inspections(_ request: Request, context: Context) async throws -> Response {
+        let page = try positiveInteger(request, "page", default: 1, max: 10_000_000)
+        let limit = try positiveInteger(request, "limit", default: 50, max: 1000)
+        let result = try await store.inspections(page: page, limit: limit)
+        let rows = result.rows.map {
+            InspectionRow(id: $0.id, camera_id: $0.cameraId, defect_type: $0.defectType, category: $0.category.rawValue,
+                          confidence: rounded($0.confidence, 4), inspection_time: storeTime.iso8601($0.inspectionTime),
+                          image_path: $0.imagePath, board_id: $0.boardId)
+        }
+        return JSONResponse.make(InspectionList(data: rows, pagination: Pagination(
+            page: page, limit: limit, total: result.total, total_pages: (result.total + limit - 1) / limit)))
+    }
+
+    struct Statistics: Encodable {
+        let total_inspections: Int
+        let normal_count: Int
+        let component_defect_count: Int
+        let solder_defect_count: Int
+        let discard_count: Int
+        let defect_rate: Double
+        let start_date: String
+        let end_date: String
+    }
+
+    struct StatisticsBody: Encodable {
+        let status = "ok"
+        let data: Statistics
+    }
+
+    /// `?start_date=YYYY-MM-DD&end_date=YYYY-MM-DD`, both inclusive; a missing date defaults
+    /// to the other one, or to today when both are missing.
+    @Sendable func statistics(_ request: Request, context: Context) async throws -> Response {
+        let startText = request.uri.queryParameters["start_date"].map(String.init)
+        let endText = request.uri.queryParameters["end_date"].map(String.init)
+        func day(_ text: String?, _ name: String) throws -> CalendarDay? {
+            guard let text, !text.isEmpty else { return nil }
+            guard let day = CalendarDay(text) else {
+                throw APIError.badRequest("Invalid \(name) '\(text.prefix(40))': expected a date as YYYY-MM-DD")
+            }
+            return day
+        }
+        let today = CalendarDay(String(storeTime.string(from: Date()).prefix(10)))!
+        let start = try day(startText, "start_date")
+        let end = try day(endText, "end_date")
+        let from = start ?? end ?? today
+        let through = end ?? start ?? today
+        guard from <= through else {
+            throw APIError.badRequest("start_date \(from) is after end_date \(through)")
+        }
+        let stats = try await store.statistics(from: from, through: through)
+        return JSONResponse.make(StatisticsBody(data: Statistics(
+            total_inspections: stats.total, normal_count: stats.counts[.normal] ?? 0,
+            component_defect_count: stats.counts[.componentDefect] ?? 0, solder_defect_count: stats.counts[.solderDefect] ?? 0,
+            discard_count: stats.counts[.discard] ?? 0, defect_rate: rounded(stats.defectRatePercent, 2),
+            start_date: from.description, end_date: through.description)))
+    }
+
+    /// The stored JPEG of an inspection.
+    @Sendable func defectImage(_ request: Request, context: Context) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError.badRequest("Invalid inspection id: expected a positive whole number")
+        }
+        guard let record = try await store.inspection(id: id), let path = record.imagePath else {
+            throw APIError(.notFound, "Image not found")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw APIError(.notFound, "Image file not found")
+        }
+        return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    struct SystemStatus: Encodable {
+        let server_online: Bool
+        let database_online: Bool
+        let raspberry_pi_1_online: Bool
+        let raspberry_pi_2_online: Bool
+        let server_cpu_usage: Double
+        let server_memory_usage: Double
+        let server_gpu_usage: Double
+        let last_update: String
+        let model_ready: Bool
+        let queue_depth: Int
+        let cameras: [CameraStatus]
+    }
+
+    struct CameraStatus: Encodable {
+        let camera_id: String
+        let online: Bool
+        let last_frame_age_s: Double?
+        let frames_per_second: Double?
+    }
+
+    /// Server, database and camera liveness. Pi 1 is the first configured camera (left),
+    /// Pi 2 the second (right); a camera is online when its last frame is recent.
+    @Sendable func systemStatus(_ request: Request, context: Context) async throws -> Response {
+        let statuses = cameras.cameras.map { id -> CameraStatus in
+            let sighting = cameras.sighting(id)
+            return CameraStatus(
+                camera_id: id, online: cameras.isOnline(id, window: cameraOfflineAfterSeconds),
+                last_frame_age_s: cameras.secondsSinceLastFrame(id).map { rounded($0, 2) },
+                frames_per_second: sighting.map { rounded($0.framesPerSecond, 2) })
+        }
+        return JSONResponse.make(SystemStatus(
+            server_online: true, database_online: await store.isReachable(),
+            raspberry_pi_1_online: statuses.first?.online ?? false,
+            raspberry_pi_2_online: statuses.count > 1 ? statuses[1].online : false,
+            server_cpu_usage: hostUsage.cpuPercent(), server_memory_usage: hostUsage.memoryPercent(),
+            server_gpu_usage: 0, last_update: isoNow(), model_ready: worker.isReady, queue_depth: worker.queueDepth,
+            cameras: statuses))
+    }
+
+    private func positiveInteger(_ request: Request, _ name: String, default value: Int, max: Int) throws -> Int {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return value }
+        guard let number = Int(text), number >= 1, number <= max else {
+            throw APIError.badRequest("Invalid \(name) '\(text.prefix(20))': expected a whole number from 1 to \(max)")
+        }
+        return number
+    }
+
+    private func isoNow() -> String { storeTime.iso8601(storeTime.string(from: Date())) }
+}

@@ -1,0 +1,90 @@
+// Reading request bodies: size limit (413), JSON object (400), typed fields (400), frames.
+//
+// Fields are read from a JSON object by hand rather than through Codable so that each wrong
+// input gets its own clear message: which field, what was expected.
+
+import Foundation
+import Hummingbird
+import ImageKit
+
+/// A parsed JSON object body with typed accessors that fail with 400 and a clear message.
+struct JSONObjectBody {
+    let fields: [String: Any]
+
+    /// Collects at most `limit` bytes and parses them as a JSON object.
+    static func read(_ request: Request, limit: Int) async throws -> JSONObjectBody {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(.contentTooLarge, "Request body of \(length) bytes exceeds the limit of \(limit) bytes")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "Request body exceeds the limit of \(limit) bytes")
+        }
+        let data = buffer.withUnsafeReadableBytes { Data($0) }
+        guard !data.isEmpty else { throw APIError.badRequest("Request body is empty; expected a JSON object") }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw APIError.badRequest("Request body is not valid JSON")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw APIError.badRequest("Request body must be a JSON object")
+        }
+        return JSONObjectBody(fields: object)
+    }
+
+    /// A string field; nil when absent or null; 400 when of another type.
+    func string(_ key: String) throws -> String? {
+        guard let value = fields[key], !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw APIError.badRequest("Field '\(key)' must be a string")
+        }
+        return text
+    }
+
+    /// An identifier that may be sent as a string or a whole number (board ids).
+    func identifier(_ key: String) throws -> String? {
+        guard let value = fields[key], !(value is NSNull) else { return nil }
+        if let text = value as? String {
+            guard !text.isEmpty, text.utf8.count <= 128 else { throw APIError.badRequest("Field '\(key)' must be 1 to 128 characters") }
+            return text
+        }
+        if !(value is Bool), let number = value as? NSNumber, let whole = Int64(exactly: number.doubleValue) {
+            return String(whole)
+        }
+        throw APIError.badRequest("Field '\(key)' must be a string or a whole number")
+    }
+}
+
+/// Turns a base64 JPEG field into pixels, with the contract's error messages.
+struct FrameDecoder: Sendable {
+    let codec: JPEGCodec
+
+    struct DecodedFrame: Sendable {
+        let jpeg: [UInt8]
+        let image: RGBImage
+    }
+
+    /// Decodes base64 (standard alphabet; whitespace and a `data:image/jpeg;base64,` prefix
+    /// tolerated) and then the JPEG. Bad base64 or JPEG -> 400 "Failed to decode frame";
+    /// a frame over the pixel limit -> 413.
+    func decode(base64 text: String) throws -> DecodedFrame {
+        var payload = Substring(text)
+        if payload.hasPrefix("data:"), let comma = payload.firstIndex(of: ",") {
+            payload = payload[payload.index(after: comma)...]
+        }
+        guard let data = Data(base64Encoded: String(payload), options: .ignoreUnknownCharacters), !data.isEmpty else {
+            throw APIError.badRequest("Failed to decode frame", detail: "frame is not valid base64")
+        }
+        let bytes = [UInt8](data)
+        do {
+            return DecodedFrame(jpeg: bytes, image: try codec.decode(bytes))
+        } catch {
+            if error.label == "too_large" { throw APIError(.contentTooLarge, "Frame too large", detail: error.description) }
+            throw APIError.badRequest("Failed to decode frame", detail: error.description)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+// Response bodies on the wire, with the seed's field names. Extensions beyond the seed
+// (category code, stage timings, board id, duplicate flag) are additive: the seed's camera
+// client and the Windows app ignore fields they do not know.
+
+import Inspection
+import Storage
+
+/// `{x1, y1, x2, y2, confidence, class}` in frame pixels.
+struct WireBox: Encodable {
+    let x1: Double, y1: Double, x2: Double, y2: Double
+    let confidence: Double
+    let `class`: String
+
+    init(_ box: DetectedDefect) {
+        x1 = rounded(Double(box.x1), 2)
+        y1 = rounded(Double(box.y1), 2)
+        x2 = rounded(Double(box.x2), 2)
+        y2 = rounded(Double(box.y2), 2)
+        confidence = rounded(Double(box.confidence), 4)
+        `class` = box.className
+    }
+}
+
+/// `{pin, action: "HIGH", duration_ms}`.
+struct WireGPIOSignal: Encodable {
+    let pin: Int
+    let action: String
+    let duration_ms: Int
+
+    init(_ signal: GPIOSignal) {
+        pin = signal.pin
+        action = "HIGH"
+        duration_ms = signal.durationMs
+    }
+}
+
+/// Where the time of one frame went, in milliseconds.
+struct WireStageTimes: Encodable {
+    var decode_ms: Double
+    var queue_ms: Double
+    var model_ms: Double
+    var store_ms: Double
+    var total_ms: Double
+}
+
+/// The `/predict` response body (and each side of `/predict_dual`).
+struct WireSideResult: Encodable {
+    let status = "ok"
+    let camera_id: String
+    let timestamp: String?
+    let defect_type: String
+    let category: String
+    let confidence: Double
+    let boxes: [WireBox]
+    let inference_time_ms: Double
+    let gpio_signal: WireGPIOSignal
+    let inspection_id: Int64
+    let image_saved: Bool
+    let duplicate: Bool
+    let stage_times_ms: WireStageTimes?
+
+    init(_ record: StoredInspection, timestamp: String?, duplicate: Bool, stages: WireStageTimes?) {
+        camera_id = record.cameraId
+        self.timestamp = timestamp ?? record.captureTimestamp
+        defect_type = record.defectType
+        category = record.category.rawValue
+        confidence = rounded(record.confidence, 4)
+        boxes = record.boxes.map(WireBox.init)
+        inference_time_ms = rounded(record.inferenceTimeMs ?? 0, 3)
+        gpio_signal = WireGPIOSignal(record.gpio)
+        inspection_id = record.id
+        image_saved = record.imagePath != nil
+        self.duplicate = duplicate
+        stage_times_ms = stages
+    }
+}
+
+/// `{pin, duration_ms}` of the board for the left Raspberry Pi (the seed's dual response).
+struct WireBoardSignal: Encodable {
+    let pin: Int
+    let action = "HIGH"
+    let duration_ms: Int
+}
+
+/// The `/predict_dual` response body.
+struct WireDualResult: Encodable {
+    let status = "ok"
+    let final_defect_type: String
+    let final_category: String
+    let confidence: Double
+    let gpio_signal: WireBoardSignal
+    let board_id: Int64
+    let left: WireSideResult
+    let right: WireSideResult
+    let note = "GPIO is driven by the left camera's Raspberry Pi only"
+}
+
+func rounded(_ value: Double, _ digits: Int) -> Double {
+    guard value.isFinite else { return 0 }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    return (value * scale).rounded() / scale
+}

@@ -1,0 +1,74 @@
+// Saves the JPEG of each non-normal inspection to disk under a unique name.
+//
+// The seed named files `{camera}_{type}_{YYYYmmdd_HHMMSS}.jpg`, which collides when two
+// frames of one camera arrive within a second. We keep that readable prefix (with the
+// English category code instead of the Korean label, so names are plain ASCII) and add the
+// microseconds and a random suffix. Files are written to a temporary name, flushed to disk
+// and renamed, so a crash never leaves a half-written image under a final name.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The folder of defect images.
+public struct DefectImageFolder: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Creates the folder if needed.
+    public func prepare() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// A unique file name: `left_discard_20261126_165245_768635_3fa2c1.jpg`.
+    public func fileName(cameraId: String, category: String, localTime: String) -> String {
+        // localTime: "YYYY-MM-DD HH:MM:SS.ffffff"
+        let digits = localTime.filter(\.isNumber)
+        let stamp = digits.count >= 20
+            ? "\(digits.prefix(8))_\(digits.dropFirst(8).prefix(6))_\(digits.dropFirst(14).prefix(6))"
+            : digits
+        let suffix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
+        let safeCamera = String(cameraId.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.prefix(32))
+        return "\(safeCamera)_\(category)_\(stamp)_\(suffix).jpg"
+    }
+
+    /// Writes `bytes` durably and returns the full path.
+    public func write(_ bytes: [UInt8], name: String) throws -> String {
+        let path = (directory as NSString).appendingPathComponent(name)
+        let temporary = path + ".part"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.imageWrite(path: temporary, errno: errno) }
+        var written = 0
+        let failure: Int32? = bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let result = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += result
+            }
+            return fsync(fd) == 0 ? nil : errno
+        }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw StoreError.imageWrite(path: path, errno: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw StoreError.imageWrite(path: path, errno: code)
+        }
+        return path
+    }
+
+    /// Removes a file written for a save that then failed.
+    public func remove(path: String) {
+        unlink(path)
+    }
+}

@@ -1,0 +1,239 @@
+// The embedded store: one SQLite file (WAL mode) through GRDB, or an in-memory database
+// for tests. The default engine of `pcb serve`.
+
+import Foundation
+import GRDB
+import Inspection
+
+/// `InspectionStore` on SQLite.
+///
+/// ```swift
+/// let store = try SQLiteInspectionStore(path: "var/pcb.sqlite", images: DefectImageFolder(directory: "var/images"))
+/// try await store.migrate()
+/// ```
+public final class SQLiteInspectionStore: InspectionStore {
+    /// How hard SQLite works to survive power loss.
+    public enum Durability: String, Sendable {
+        /// Every commit reaches the disk before the save returns (survives power loss).
+        case full
+        /// Commits survive a crash of the server, the last ones may be lost on power loss.
+        case normal
+    }
+
+    private let database: any DatabaseWriter
+    private let images: DefectImageFolder?
+    private let time: StoreTime
+    private let encoder = JSONEncoder()
+
+    /// Opens (creating if needed) the database file at `path`.
+    public init(path: String, images: DefectImageFolder?, timeZone: TimeZone = .current, durability: Durability = .full) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        self.database = try DatabasePool(path: path, configuration: configuration)
+        self.images = images
+        self.time = StoreTime(timeZone: timeZone)
+        try images?.prepare()
+    }
+
+    /// An in-memory database (tests).
+    public init(inMemoryWith images: DefectImageFolder? = nil, timeZone: TimeZone = .current) throws {
+        self.database = try DatabaseQueue()
+        self.images = images
+        self.time = StoreTime(timeZone: timeZone)
+        try images?.prepare()
+    }
+
+    public func migrate() async throws {
+        var migrator = DatabaseMigrator()
+        for migration in SQLiteSchema.migrations {
+            migrator.registerMigration(migration.id) { db in
+                try db.execute(sql: migration.sql)
+                if migration.id == "001_seed_schema" {
+                    for row in seedSystemConfig {
+                        try db.execute(
+                            sql: "INSERT INTO system_config (config_key, config_value, description) VALUES (?, ?, ?)",
+                            arguments: [row.key, row.value, row.description])
+                    }
+                }
+            }
+        }
+        try migrator.migrate(database)
+    }
+
+    public func saveInspection(_ inspection: NewInspection) async throws -> SavedInspection {
+        if let requestId = inspection.requestId, let existing = try await self.inspection(requestId: requestId) {
+            return SavedInspection(record: existing, wasDuplicate: true)
+        }
+        let localTime = time.string(from: inspection.inspectionTime)
+        var writtenPath: String? = nil
+        if let bytes = inspection.image, let images {
+            let name = images.fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime)
+            writtenPath = try images.write(bytes, name: name)
+        }
+        let imagePath = writtenPath
+        let boxesJSON = String(decoding: try encoder.encode(inspection.boxes), as: UTF8.self)
+        let confidence = (Double(inspection.confidence) * 10_000).rounded() / 10_000  // DECIMAL(5,4) as in MySQL
+        do {
+            let outcome: (StoredInspection, Bool) = try await database.write { db in
+                // Checked again inside the transaction: two retries may race past the first check.
+                if let requestId = inspection.requestId,
+                   let row = try Row.fetchOne(db, sql: "SELECT * FROM inspections WHERE request_id = ?", arguments: [requestId]) {
+                    return (try Self.inspection(from: row), true)
+                }
+                try db.execute(sql: """
+                    INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, image_path, boxes,
+                        gpio_pin, gpio_duration_ms, category, capture_time, request_id, inference_time_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [inspection.cameraId, inspection.defectType, confidence, localTime, imagePath, boxesJSON,
+                                     inspection.gpio.pin, inspection.gpio.durationMs, inspection.category.rawValue,
+                                     inspection.captureTimestamp, inspection.requestId, inspection.inferenceTimeMs])
+                let id = db.lastInsertedRowID
+                if let imagePath {
+                    try db.execute(sql: "INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
+                                   arguments: [id, imagePath, inspection.image?.count, localTime])
+                }
+                let stored = StoredInspection(
+                    id: id, cameraId: inspection.cameraId, category: inspection.category, defectType: inspection.defectType,
+                    confidence: confidence, inspectionTime: localTime, captureTimestamp: inspection.captureTimestamp,
+                    imagePath: imagePath, boxes: inspection.boxes, gpio: inspection.gpio, requestId: inspection.requestId,
+                    boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs)
+                return (stored, false)
+            }
+            if outcome.1, let imagePath { images?.remove(path: imagePath) }
+            return SavedInspection(record: outcome.0, wasDuplicate: outcome.1)
+        } catch {
+            if let imagePath { images?.remove(path: imagePath) }
+            throw error
+        }
+    }
+
+    public func inspection(id: Int64) async throws -> StoredInspection? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM inspections WHERE id = ?", arguments: [id]).map(Self.inspection(from:))
+        }
+    }
+
+    public func inspection(requestId: String) async throws -> StoredInspection? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM inspections WHERE request_id = ?", arguments: [requestId]).map(Self.inspection(from:))
+        }
+    }
+
+    public func inspections(page: Int, limit: Int) async throws -> InspectionPage {
+        guard page >= 1, limit >= 1 else { throw StoreError.invalidArgument("page and limit must be positive") }
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: limit)
+        if overflow { return InspectionPage(rows: [], total: try await count()) }
+        return try await database.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inspections") ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM inspections ORDER BY inspection_time DESC, id DESC LIMIT ? OFFSET ?",
+                                        arguments: [limit, offset])
+            return InspectionPage(rows: try rows.map(Self.inspection(from:)), total: total)
+        }
+    }
+
+    private func count() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inspections") ?? 0 }
+    }
+
+    public func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics {
+        let lower = "\(from) 00:00:00.000000"
+        let upper = "\(through.next) 00:00:00.000000"
+        return try await database.read { db in
+            var counts: [CategoryCode: Int] = [:]
+            var total = 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT category, COUNT(*) AS n FROM inspections
+                WHERE inspection_time >= ? AND inspection_time < ? GROUP BY category
+                """, arguments: [lower, upper])
+            for row in rows {
+                let n: Int = row["n"]
+                total += n
+                if let code = CategoryCode(rawValue: row["category"]) { counts[code, default: 0] += n }
+            }
+            return InspectionStatistics(total: total, counts: counts)
+        }
+    }
+
+    public func saveBoard(_ board: NewBoard) async throws -> StoredBoard {
+        let decidedAt = time.string(from: board.decidedAt)
+        let confidence = (Double(board.confidence) * 10_000).rounded() / 10_000
+        return try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO boards (board_key, category, defect_type, confidence, gpio_pin, gpio_duration_ms, decided_at,
+                    left_inspection_id, right_inspection_id, fail_safe, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [board.boardKey, board.category.rawValue, board.defectType, confidence, board.gpio.pin,
+                                 board.gpio.durationMs, decidedAt, board.leftInspectionId, board.rightInspectionId,
+                                 board.failSafe, board.note])
+            let id = db.lastInsertedRowID
+            for inspectionId in [board.leftInspectionId, board.rightInspectionId].compactMap({ $0 }) {
+                try db.execute(sql: "UPDATE inspections SET board_id = ? WHERE id = ?", arguments: [id, inspectionId])
+            }
+            return StoredBoard(id: id, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
+                               confidence: confidence, gpio: board.gpio, decidedAt: decidedAt,
+                               leftInspectionId: board.leftInspectionId, rightInspectionId: board.rightInspectionId,
+                               failSafe: board.failSafe, note: board.note)
+        }
+    }
+
+    public func board(id: Int64) async throws -> StoredBoard? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM boards WHERE id = ?", arguments: [id]) else { return nil }
+            return StoredBoard(
+                id: row["id"], boardKey: row["board_key"], category: CategoryCode(rawValue: row["category"]) ?? .discard,
+                defectType: row["defect_type"], confidence: row["confidence"] ?? 0,
+                gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
+                decidedAt: row["decided_at"], leftInspectionId: row["left_inspection_id"],
+                rightInspectionId: row["right_inspection_id"], failSafe: row["fail_safe"], note: row["note"])
+        }
+    }
+
+    public func appendLog(_ entry: SystemLogEntry) async throws {
+        let createdAt = entry.createdAt ?? time.string(from: Date())
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO system_logs (log_level, source, message, details, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [entry.level, entry.source, entry.message, entry.details, createdAt])
+        }
+    }
+
+    public func recentLogs(limit: Int) async throws -> [SystemLogEntry] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM system_logs ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                SystemLogEntry(level: row["log_level"], source: row["source"] ?? "", message: row["message"],
+                               details: row["details"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    public func configValues() async throws -> [String: String] {
+        try await database.read { db in
+            var values: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT config_key, config_value FROM system_config") {
+                values[row["config_key"]] = row["config_value"] ?? ""
+            }
+            return values
+        }
+    }
+
+    public func isReachable() async -> Bool {
+        (try? await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    private static func inspection(from row: Row) throws -> StoredInspection {
+        let boxesText: String? = row["boxes"]
+        let boxes = try boxesText.map { try JSONDecoder().decode([DetectedDefect].self, from: Data($0.utf8)) } ?? []
+        return StoredInspection(
+            id: row["id"], cameraId: row["camera_id"], category: CategoryCode(rawValue: row["category"]) ?? .normal,
+            defectType: row["defect_type"], confidence: row["confidence"] ?? 0, inspectionTime: row["inspection_time"],
+            captureTimestamp: row["capture_time"], imagePath: row["image_path"], boxes: boxes,
+            gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
+            requestId: row["request_id"], boardId: row["board_id"], inferenceTimeMs: row["inference_time_ms"])
+    }
+}

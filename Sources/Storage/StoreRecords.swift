@@ -1,0 +1,144 @@
+// The values the store takes and gives back: inspections, boards, statistics, logs.
+
+import Foundation
+import Inspection
+
+/// One inspected frame, ready to be stored.
+public struct NewInspection: Sendable {
+    public var cameraId: String
+    public var category: CategoryCode
+    /// The seed's wire label (`defect_type`).
+    public var defectType: String
+    public var confidence: Float
+    /// When the server decided (stored in the store's time zone).
+    public var inspectionTime: Date
+    /// The capture time exactly as the camera sent it, if it did.
+    public var captureTimestamp: String?
+    public var boxes: [DetectedDefect]
+    public var gpio: GPIOSignal
+    /// A camera's retry key: a second save with the same id returns the first record.
+    public var requestId: String?
+    public var inferenceTimeMs: Double?
+    /// JPEG bytes to keep on disk (non-normal inspections); nil to keep none.
+    public var image: [UInt8]?
+
+    public init(cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Date,
+                captureTimestamp: String? = nil, boxes: [DetectedDefect] = [], gpio: GPIOSignal, requestId: String? = nil,
+                inferenceTimeMs: Double? = nil, image: [UInt8]? = nil) {
+        self.cameraId = cameraId
+        self.category = category
+        self.defectType = defectType
+        self.confidence = confidence
+        self.inspectionTime = inspectionTime
+        self.captureTimestamp = captureTimestamp
+        self.boxes = boxes
+        self.gpio = gpio
+        self.requestId = requestId
+        self.inferenceTimeMs = inferenceTimeMs
+        self.image = image
+    }
+}
+
+/// An inspection as stored.
+public struct StoredInspection: Sendable, Equatable {
+    public var id: Int64
+    public var cameraId: String
+    public var category: CategoryCode
+    public var defectType: String
+    public var confidence: Double
+    /// Local time of the store's time zone, `YYYY-MM-DD HH:MM:SS.ffffff`.
+    public var inspectionTime: String
+    public var captureTimestamp: String?
+    public var imagePath: String?
+    public var boxes: [DetectedDefect]
+    public var gpio: GPIOSignal
+    public var requestId: String?
+    public var boardId: Int64?
+    public var inferenceTimeMs: Double?
+}
+
+/// The result of a save: the record, and whether it already existed (a retried request).
+public struct SavedInspection: Sendable {
+    public var record: StoredInspection
+    public var wasDuplicate: Bool
+}
+
+/// A page of inspections, newest first.
+public struct InspectionPage: Sendable {
+    public var rows: [StoredInspection]
+    public var total: Int
+}
+
+/// Counts per category over a date range.
+public struct InspectionStatistics: Sendable, Equatable {
+    public var total: Int
+    public var counts: [CategoryCode: Int]
+
+    /// Percentage of non-normal inspections (0 when there are none).
+    public var defectRatePercent: Double {
+        guard total > 0 else { return 0 }
+        return Double(total - (counts[.normal] ?? 0)) / Double(total) * 100
+    }
+}
+
+/// A decided board: both sides (or the one that arrived) and the verdict.
+public struct NewBoard: Sendable {
+    public var boardKey: String
+    public var category: CategoryCode
+    public var defectType: String
+    public var confidence: Float
+    public var gpio: GPIOSignal
+    public var decidedAt: Date
+    public var leftInspectionId: Int64?
+    public var rightInspectionId: Int64?
+    /// True when the verdict is the fail-safe because a side was missing.
+    public var failSafe: Bool
+    public var note: String?
+
+    public init(boardKey: String, category: CategoryCode, defectType: String, confidence: Float, gpio: GPIOSignal,
+                decidedAt: Date, leftInspectionId: Int64?, rightInspectionId: Int64?, failSafe: Bool = false, note: String? = nil) {
+        self.boardKey = boardKey
+        self.category = category
+        self.defectType = defectType
+        self.confidence = confidence
+        self.gpio = gpio
+        self.decidedAt = decidedAt
+        self.leftInspectionId = leftInspectionId
+        self.rightInspectionId = rightInspectionId
+        self.failSafe = failSafe
+        self.note = note
+    }
+}
+
+/// A board as stored.
+public struct StoredBoard: Sendable, Equatable {
+    public var id: Int64
+    public var boardKey: String
+    public var category: CategoryCode
+    public var defectType: String
+    public var confidence: Double
+    public var gpio: GPIOSignal
+    public var decidedAt: String
+    public var leftInspectionId: Int64?
+    public var rightInspectionId: Int64?
+    public var failSafe: Bool
+    public var note: String?
+}
+
+/// A row of `system_logs`.
+public struct SystemLogEntry: Sendable, Equatable {
+    public var level: String
+    public var source: String
+    public var message: String
+    /// JSON text, if any.
+    public var details: String?
+    public var createdAt: String?
+
+    public init(level: String, source: String, message: String, details: String? = nil, createdAt: String? = nil) {
+        self.level = level
+        self.source = source
+        self.message = message
+        self.details = details
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,77 @@
+// `pcb serve`: runs the inspection server.
+
+import ArgumentParser
+import Foundation
+import InspectionServer
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the inspection server (HTTP API for cameras, the Windows app and the dashboard).",
+        discussion: """
+            Settings come from the config file, then PCB_* environment variables (PCB_PORT, PCB_DATA_DIR, \
+            PCB_MODEL, PCB_DATABASE, PCB_API_TOKEN, ...), then these flags; later ones win.
+            """)
+
+    @Option(help: "YAML configuration file (default: configs/server.yaml when present).")
+    var config: String?
+    @Option(help: "Address to bind (default 0.0.0.0).") var host: String?
+    @Option(help: "TCP port (default 5000).") var port: Int?
+    @Option(name: .customLong("data-dir"), help: "Folder for the SQLite file, defect images and logs (default ./var).")
+    var dataDir: String?
+    @Option(help: "ONNX detector (default: the bundled \(ServerConfig.bundledModelPath)).") var model: String?
+    @Option(help: "sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db (default: SQLite in the data dir).")
+    var database: String?
+    @Option(name: .customLong("api-token"), help: "Require 'Authorization: Bearer TOKEN' on POST endpoints.")
+    var apiToken: String?
+    @Option(help: "Defect policy file (default data/pcb_defects.yaml).") var policy: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
+    @Option(name: .customLong("threads"), help: "Inference threads (default: every core).") var threads: Int?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        flags["host"] = host
+        flags["port"] = port.map(String.init)
+        flags["data_dir"] = dataDir
+        flags["model"] = model
+        flags["database"] = database
+        flags["api_token"] = apiToken
+        flags["policy"] = policy
+        flags["log_level"] = logLevel
+        flags["inference_threads"] = threads.map(String.init)
+
+        let configPath = config ?? (FileManager.default.fileExists(atPath: "configs/server.yaml") ? "configs/server.yaml" : nil)
+        var fileText: String? = nil
+        if let configPath {
+            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
+                throw ValidationError("cannot read config file \(configPath)")
+            }
+            fileText = text
+        }
+        let settings: ServerConfig
+        do {
+            settings = try ServerConfig.load(fileText: fileText, fileName: configPath ?? "", environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)
+        }
+
+        let logFile = settings.logToFile
+            ? try RotatingLogFile(path: (settings.dataDirectory as NSString).appendingPathComponent("logs/server.log"))
+            : nil
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, file: logFile) }
+        let logger = Logger(label: "pcb.serve")
+
+        do {
+            let dependencies = try await ServerDependencies.load(settings, logger: logger)
+            let app = try await buildApplication(settings, dependencies: dependencies, logger: logger)
+            try await app.runService()
+        } catch let error as ConfigError {
+            logger.critical("cannot start: \(error.description)")
+            throw ExitCode(2)
+        } catch let error as CustomStringConvertible where !(error is CancellationError) {
+            logger.critical("cannot start: \(error.description)")
+            throw ExitCode(2)
+        }
+    }
+}

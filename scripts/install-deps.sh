@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system packages the project builds and tests with (Debian/Ubuntu, apt).
+# Called by `make run` and `make test`; does nothing when everything is already there.
+set -euo pipefail
+
+packages=(pkg-config libturbojpeg0-dev libopenblas-dev libsqlite3-dev)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "installing system packages: ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
