@@ -53,17 +53,19 @@ public struct JPEGCodec: Sendable {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    /// Encodes RGB pixels as a baseline JPEG with 4:2:0 chroma subsampling.
+    /// Encodes RGB pixels as a baseline JPEG with 4:2:0 chroma subsampling (or one gray channel).
     ///
-    /// - Parameter quality: 1...100; the seed's cameras use 85.
-    public func encode(_ image: RGBImage, quality: Int = 85) throws(ImageError) -> [UInt8] {
+    /// - Parameters:
+    ///   - quality: 1...100; the seed's cameras use 85.
+    ///   - grayscale: write a single-channel JPEG (like DeepPCB's line-scan images).
+    public func encode(_ image: RGBImage, quality: Int = 85, grayscale: Bool = false) throws(ImageError) -> [UInt8] {
         guard let handle = tjInitCompress() else { throw .encodeFailed("encoder unavailable") }
         defer { tjDestroy(handle) }
         var output: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
         let status = image.pixels.withUnsafeBufferPointer { source in
             tjCompress2(handle, source.baseAddress, Int32(image.width), Int32(image.width * 3), Int32(image.height),
-                        Int32(TJPF_RGB.rawValue), &output, &size, Int32(TJSAMP_420.rawValue),
+                        Int32(TJPF_RGB.rawValue), &output, &size, Int32(grayscale ? TJSAMP_GRAY.rawValue : TJSAMP_420.rawValue),
                         Int32(max(1, min(100, quality))), 0)
         }
         defer { if let output { tjFree(output) } }
