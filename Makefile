@@ -3,6 +3,9 @@
 #   make test   run every test suite
 .PHONY: run test build release deps clean
 
+# Extra arguments for `pcb serve`, e.g. make run ARGS="--model my.onnx --port 8080"
+ARGS ?=
+
 deps:
 	./scripts/install-deps.sh
 
@@ -13,7 +16,7 @@ release: deps
 	swift build -c release
 
 run: release
-	.build/release/pcb serve
+	.build/release/pcb serve $(ARGS)
 
 test: deps
 	swift test
