@@ -21,17 +21,21 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries, each wrapped by exactly one Swift module.
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // Domain: defect policy, verdicts, board pairing. No I/O.
         .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pixels: JPEG decode/encode, resize, letterbox, drawing.
         .target(name: "ImageKit", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
+        // Our ONNX inference engine: protobuf reader, graph, op kernels, executor.
+        .target(name: "NeuralEngine", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
         // Detectors behind one protocol (YOLO on NeuralEngine, fakes in tests).
-        .target(name: "Detection", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
+        .target(name: "Detection", dependencies: ["Inspection", "ImageKit", "NeuralEngine"], swiftSettings: numericSettings),
         // Inspection history: SQLite (GRDB) store, migrations, image files.
         .target(name: "Storage", dependencies: ["Inspection", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
@@ -43,13 +47,15 @@ let package = Package(
         ]),
         // The command-line program: argument parsing only.
         .executableTarget(name: "pcb", dependencies: [
-            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",
+            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "NeuralEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
 
         .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
         .testTarget(name: "InspectionServerTests", dependencies: [
             "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",

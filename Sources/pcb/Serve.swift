@@ -2,7 +2,10 @@
 
 import ArgumentParser
 import Foundation
+import Detection
+import Inspection
 import InspectionServer
+import NeuralEngine
 import Logging
 
 struct Serve: AsyncParsableCommand {
@@ -69,8 +72,16 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigError {
             logger.critical("cannot start: \(error.description)")
             throw ExitCode(2)
-        } catch let error as CustomStringConvertible where !(error is CancellationError) {
+        } catch is CancellationError {
+            return
+        } catch let error as PolicyError {
             logger.critical("cannot start: \(error.description)")
+            throw ExitCode(2)
+        } catch let error as DetectionError {
+            logger.critical("cannot start: model \(settings.modelPath): \(error.description)")
+            throw ExitCode(2)
+        } catch let error as EngineError {
+            logger.critical("cannot start: model \(settings.modelPath): \(error.description)")
             throw ExitCode(2)
         }
     }

@@ -16,6 +16,9 @@ enum ModelLoader {
                   - use a bundled model from models/ (see models/README.md).
                 """)
         }
-        throw ConfigError(description: "model \(path): the ONNX engine is not built into this version yet (issue 3)")
+        let detector = try YOLODetector(
+            path: path, threads: threads,
+            postprocessor: YOLOPostprocessor(confidenceThreshold: policy.confidenceThreshold))
+        return detector
     }
 }

@@ -1,0 +1,143 @@
+// The shipped detector: an Ultralytics YOLOv8/YOLO11 detection model exported to ONNX, run
+// by NeuralEngine. Letterbox -> model -> decode + class-wise NMS -> boxes in frame pixels.
+//
+// The two sides of a board run as one batch when the model's batch dimension is dynamic
+// (`yolo export dynamic=True`); a model exported with a fixed batch of 1 runs them one after
+// the other. Not safe for concurrent calls: the server gives it to one worker thread.
+
+import ImageKit
+import Inspection
+import NeuralEngine
+
+/// Runs an Ultralytics detection ONNX model.
+///
+/// ```swift
+/// let detector = try YOLODetector(path: "models/pcb_synthetic_yolov8n.onnx", threads: 2)
+/// let boxes = try detector.detect([frame])[0]
+/// ```
+public final class YOLODetector: DefectDetector, @unchecked Sendable {
+    public let classNames: [String]
+    public let maxBatchSize: Int
+    public let modelDescription: String
+    public let metadata: UltralyticsMetadata
+    /// Thresholds and NMS rules (Ultralytics' defaults).
+    public var postprocessor: YOLOPostprocessor
+
+    private let session: InferenceSession
+    private let inputName: String
+    private let outputName: String
+    /// Input size the model was exported for (height, width).
+    private let targetHeight: Int
+    private let targetWidth: Int
+    /// True when height and width are dynamic: inputs are letterboxed rectangular.
+    private let dynamicSize: Bool
+    /// A fixed batch dimension, or nil when it is dynamic.
+    private let fixedBatch: Int?
+
+    /// Loads the model.
+    /// - Parameters:
+    ///   - path: ONNX file exported by Ultralytics (class names in its metadata).
+    ///   - threads: engine threads.
+    ///   - inputSize: for dynamic-size models, the (height, width) to letterbox to
+    ///     (default: the export's `imgsz`, else 640x640).
+    public init(path: String, threads: Int = 1, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
+                inputSize: (height: Int, width: Int)? = nil) throws {
+        session = try InferenceSession(path: path, options: SessionOptions(threads: threads))
+        metadata = try UltralyticsMetadata(properties: session.metadata)
+        classNames = metadata.names
+        self.postprocessor = postprocessor
+        guard let input = session.inputs.first, input.shape.count == 4 else {
+            throw DetectionError.invalidModel("expected one image input of shape (batch, 3, height, width)")
+        }
+        guard let output = session.outputs.first, output.shape.count == 3 else {
+            throw DetectionError.invalidModel("expected a detection output of shape (batch, 4 + classes, anchors)")
+        }
+        if case .fixed(let rows) = output.shape[1], rows != 4 + classNames.count {
+            throw DetectionError.invalidModel("output has \(rows) rows but metadata names \(classNames.count) classes (expected \(4 + classNames.count))")
+        }
+        inputName = input.name
+        outputName = output.name
+        if case .fixed(let channels) = input.shape[1], channels != 3 {
+            throw DetectionError.invalidModel("expected 3 input channels, the model has \(channels)")
+        }
+        if case .fixed(let height) = input.shape[2], case .fixed(let width) = input.shape[3] {
+            targetHeight = height
+            targetWidth = width
+            dynamicSize = false
+        } else {
+            let size = inputSize ?? metadata.imageSize ?? (640, 640)
+            targetHeight = size.height
+            targetWidth = size.width
+            dynamicSize = true
+        }
+        if case .fixed(let batch) = input.shape[0] {
+            fixedBatch = batch
+            maxBatchSize = batch
+        } else {
+            fixedBatch = nil
+            maxBatchSize = 2
+        }
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        modelDescription = "\(file) (\(classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(fixedBatch.map(String.init) ?? "dynamic"))"
+    }
+
+    /// The letterbox used for a frame of this size.
+    public func letterbox(frameWidth: Int, frameHeight: Int) -> LetterboxTransform {
+        LetterboxTransform(frameWidth: frameWidth, frameHeight: frameHeight, targetWidth: targetWidth, targetHeight: targetHeight,
+                           stride: metadata.stride, rectangular: dynamicSize)
+    }
+
+    public func detect(_ frames: [RGBImage]) throws -> [[DetectedDefect]] {
+        try detectRaw(frames).enumerated().map { index, detections in
+            let transform = letterbox(frameWidth: frames[index].width, frameHeight: frames[index].height)
+            return detections.map { raw in
+                let (x1, y1, x2, y2) = transform.frameBox(x1: raw.x1, y1: raw.y1, x2: raw.x2, y2: raw.y2)
+                return DetectedDefect(className: classNames[raw.classIndex], confidence: raw.score, x1: x1, y1: y1, x2: x2, y2: y2)
+            }
+        }
+    }
+
+    /// Post-processed boxes in model-input pixels, per frame.
+    public func detectRaw(_ frames: [RGBImage]) throws -> [[RawDetection]] {
+        var results = [[RawDetection]](repeating: [], count: frames.count)
+        // Frames of one size share a letterbox and can share a batch.
+        var start = 0
+        while start < frames.count {
+            let transform = letterbox(frameWidth: frames[start].width, frameHeight: frames[start].height)
+            var end = start + 1
+            let limit = fixedBatch ?? Int.max
+            while end < frames.count, end - start < limit,
+                  frames[end].width == frames[start].width, frames[end].height == frames[start].height { end += 1 }
+            let batch = try run(Array(frames[start..<end]), transform: transform)
+            for (offset, detections) in batch.enumerated() { results[start + offset] = detections }
+            start = end
+        }
+        return results
+    }
+
+    // frames: B x (H, W, 3) -> input (B', 3, inH, inW) with B' = fixed batch or B -> output (B', 4 + nc, N)
+    private func run(_ frames: [RGBImage], transform: LetterboxTransform) throws -> [[RawDetection]] {
+        let batch = fixedBatch ?? frames.count
+        let plane = 3 * transform.inputHeight * transform.inputWidth
+        var input = [Float](repeating: 114.0 / 255.0, count: batch * plane)
+        input.withUnsafeMutableBufferPointer { buffer in
+            for (index, frame) in frames.enumerated() {
+                transform.fill(UnsafeMutableBufferPointer(rebasing: buffer[(index * plane)..<((index + 1) * plane)]), from: frame)
+            }
+        }
+        let outputs = try session.run([inputName: Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input)])
+        guard let output = outputs[outputName], output.shape.count == 3, output.shape[0] == batch,
+              output.shape[1] == 4 + classNames.count else {
+            throw DetectionError.inference("unexpected output shape \(outputs[outputName]?.shape ?? [])")
+        }
+        let anchors = output.shape[2]
+        let stride = output.shape[1] * anchors
+        let values = output.floats
+        return values.withUnsafeBufferPointer { buffer in
+            (0..<frames.count).map { index in
+                postprocessor.process(UnsafeBufferPointer(rebasing: buffer[(index * stride)..<((index + 1) * stride)]),
+                                      classCount: classNames.count, anchors: anchors)
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+// Node is one operator instance in the engine's graph: operator type and
+// domain, name, attributes, and its inputs/outputs as value slot indexes (nil
+// for an omitted optional input/output). Graph passes may attach a fused
+// activation that the Conv kernel applies in its epilogue.
+
+/// Activation applied inside a kernel's output pass (set by fusion passes).
+enum FusedActivation: Sendable, Equatable {
+    case none
+    case relu
+    case sigmoid
+    case silu  // x * sigmoid(x)
+}
+
+struct Node: Sendable {
+    var name: String
+    var opType: String
+    var domain: String
+    var inputs: [Int?]
+    var outputs: [Int?]
+    var attributes: NodeAttributes
+    var fusedActivation: FusedActivation = .none
+
+    /// Label used in error messages.
+    var label: String { name.isEmpty ? "<unnamed \(opType)>" : name }
+}

@@ -1,0 +1,58 @@
+// Optimised 2-D convolution: for each image and group, lower the input to an
+// im2col matrix (skipped for 1x1/stride-1/unpadded convolutions, whose input
+// already is the right-hand matrix) and multiply by the weight matrix with
+// OpenBLAS sgemm, then apply bias + fused activation in one epilogue pass.
+// The im2col buffer lives in the session's ExecutionContext scratch space.
+
+import COpenBLAS
+
+enum ConvGemm {
+    static func run(x: [Float], w: [Float], bias: [Float]?, _ p: Conv2DParams,
+                    activation: FusedActivation, context: ExecutionContext) -> [Float] {
+        let outCount = p.batch * p.outChannels * p.outSpatial
+        if outCount == 0 { return [] }
+        let mg = p.outChannelsPerGroup, cg = p.inChannelsPerGroup, k = p.patchSize, n = p.outSpatial
+        let pointwise = p.isPointwise
+        return [Float](unsafeUninitializedCapacity: outCount) { ybuf, initialized in
+            let y = ybuf.baseAddress!
+            x.withUnsafeBufferPointer { xb in
+                w.withUnsafeBufferPointer { wb in
+                    context.withScratch(count: pointwise ? 0 : k * n) { col in
+                        for img in 0..<p.batch {
+                            for g in 0..<p.group {
+                                let xg = xb.baseAddress! + (img * p.inChannels + g * cg) * p.inH * p.inW
+                                let bMatrix: UnsafePointer<Float>
+                                if pointwise {
+                                    bMatrix = xg
+                                } else {
+                                    Im2Col.lower(xg, channels: cg, p, into: col)
+                                    bMatrix = UnsafePointer(col)
+                                }
+                                let yg = y + (img * p.outChannels + g * mg) * n
+                                let wg = wb.baseAddress! + g * mg * k
+                                if k == 0 {
+                                    yg.update(repeating: 0, count: mg * n)
+                                } else {
+                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                                Int32(mg), Int32(n), Int32(k), 1.0,
+                                                wg, Int32(k), bMatrix, Int32(n), 0.0, yg, Int32(n))
+                                }
+                            }
+                            let yi = y + img * p.outChannels * n
+                            if let bias {
+                                bias.withUnsafeBufferPointer { bb in
+                                    ActivationEpilogue.apply(yi, channels: p.outChannels, length: n,
+                                                             bias: bb.baseAddress!, activation: activation, threads: context.threads)
+                                }
+                            } else {
+                                ActivationEpilogue.apply(yi, channels: p.outChannels, length: n,
+                                                         bias: nil, activation: activation, threads: context.threads)
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = outCount
+        }
+    }
+}

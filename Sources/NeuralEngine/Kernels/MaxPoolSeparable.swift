@@ -1,0 +1,61 @@
+// Separable max pooling for undilated windows: max over a k_h x k_w window
+// equals the max over k_h rows of per-row maxima over k_w columns, so each
+// plane is reduced horizontally into a (inH x outW) buffer and then
+// vertically, costing k_h + k_w instead of k_h * k_w comparisons per output
+// (SPPF's 5x5 pools are 2.5x cheaper). Padding positions never win; NaN
+// propagates like in the reference kernel.
+
+enum MaxPoolSeparable {
+    static func compute(_ x: [Float], _ p: Conv2DParams) -> [Float] {
+        let planes = p.batch * p.inChannels
+        let total = planes * p.outSpatial
+        if total == 0 { return [] }
+        var y = [Float](repeating: 0, count: total)
+        var rows = [Float](repeating: 0, count: p.inH * p.outW)
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                rows.withUnsafeMutableBufferPointer { rb in
+                    let r = rb.baseAddress!
+                    for plane in 0..<planes {
+                        let src = xb.baseAddress! + plane * p.inH * p.inW
+                        // Horizontal pass: r[ih, ow] = max over valid kw.
+                        for ih in 0..<p.inH {
+                            let line = src + ih * p.inW
+                            let out = r + ih * p.outW
+                            for ow in 0..<p.outW {
+                                let start = ow * p.strideW - p.padLeft
+                                let lo = Swift.max(start, 0), hi = Swift.min(start + p.kernelW, p.inW)
+                                var m = -Float.infinity
+                                var iw = lo
+                                while iw < hi {
+                                    let v = line[iw]
+                                    if v > m || v.isNaN { m = v }
+                                    iw += 1
+                                }
+                                out[ow] = m
+                            }
+                        }
+                        // Vertical pass.
+                        let dst = yb.baseAddress! + plane * p.outSpatial
+                        for oh in 0..<p.outH {
+                            let start = oh * p.strideH - p.padTop
+                            let lo = Swift.max(start, 0), hi = Swift.min(start + p.kernelH, p.inH)
+                            let out = dst + oh * p.outW
+                            for ow in 0..<p.outW { out[ow] = -Float.infinity }
+                            var ih = lo
+                            while ih < hi {
+                                let line = r + ih * p.outW
+                                for ow in 0..<p.outW {
+                                    let v = line[ow]
+                                    if v > out[ow] || v.isNaN { out[ow] = v }
+                                }
+                                ih += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}

@@ -1,0 +1,96 @@
+// Executor runs a prepared Graph: it owns one kernel per node (built once at
+// load), and for each run walks the nodes in topological order, feeding each
+// kernel its input tensors from a slot-indexed value table. Liveness is
+// computed once at load: after node i runs, every value whose last consumer
+// is i (and which is not a graph output) is released, so peak memory tracks
+// the live set rather than the whole graph. A memory planner can later
+// replace the value table without changing kernels.
+
+import Dispatch
+
+/// Wall time of one node in a profiled run.
+public struct NodeTiming: Sendable {
+    public let name: String
+    public let opType: String
+    /// Activation fused into the node ("silu", "relu", ...), if any.
+    public let fusedActivation: String?
+    public let outputShape: [Int]
+    public let seconds: Double
+}
+
+final class Executor {
+    let graph: Graph
+    private let kernels: [any Kernel]
+    /// Slots to release after node i has run.
+    private let releaseAfter: [[Int]]
+
+    init(graph: Graph) throws {
+        self.graph = graph
+        var kernels: [any Kernel] = []
+        kernels.reserveCapacity(graph.nodes.count)
+        for node in graph.nodes {
+            kernels.append(try OperatorRegistry.makeKernel(for: node, opset: graph.opset))
+        }
+        self.kernels = kernels
+        self.releaseAfter = Executor.liveness(graph)
+    }
+
+    /// For each node, the value slots whose last use is that node.
+    static func liveness(_ graph: Graph) -> [[Int]] {
+        var lastUse = [Int](repeating: -1, count: graph.valueNames.count)
+        for (i, node) in graph.nodes.enumerated() {
+            for case let s? in node.inputs { lastUse[s] = i }
+            // Outputs nobody reads are released right after they are produced.
+            for case let s? in node.outputs where lastUse[s] < i { lastUse[s] = i }
+        }
+        let pinned = Set(graph.outputs)
+        var release = [[Int]](repeating: [], count: graph.nodes.count)
+        for (slot, i) in lastUse.enumerated() where i >= 0 && !pinned.contains(slot) && graph.constants[slot] == nil {
+            release[i].append(slot)
+        }
+        return release
+    }
+
+    /// Runs the graph. `feeds` maps input slots to tensors; returns graph outputs in order.
+    /// When `timings` is non-nil, the wall time of every node is appended to it.
+    /// Slots listed in `capture` are copied into `captured` when produced (for debugging/tests).
+    func run(feeds: [Int: Tensor], context: ExecutionContext, timings: UnsafeMutablePointer<[NodeTiming]>? = nil,
+             capture: Set<Int> = [], captured: UnsafeMutablePointer<[Int: Tensor]>? = nil) throws -> [Tensor] {
+        var values = [Tensor?](repeating: nil, count: graph.valueNames.count)
+        for (slot, t) in graph.constants { values[slot] = t }
+        for (slot, t) in feeds { values[slot] = t }
+        for (i, node) in graph.nodes.enumerated() {
+            let inputs: [Tensor?] = node.inputs.map { s in s.flatMap { values[$0] } }
+            for (k, s) in node.inputs.enumerated() where s != nil && inputs[k] == nil {
+                throw EngineError.atNode(node.name, op: node.opType,
+                                         EngineError.invalidInput("input '\(graph.valueNames[s!])' has no value"))
+            }
+            let outputs: [Tensor]
+            let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            do {
+                outputs = try kernels[i].run(inputs, context: context)
+            } catch {
+                throw EngineError.atNode(node.name, op: node.opType, error)
+            }
+            if let timings {
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                timings.pointee.append(NodeTiming(name: node.name, opType: node.opType, fusedActivation: node.fusedActivation == .none ? nil : "\(node.fusedActivation)",
+                                                  outputShape: outputs.first?.shape ?? [], seconds: seconds))
+            }
+            for (k, s) in node.outputs.enumerated() {
+                guard let s else { continue }
+                guard k < outputs.count else {
+                    throw EngineError.atNode(node.name, op: node.opType,
+                                             EngineError.invalidModel("kernel did not produce output \(k)"))
+                }
+                values[s] = outputs[k]
+                if let captured, capture.contains(s) { captured.pointee[s] = outputs[k] }
+            }
+            for s in releaseAfter[i] { values[s] = nil }
+        }
+        return try graph.outputs.map { s in
+            guard let t = values[s] else { throw EngineError.invalidModel("graph output '\(graph.valueNames[s])' was not computed") }
+            return t
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// InferenceSession is the public entry point: it decodes an ONNX model,
+// validates and optimises the graph (constant folding, Conv+activation
+// fusion, dead node elimination), builds the kernels and then runs inference
+// on named float tensors. Calls to `run` on one session are serialised by an
+// internal lock (the session's scratch buffers are shared), so a session may
+// be shared between threads but does not execute concurrent runs in
+// parallel; create one session per concurrent worker for throughput.
+
+import COpenBLAS
+import Foundation
+
+public final class InferenceSession: @unchecked Sendable {
+    /// Graph inputs that are not initializers, in model order.
+    public let inputs: [ValueInfo]
+    /// Graph outputs, in model order.
+    public let outputs: [ValueInfo]
+    /// Model metadata_props (Ultralytics: names, stride, imgsz, task, batch, ...).
+    public let metadata: [String: String]
+    /// Opset version of the default ONNX domain.
+    public let opsetVersion: Int
+    /// producer_name of the model (e.g. "pytorch").
+    public let producerName: String
+
+    let graph: Graph
+    private let executor: Executor
+    private let context: ExecutionContext
+    private let lock = NSLock()
+
+    /// Loads a model from an .onnx file.
+    public convenience init(path: String, options: SessionOptions = .init()) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw EngineError.io("cannot read model file '\(path)'")
+        }
+        try self.init(data: [UInt8](data), options: options)
+    }
+
+    /// Loads a model from the bytes of an .onnx file.
+    public init(data: [UInt8], options: SessionOptions = .init()) throws {
+        let model = try OnnxModelProto(bytes: data)
+        var graph = try GraphBuilder.build(from: model)
+        if options.graphOptimizations {
+            try ConstantFolding.run(&graph)
+            ConvActivationFusion.run(&graph)
+            DeadNodeElimination.run(&graph)
+        }
+        self.graph = graph
+        self.executor = try Executor(graph: graph)
+        self.context = ExecutionContext(threads: options.threads)
+        self.inputs = graph.inputInfos
+        self.outputs = graph.outputInfos
+        var meta: [String: String] = [:]
+        for (k, v) in model.metadata { meta[k] = v }
+        self.metadata = meta
+        self.opsetVersion = graph.opset
+        self.producerName = model.producerName
+        openblas_set_num_threads(Int32(clamping: options.threads))
+    }
+
+    /// Runs the model. `feeds` must contain every input by name; returns every
+    /// graph output by name. Fixed dimensions of inputs are checked.
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try run(feeds, timings: nil)
+    }
+
+    /// Like `run`, but also returns the wall time of every executed node
+    /// (in execution order), for profiling.
+    public func runProfiled(_ feeds: [String: Tensor]) throws -> (outputs: [String: Tensor], timings: [NodeTiming]) {
+        var timings: [NodeTiming] = []
+        let outputs = try withUnsafeMutablePointer(to: &timings) { try run(feeds, timings: $0) }
+        return (outputs, timings)
+    }
+
+    /// Number of nodes executed per run after graph optimisation.
+    public var nodeCount: Int { graph.nodes.count }
+
+    /// Runs and additionally returns the intermediate values named in `names`
+    /// that exist in the executed graph (values removed by fusion or folding
+    /// are absent; folded constants are returned from the constant table).
+    func run(_ feeds: [String: Tensor], capturing names: Set<String>) throws -> (outputs: [String: Tensor], captured: [String: Tensor]) {
+        var slots = Set<Int>()
+        var captured: [String: Tensor] = [:]
+        for name in names {
+            guard let slot = graph.existingSlot(name) else { continue }
+            if let c = graph.constants[slot] { captured[name] = c } else { slots.insert(slot) }
+        }
+        var bySlot: [Int: Tensor] = [:]
+        let outputs = try withUnsafeMutablePointer(to: &bySlot) { try run(feeds, timings: nil, capture: slots, captured: $0) }
+        for (slot, t) in bySlot { captured[graph.valueNames[slot]] = t }
+        return (outputs, captured)
+    }
+
+    private func run(_ feeds: [String: Tensor], timings: UnsafeMutablePointer<[NodeTiming]>?,
+                     capture: Set<Int> = [], captured: UnsafeMutablePointer<[Int: Tensor]>? = nil) throws -> [String: Tensor] {
+        var slotFeeds: [Int: Tensor] = [:]
+        for (info, slot) in zip(inputs, graph.inputs) {
+            guard var t = feeds[info.name] else {
+                throw EngineError.invalidInput("missing input '\(info.name)'")
+            }
+            if !info.shape.isEmpty {
+                let matches = t.shape.count == info.shape.count && zip(t.shape, info.shape).allSatisfy { d, dim in
+                    if case .fixed(let n) = dim { return n == d }
+                    return true
+                }
+                guard matches else {
+                    throw EngineError.invalidInput("input '\(info.name)' expects shape \(info.shape.map(\.description)) but got \(t.shape)")
+                }
+            }
+            if info.elementType == .float && t.elementType != .float { t = Tensor(shape: t.shape, floats: t.floats) }
+            if info.elementType == .int64 && t.elementType != .int64 { t = Tensor(shape: t.shape, int64s: t.int64s) }
+            slotFeeds[slot] = t
+        }
+        for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
+            throw EngineError.invalidInput("unknown input '\(name)' (model inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let values = try executor.run(feeds: slotFeeds, context: context, timings: timings, capture: capture, captured: captured)
+        var result: [String: Tensor] = [:]
+        for (info, value) in zip(outputs, values) { result[info.name] = value }
+        return result
+    }
+}

@@ -1,0 +1,21 @@
+// Options controlling an InferenceSession: the number of CPU threads the
+// engine may use (forwarded to OpenBLAS, which is a process-wide setting) and
+// whether load-time graph optimisations (constant folding, Conv+activation
+// fusion, dead node elimination) run.
+
+public struct SessionOptions: Sendable {
+    /// Number of threads for BLAS and parallel kernels (>= 1).
+    public var threads: Int
+    /// Run load-time graph optimisations (constant folding, operator fusion).
+    public var graphOptimizations: Bool
+
+    public init(threads: Int = 1) {
+        self.threads = max(1, threads)
+        self.graphOptimizations = true
+    }
+
+    public init(threads: Int = 1, graphOptimizations: Bool) {
+        self.threads = max(1, threads)
+        self.graphOptimizations = graphOptimizations
+    }
+}

@@ -1,0 +1,97 @@
+// `pcb engine run` and `pcb engine bench`: the ONNX engine on its own, for parity checks
+// against ONNX Runtime and for speed measurements.
+
+import ArgumentParser
+import Foundation
+import NeuralEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Engine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run or benchmark an ONNX model with NeuralEngine.",
+        subcommands: [EngineRun.self, EngineBench.self])
+}
+
+struct EngineRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a model on one .npy input; write every graph output as DIR/<name>.npy.")
+
+    @Option(help: "ONNX model.") var model: String
+    @Option(help: "Input tensor (float32 .npy) for the model's first input.") var input: String
+    @Option(name: .customLong("output-dir"), help: "Folder for the outputs.") var outputDir: String
+    @Option(help: "Engine threads.") var threads = 1
+
+    func run() async throws {
+        let session = try InferenceSession(path: model, options: SessionOptions(threads: threads))
+        guard let first = session.inputs.first else { throw ValidationError("the model has no inputs") }
+        let tensor = try NPYFile.read(input)
+        let outputs = try session.run([first.name: tensor])
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        for output in session.outputs {
+            guard let value = outputs[output.name] else { continue }
+            let safe = output.name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" }
+            let path = (outputDir as NSString).appendingPathComponent(String(safe) + ".npy")
+            try NPYFile.write(value, to: path)
+            print("\(output.name) \(value.shape) -> \(path)")
+        }
+    }
+}
+
+struct EngineBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time model runs; prints {\"median_ms\", \"p90_ms\", \"min_ms\", \"max_ms\", \"peak_rss_mb\"}.")
+
+    @Option(help: "ONNX model.") var model: String
+    @Option(help: "Engine threads.") var threads = 1
+    @Option(help: "Timed runs.") var runs = 20
+    @Option(help: "Untimed runs first.") var warmup = 3
+    @Option(help: "Batch size (dynamic-batch models).") var batch = 1
+    @Option(help: "Input height (dynamic-size models; default 640).") var height: Int?
+    @Option(help: "Input width (dynamic-size models; default 640).") var width: Int?
+
+    func run() async throws {
+        let session = try InferenceSession(path: model, options: SessionOptions(threads: threads))
+        guard let input = session.inputs.first, input.shape.count == 4 else { throw ValidationError("expected one NCHW input") }
+        func dimension(_ index: Int, _ requested: Int?, _ fallback: Int) -> Int {
+            if case .fixed(let value) = input.shape[index] { return value }
+            return requested ?? fallback
+        }
+        let shape = [dimension(0, batch, 1), dimension(1, nil, 3), dimension(2, height, 640), dimension(3, width, 640)]
+        var generator = SplitMix(seed: 7)
+        let values = (0..<shape.reduce(1, *)).map { _ in Float(generator.next() % 1000) / 1000 }
+        let feeds = [input.name: Tensor(shape: shape, floats: values)]
+        for _ in 0..<warmup { _ = try session.run(feeds) }
+        var times: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let start = ContinuousClock.Instant.now
+            _ = try session.run(feeds)
+            let (seconds, attoseconds) = (ContinuousClock.Instant.now - start).components
+            times.append(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        }
+        times.sort()
+        func pick(_ p: Double) -> Double {
+            let index = min(times.count - 1, max(0, Int((p * Double(times.count)).rounded(.up)) - 1))
+            return (times[index] * 1000).rounded() / 1000
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peak = (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10
+        print(#"{"median_ms": \#(pick(0.5)), "p90_ms": \#(pick(0.9)), "min_ms": \#(pick(0)), "max_ms": \#(pick(1)), "peak_rss_mb": \#(peak)}"#)
+    }
+}
+
+/// A tiny deterministic generator for benchmark inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
