@@ -26,16 +26,18 @@ let package = Package(
     targets: [
         // C libraries, each wrapped by exactly one Swift module.
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // Domain: defect policy, verdicts, board pairing. No I/O.
         .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pixels: JPEG decode/encode, resize, letterbox, drawing.
         .target(name: "ImageKit", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
         // Our ONNX inference engine: protobuf reader, graph, op kernels, executor.
-        .target(name: "NeuralEngine", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        // OpenBLAS is loaded at run time (Kernels/BLAS.swift), so nothing links it.
+        .target(name: "NeuralEngine", swiftSettings: numericSettings),
         // Detectors behind one protocol (YOLO on NeuralEngine, fakes in tests).
         .target(name: "Detection", dependencies: ["Inspection", "ImageKit", "NeuralEngine"], swiftSettings: numericSettings),
+        // Synthetic PCB boards with injected defects (datasets, virtual cameras).
+        .target(name: "Simulation", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
         // Inspection history: SQLite (GRDB) store, migrations, image files.
         .target(name: "Storage", dependencies: ["Inspection", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
@@ -47,7 +49,7 @@ let package = Package(
         ]),
         // The command-line program: argument parsing only.
         .executableTarget(name: "pcb", dependencies: [
-            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "NeuralEngine",
+            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "NeuralEngine", "Simulation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -55,7 +57,9 @@ let package = Package(
 
         .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ImageKit", "Inspection"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
         .testTarget(name: "InspectionServerTests", dependencies: [
             "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",

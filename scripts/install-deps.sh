@@ -3,7 +3,7 @@
 # Called by `make run` and `make test`; does nothing when everything is already there.
 set -euo pipefail
 
-packages=(pkg-config libturbojpeg0-dev libopenblas-dev libsqlite3-dev)
+packages=(pkg-config libturbojpeg0-dev libopenblas0 libsqlite3-dev)
 
 missing=()
 for package in "${packages[@]}"; do

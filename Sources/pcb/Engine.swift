@@ -51,6 +51,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "Batch size (dynamic-batch models).") var batch = 1
     @Option(help: "Input height (dynamic-size models; default 640).") var height: Int?
     @Option(help: "Input width (dynamic-size models; default 640).") var width: Int?
+    @Flag(help: "Also print time per operator type and the slowest nodes (stderr).") var profile = false
 
     func run() async throws {
         let session = try InferenceSession(path: model, options: SessionOptions(threads: threads))
@@ -72,6 +73,10 @@ struct EngineBench: AsyncParsableCommand {
             times.append(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
         }
         times.sort()
+        if profile {
+            FileHandle.standardError.write(Data("OpenBLAS kernel: \(InferenceSession.blasKernel)\n".utf8))
+            try printProfile(session, feeds)
+        }
         func pick(_ p: Double) -> Double {
             let index = min(times.count - 1, max(0, Int((p * Double(times.count)).rounded(.up)) - 1))
             return (times[index] * 1000).rounded() / 1000
@@ -80,6 +85,28 @@ struct EngineBench: AsyncParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peak = (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10
         print(#"{"median_ms": \#(pick(0.5)), "p90_ms": \#(pick(0.9)), "min_ms": \#(pick(0)), "max_ms": \#(pick(1)), "peak_rss_mb": \#(peak)}"#)
+    }
+}
+
+extension EngineBench {
+    /// Per-op-type totals and the 15 slowest nodes of one profiled run, to stderr.
+    func printProfile(_ session: InferenceSession, _ feeds: [String: Tensor]) throws {
+        let (_, timings) = try session.runProfiled(feeds)
+        var byType: [String: (Double, Int)] = [:]
+        for t in timings {
+            let key = t.opType + (t.fusedActivation.map { "+" + $0 } ?? "")
+            byType[key, default: (0, 0)].0 += t.seconds * 1000
+            byType[key, default: (0, 0)].1 += 1
+        }
+        var lines = ["op type                 ms   nodes"]
+        for (key, value) in byType.sorted(by: { $0.value.0 > $1.value.0 }) {
+            lines.append(key.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%7.2f %5d", value.0, value.1))
+        }
+        lines.append("slowest nodes:")
+        for t in timings.sorted(by: { $0.seconds > $1.seconds }).prefix(15) {
+            lines.append(String(format: "%7.2f ms  ", t.seconds * 1000) + "\(t.opType) \(t.name) -> \(t.outputShape)")
+        }
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }
 

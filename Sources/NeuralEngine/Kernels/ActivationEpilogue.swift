@@ -10,8 +10,8 @@ extension FusedActivation {
         switch self {
         case .none: return v
         case .relu: return Swift.max(v, 0)
-        case .sigmoid: return 1 / (1 + expf(-v))
-        case .silu: return v / (1 + expf(-v))
+        case .sigmoid: return VectorMath.sigmoid(v)
+        case .silu: return VectorMath.silu(v)
         }
     }
 }
@@ -39,12 +39,9 @@ enum ActivationEpilogue {
             case .relu:
                 for i in 0..<length { row[i] = Swift.max(row[i] + b, 0) }
             case .sigmoid:
-                for i in 0..<length { row[i] = 1 / (1 + expf(-(row[i] + b))) }
+                VectorMath.applySigmoid(row, count: length, bias: b)
             case .silu:
-                for i in 0..<length {
-                    let v = row[i] + b
-                    row[i] = v / (1 + expf(-v))
-                }
+                VectorMath.applySiLU(row, count: length, bias: b)
             }
         }
     }

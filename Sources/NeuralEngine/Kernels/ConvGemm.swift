@@ -4,8 +4,6 @@
 // OpenBLAS sgemm, then apply bias + fused activation in one epilogue pass.
 // The im2col buffer lives in the session's ExecutionContext scratch space.
 
-import COpenBLAS
-
 enum ConvGemm {
     static func run(x: [Float], w: [Float], bias: [Float]?, _ p: Conv2DParams,
                     activation: FusedActivation, context: ExecutionContext) -> [Float] {
@@ -33,9 +31,7 @@ enum ConvGemm {
                                 if k == 0 {
                                     yg.update(repeating: 0, count: mg * n)
                                 } else {
-                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                                Int32(mg), Int32(n), Int32(k), 1.0,
-                                                wg, Int32(k), bMatrix, Int32(n), 0.0, yg, Int32(n))
+                                    BLAS.sgemm(m: mg, n: n, k: k, a: wg, lda: k, b: bMatrix, ldb: n, c: yg, ldc: n)
                                 }
                             }
                             let yi = y + img * p.outChannels * n

@@ -2,7 +2,8 @@
 // plus parameterised LeakyRelu/HardSigmoid/HardSwish/Elu). They share one
 // kernel type that maps a scalar function over the input; each operator is a
 // one-line definition here because its whole "kernel" is that function.
-// Neg, Abs and Sign also accept Int64 tensors (shape arithmetic).
+// Neg, Abs and Sign also accept Int64 tensors (shape arithmetic). Sigmoid has
+// its own kernel on the vectorised exp (VectorMath), as it is the hot one.
 //
 // x: any shape -> y: same shape
 
@@ -50,13 +51,11 @@ struct UnaryMathKernel: Kernel {
         }
     }
 
-    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-
     /// Round half to even (ONNX Round semantics).
     static func roundHalfEven(_ x: Float) -> Float { x.rounded(.toNearestOrEven) }
 
     static let definitions: [OperatorDefinition] = [
-        definition("Sigmoid") { sigmoid($0) },
+        OperatorDefinition("Sigmoid") { _, _ in SigmoidKernel() },
         definition("Relu", int: { max($0, 0) }) { max($0, 0) },
         definition("Neg", int: { 0 &- $0 }) { -$0 },
         definition("Abs", int: { $0 == .min ? .min : abs($0) }) { abs($0) },
@@ -87,4 +86,19 @@ struct UnaryMathKernel: Kernel {
             return { $0 >= 0 ? $0 : alpha * (expf($0) - 1) }
         },
     ]
+}
+
+/// Sigmoid runs on the vectorised exp (the detection head's class scores).
+struct SigmoidKernel: Kernel {
+    func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        let src: [Float] = try x.elements()
+        let y = [Float](unsafeUninitializedCapacity: src.count) { buf, count in
+            src.withUnsafeBufferPointer { s in
+                if let d = buf.baseAddress, let sp = s.baseAddress { VectorMath.sigmoid(sp, into: d, count: s.count) }
+            }
+            count = src.count
+        }
+        return [Tensor(shape: x.shape, floats: y)]
+    }
 }

@@ -6,7 +6,6 @@
 // be shared between threads but does not execute concurrent runs in
 // parallel; create one session per concurrent worker for throughput.
 
-import COpenBLAS
 import Foundation
 
 public final class InferenceSession: @unchecked Sendable {
@@ -53,7 +52,8 @@ public final class InferenceSession: @unchecked Sendable {
         self.metadata = meta
         self.opsetVersion = graph.opset
         self.producerName = model.producerName
-        openblas_set_num_threads(Int32(clamping: options.threads))
+        try BLAS.ensureLoaded()
+        BLAS.setThreads(options.threads)
     }
 
     /// Runs the model. `feeds` must contain every input by name; returns every
@@ -69,6 +69,9 @@ public final class InferenceSession: @unchecked Sendable {
         let outputs = try withUnsafeMutablePointer(to: &timings) { try run(feeds, timings: $0) }
         return (outputs, timings)
     }
+
+    /// The OpenBLAS CPU kernel in use (for example "Cooperlake"), or "not loaded".
+    public static var blasKernel: String { BLAS.coreName }
 
     /// Number of nodes executed per run after graph optimisation.
     public var nodeCount: Int { graph.nodes.count }

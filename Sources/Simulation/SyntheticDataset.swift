@@ -1,0 +1,139 @@
+// Writing a synthetic training set in the Ultralytics YOLO layout:
+//
+//   DIR/images/train/*.jpg  DIR/labels/train/*.txt
+//   DIR/images/val/*.jpg    DIR/labels/val/*.txt
+//   DIR/data.yaml
+//
+// Images are rendered in parallel; the files are the same whatever the thread count.
+
+import Foundation
+import ImageKit
+
+/// Width and height of rendered images.
+public struct ImageSize: Sendable, Equatable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Parses "640x480".
+    public init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w >= 32, h >= 32, w <= 8192, h <= 8192 else { return nil }
+        self.init(width: w, height: h)
+    }
+
+    public var description: String { "\(width)x\(height)" }
+}
+
+public enum SyntheticDataset {
+    /// What was written.
+    public struct Summary: Sendable {
+        public var trainImages = 0
+        public var valImages = 0
+        public var imagesWithDefects = 0
+        /// Boxes per class index.
+        public var boxesPerClass = [Int](repeating: 0, count: DefectClass.allCases.count)
+        public var seconds: Double = 0
+
+        public var images: Int { trainImages + valImages }
+        public var boxes: Int { boxesPerClass.reduce(0, +) }
+    }
+
+    /// Whether image `index` of `count` goes to the validation split: exactly
+    /// floor(count * fraction) images, spread evenly.
+    public static func isValidation(_ index: Int, count: Int, fraction: Double) -> Bool {
+        guard fraction > 0 else { return false }
+        let f = min(1, fraction)
+        return Int((Double(index + 1) * f).rounded(.down)) > Int((Double(index) * f).rounded(.down))
+    }
+
+    /// File stem of image `index`.
+    public static func stem(seed: UInt64, index: Int) -> String {
+        let number = String(index)
+        return "synth_\(seed)_" + String(repeating: "0", count: max(0, 6 - number.count)) + number
+    }
+
+    /// The data.yaml text for a dataset at `directory` (an absolute path).
+    public static func dataYAML(directory: String) -> String {
+        var lines = ["# Synthetic PCB defect photos (pcb dataset synth).", "path: \(directory)", "train: images/train", "val: images/val",
+                     "nc: \(DefectClass.names.count)", "names:"]
+        for (i, name) in DefectClass.names.enumerated() { lines.append("  \(i): \(name)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Renders `count` images with seed `seed` into `directory` (created if needed).
+    /// - Parameters:
+    ///   - valFraction: share of images in the validation split.
+    ///   - defectRate: share of images with at least one defect.
+    ///   - progress: called after each image with (done, total), from worker threads (serialised).
+    public static func write(to directory: String, count: Int, seed: UInt64, size: ImageSize = ImageSize(width: 640, height: 480),
+                             valFraction: Double = 0.1, defectRate: Double = 0.75,
+                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Summary {
+        precondition(count >= 1, "count must be at least 1")
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        let fm = FileManager.default
+        for sub in ["images/train", "images/val", "labels/train", "labels/val"] {
+            try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try Data(dataYAML(directory: root.path).utf8).write(to: root.appendingPathComponent("data.yaml"), options: .atomic)
+
+        var config = RenderConfig(width: size.width, height: size.height, defectRate: defectRate)
+        // The dataset's own JPEG encoding (quality 80...95) is the only compression.
+        config.camera.jpegQuality = nil
+        let renderer = BoardRenderer(seed: seed, config: config)
+        let codec = JPEGCodec()
+        let state = WriterState(count: DefectClass.allCases.count)
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            if state.failed { return }
+            let board = renderer.render(index: index)
+            var rng = SplitMix64(seed: SplitMix64.derive(seed, UInt64(index), 4))
+            let quality = rng.int(80...95)
+            let split = isValidation(index, count: count, fraction: valFraction) ? "val" : "train"
+            let name = stem(seed: seed, index: index)
+            do {
+                let jpeg = try codec.encode(board.image, quality: quality)
+                try Data(jpeg).write(to: root.appendingPathComponent("images/\(split)/\(name).jpg"))
+                try Data(board.yoloLabels.utf8).write(to: root.appendingPathComponent("labels/\(split)/\(name).txt"))
+            } catch {
+                state.fail(error)
+                return
+            }
+            let done = state.record(board: board, validation: split == "val")
+            progress(done, count)
+        }
+        if let error = state.error { throw error }
+        var summary = state.summary
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+}
+
+/// Counters shared by the writer's threads.
+private final class WriterState: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var summary = SyntheticDataset.Summary()
+    private var done = 0
+    private var firstError: Error?
+
+    init(count: Int) {}
+
+    var failed: Bool { lock.withLock { firstError != nil } }
+    var error: Error? { lock.withLock { firstError } }
+
+    func fail(_ error: Error) { lock.withLock { if firstError == nil { firstError = error } } }
+
+    func record(board: SyntheticBoard, validation: Bool) -> Int {
+        lock.withLock {
+            if validation { summary.valImages += 1 } else { summary.trainImages += 1 }
+            if !board.labels.isEmpty { summary.imagesWithDefects += 1 }
+            for label in board.labels { summary.boxesPerClass[label.classIndex] += 1 }
+            done += 1
+            return done
+        }
+    }
+}
