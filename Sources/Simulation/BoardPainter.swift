@@ -110,6 +110,7 @@ final class BoardPainter {
             case .short(let points, let radius, let exposed) where !exposed:
                 begin(i)
                 copper.add(PolylineShape(points: points, radius: radius), record: canvas.recording)
+                recordLinkContext(points, radius: radius)
                 end()
             case .spuriousCopper(let shape, let exposed) where !exposed:
                 begin(i)
@@ -236,7 +237,7 @@ final class BoardPainter {
                     canvas.paint(shape, alpha: 0.75, soft: 1.5) { p in Colour(0.3, 0.22, 0.13) * (0.8 + 0.4 * Noise.grain(p, seed: 3)) }
                 } else {
                     // The mask sinks into the etched gap: a faint shadowed groove.
-                    canvas.darken(OrientedRectShape(center: c, half: Vec2(gap * 0.4, width / 2), axis: axis), factor: grey(0.78), alpha: 0.7, soft: 1.5)
+                    canvas.darken(OrientedRectShape(center: c, half: Vec2(gap * 0.4, width / 2), axis: axis), factor: grey(0.72), alpha: 0.7, soft: 1.5)
                 }
                 end()
             case .short(let points, let radius, let exposed) where exposed:
@@ -245,6 +246,7 @@ final class BoardPainter {
                 canvas.paint(PolylineShape(points: points, radius: radius)) { p in
                     metal * (0.75 + 0.35 * Noise.value(p, scale: 1.5, seed: 17))
                 }
+                recordLinkContext(points, radius: radius)
                 end()
             case .spuriousCopper(let shape, let exposed) where exposed:
                 begin(i)
@@ -276,34 +278,65 @@ final class BoardPainter {
         }
     }
 
+    /// A short's label also takes in the ends of the two conductors it joins.
+    private func recordLinkContext(_ points: [Vec2], radius: Float) {
+        let a = points[0], b = points[points.count - 1]
+        let len = length2(b - a)
+        guard len > 0 else { return }
+        canvas.record(OrientedRectShape(center: (a + b) / 2, half: Vec2(len / 2 + 1.5, max(radius + 1.5, 3)), axis: (b - a) / len), strength: 0.5)
+    }
+
     private func drawDamagedPad(_ pad: Pad, rng: inout SplitMix64) {
         let c = pad.box.center, reach = length2(pad.box.half)
-        // Heat-browned laminate around the pad.
-        let burn = BlobShape(center: c + Vec2(rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2)) * reach,
-                             radius: reach * rng.uniform(1.05, 1.35), roughness: 0.3, rng: &rng)
-        canvas.paint(burn, alpha: rng.uniform(0.45, 0.75), soft: 3) { p in Colour(0.2, 0.13, 0.07) * (0.8 + 0.5 * Noise.value(p, scale: 3, seed: 31)) }
-        // A torn-off part: a jagged cut across the pad.
+        let size = min(pad.box.width, pad.box.height)
+        let padShape = AnyShape(pad.shape)
+        // Heat-browned laminate around the pad (most of the time).
+        if rng.chance(0.7) {
+            let burn = BlobShape(center: c + Vec2(rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2)) * reach,
+                                 radius: reach * rng.uniform(0.95, 1.25), roughness: 0.3, rng: &rng)
+            canvas.paint(burn, alpha: rng.uniform(0.3, 0.65), soft: 2.5) { p in Colour(0.2, 0.13, 0.07) * (0.8 + 0.5 * Noise.value(p, scale: 3, seed: 31)) }
+        }
         let angle = rng.uniform(0, 2 * .pi)
         let dir = Vec2(cosf(angle), sinf(angle)), across = Vec2(-dir.y, dir.x)
-        let cut = c + dir * rng.uniform(-0.35, 0.2) * reach
-        var pts: [Vec2] = []
-        let n = 6
-        for k in 0...n {
-            let t = Float(k) / Float(n) * 2 - 1
-            pts.append(cut + across * (t * reach * 1.6) + dir * rng.uniform(-0.18, 0.18) * reach)
-        }
-        pts.append(cut + across * reach * 1.6 + dir * reach * 2.5)
-        pts.append(cut - across * reach * 1.6 + dir * reach * 2.5)
-        let torn = PolygonShape(points: pts)
-        let padShape = AnyShape(pad.shape)
-        canvas.paint(IntersectionShape(a: padShape, b: torn)) { p in Colour(0.22, 0.15, 0.09) * (0.75 + 0.5 * Noise.grain(p, seed: 29)) }
-        // Sometimes the torn piece is still there, lifted and shifted outward.
-        if rng.chance(0.6) {
-            let shift = dir * reach * rng.uniform(0.25, 0.5) + across * rng.uniform(-0.2, 0.2) * reach
-            let flap = TranslatedShape(shape: IntersectionShape(a: padShape, b: torn), offset: shift)
-            canvas.darken(TranslatedShape(shape: flap, offset: style.light * 1.5), factor: grey(0.45), soft: 2)
-            let size = min(pad.box.width, pad.box.height)
-            canvas.paint(flap) { p in self.finishColour(p, seed: pad.seed, size: size, centre: c) * Colour(0.9, 0.82, 0.75) }
+        let scar: (Vec2) -> Colour = { p in Colour(0.24, 0.16, 0.09) * (0.7 + 0.6 * Noise.grain(p, seed: 29) + 0.2 * Noise.value(p, scale: 2, seed: 30)) }
+        switch rng.weighted([0.4, 0.35, 0.25]) {
+        case 2:
+            // The whole pad lifted and shifted: the scar shows on one side, the pad casts a shadow.
+            canvas.paint(padShape, shader: scar)
+            let shift = dir * reach * rng.uniform(0.2, 0.4)
+            let moved = TranslatedShape(shape: padShape, offset: shift)
+            canvas.darken(TranslatedShape(shape: moved, offset: style.light * 2), factor: grey(0.4), soft: 2.5)
+            canvas.paint(moved) { p in self.finishColour(p - shift, seed: pad.seed, size: size, centre: c) * Colour(0.88, 0.8, 0.72) }
+        default:
+            // Part of the pad torn off along a jagged line.
+            let cut = c + dir * rng.uniform(-0.3, 0.25) * reach
+            var pts: [Vec2] = []
+            let n = 7
+            for k in 0...n {
+                let t = Float(k) / Float(n) * 2 - 1
+                pts.append(cut + across * (t * reach * 1.6) + dir * rng.uniform(-0.2, 0.2) * reach)
+            }
+            pts.append(cut + across * reach * 1.6 + dir * reach * 2.5)
+            pts.append(cut - across * reach * 1.6 + dir * reach * 2.5)
+            canvas.paint(IntersectionShape(a: padShape, b: PolygonShape(points: pts)), shader: scar)
+            if rng.chance(0.5) {
+                // The torn piece lies curled beside the pad.
+                let centre = c + dir * reach * rng.uniform(0.95, 1.3) + across * rng.uniform(-0.3, 0.3) * reach
+                let r = reach * rng.uniform(0.3, 0.5)
+                var piece: [Vec2] = []
+                let m = rng.int(4...6)
+                let base = rng.uniform(0, 2 * .pi)
+                for k in 0..<m {
+                    let a = base + Float(k) / Float(m) * 2 * .pi + rng.uniform(-0.3, 0.3)
+                    piece.append(centre + Vec2(cosf(a), sinf(a) * rng.uniform(0.45, 0.9)) * r * rng.uniform(0.7, 1.2))
+                }
+                let shape = PolygonShape(points: piece)
+                canvas.darken(TranslatedShape(shape: shape, offset: style.light * 1.8), factor: grey(0.4), soft: 2)
+                let light = style.light
+                canvas.paint(shape) { p in
+                    self.finishColour(p, seed: pad.seed &+ 1, size: r * 2, centre: centre) * (0.8 + 0.3 * dot2(p - centre, -light) / r)
+                }
+            }
         }
     }
 
@@ -326,7 +359,7 @@ final class BoardPainter {
         // Shadows first, so no shadow falls over a neighbour's body.
         for part in layout.parts where part.present {
             let len = min(part.heightMM * s * 0.35, 6 * s)
-            let shape = RectShape(part.body, radius: min(part.body.width, part.body.height) * (isRound(part) ? 0.5 : 0.1))
+            let shape = RectShape(part.body, radius: min(part.body.width, part.body.height) * 0.1)
             canvas.darken(TranslatedShape(shape: shape, offset: style.light * len), factor: grey(0.5),
                           alpha: 0.75, soft: 1.5 + part.heightMM * s * 0.12)
         }
@@ -339,7 +372,7 @@ final class BoardPainter {
             for (j, joint) in part.joints.enumerated() {
                 let defect = jointDefect[index * 1000 + j]
                 if let defect { begin(defect) }
-                drawJoint(joint, rng: &rng)
+                drawJoint(joint)
                 if defect != nil { end() }
             }
             drawBody(part, rng: &rng)
@@ -354,14 +387,11 @@ final class BoardPainter {
         }
     }
 
-    private func isRound(_ part: Part) -> Bool {
-        if case .electrolytic = part.kind { return false }
-        return false
-    }
-
     // MARK: Solder
 
-    private func drawJoint(_ joint: Joint, rng: inout SplitMix64) {
+    private func drawJoint(_ joint: Joint) {
+        // Each joint has its own stream, so a defective joint never changes the rest of the part.
+        var rng = SplitMix64(seed: joint.seed)
         let pad = layout.pads[joint.pad]
         let P = pad.box, T = joint.terminal
         let solder = style.solder

@@ -168,7 +168,7 @@ struct DefectPlanner {
     }
 
     private mutating func mouseBite() -> (DefectAction, Box)? {
-        let minW = max(4.5, 0.35 * s)
+        let minW = max(5, 0.4 * s)
         let n = rng.int(1...4)
         var offsets: [Float] = [], radii: [Float] = []
         var along: Float = 0
@@ -186,9 +186,9 @@ struct DefectPlanner {
         var centers: [Vec2] = []
         for k in 0..<n {
             if !oneSide && k > 0 { side = rng.sign() }
-            let r = min(max(radii[k], rng.uniform(0.32, 0.55) * w), 0.6 * w)
+            let r = min(max(radii[k], rng.uniform(0.4, 0.6) * w), 0.62 * w)
             radii[k] = r
-            centers.append(p + axis * (offsets[k] - along / 2) + nrm * side * (w / 2 + r * rng.uniform(-0.05, 0.3)))
+            centers.append(p + axis * (offsets[k] - along / 2) + nrm * side * (w / 2 + r * rng.uniform(-0.1, 0.15)))
         }
         let region = zip(centers, radii).map { Box(center: $0, half: Vec2($1, $1)) }.reduce(Box(center: p, half: Vec2(1, 1))) { $0.union($1) }.outset(1.5)
         guard clearOfStuff(region), otherCopperDistance(p, except: t) > w / 2 + 3 else { return nil }
@@ -198,8 +198,8 @@ struct DefectPlanner {
     private mutating func spur() -> (DefectAction, Box)? {
         guard let (t, p, axis, w) = tracePoint(minWidth: 2.5, margin: 5) else { return nil }
         let nrm = Vec2(-axis.y, axis.x) * rng.sign()
-        let halfBase = max(1.8, rng.uniform(0.45, 1.0) * w)
-        let length = max(5, rng.uniform(0.6, 1.5) * s)
+        let halfBase = max(2, rng.uniform(0.5, 1.0) * w)
+        let length = max(6, rng.uniform(0.7, 1.6) * s)
         let angle = rng.uniform(-0.6, 0.6)
         let dir = nrm * cosf(angle) + axis * sinf(angle)
         let base = p + nrm * (w / 2 - 0.8)
@@ -245,8 +245,8 @@ struct DefectPlanner {
             where segmentSegmentDistance(a, b, other.points[k], other.points[k + 1]) - other.radius < 1 { return nil }
         }
         for (i, pad) in layout.pads.enumerated() where i != target.pad && segmentBoxDistance(a, b, pad.box) < 1 { return nil }
-        let exposed = rng.chance(0.35)
-        let radius = exposed ? rng.uniform(0.6, 1.0) : max(1.0, rng.uniform(0.25, 0.5) * min(w, target.radius > 0 ? target.radius * 2 : w))
+        let exposed = rng.chance(lowContrast ? 0.7 : 0.3)
+        let radius = exposed ? rng.uniform(0.6, 1.0) : max(1.2, rng.uniform(0.35, 0.6) * min(w, target.radius > 0 ? target.radius * 2 : w))
         let perp = Vec2(-u.y, u.x)
         let mid = (a + b) / 2 + perp * rng.uniform(-0.35, 0.35) * target.gap
         let points = [a, mid, b]
@@ -255,6 +255,12 @@ struct DefectPlanner {
         if let pad = target.pad { allow.insert(pad) }
         guard clearOfStuff(region, allowPads: allow) else { return nil }
         return (.short(points: points, radius: radius, exposed: exposed), region)
+    }
+
+    /// Copper under this mask is hard to see (black boards): prefer defects in exposed metal.
+    private var lowContrast: Bool {
+        let d = layout.style.maskOverCopper - layout.style.mask
+        return (d.x * d.x + d.y * d.y + d.z * d.z).squareRoot() < 0.16
     }
 
     private mutating func spuriousCopper() -> (DefectAction, Box)? {
@@ -280,7 +286,7 @@ struct DefectPlanner {
         }
         let region = shape.bounds.outset(1.5)
         guard clearOfStuff(region.outset(2)), copper.maximum(in: region.outset(3)) < 0.02 else { return nil }
-        return (.spuriousCopper(shape: shape, exposed: rng.chance(0.45)), region)
+        return (.spuriousCopper(shape: shape, exposed: rng.chance(lowContrast ? 0.8 : 0.4)), region)
     }
 
     private mutating func pinHole() -> (DefectAction, Box)? {

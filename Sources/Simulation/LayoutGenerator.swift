@@ -41,8 +41,7 @@ struct LayoutGenerator {
         let view = Box(Float(margin), Float(margin), Float(margin + width), Float(margin + height))
         let safe = Box(view.x0 + safeInset.x, view.y0 + safeInset.y, view.x1 - safeInset.x, view.y1 - safeInset.y)
         let canvas = Box(0, 0, Float(cw), Float(ch))
-        var style = LayoutGenerator.makeStyle(&rng)
-        style.relief *= 1
+        let style = LayoutGenerator.makeStyle(&rng)
         // Board outline: usually the board fills the view; sometimes an edge or a corner shows.
         var board = canvas.outset(400)
         var corner: Float = 0
@@ -90,7 +89,7 @@ struct LayoutGenerator {
             over = mask + Colour(0.09, 0.18, 0.16) * vis
         case 2:  // black (matte)
             mask = jitter(Colour(0.075, 0.075, 0.085), 0.15)
-            over = mask + Colour(0.07, 0.07, 0.065) * vis
+            over = mask + Colour(0.09, 0.09, 0.085) * vis
             relief *= 1.8
         case 3:  // red
             mask = jitter(Colour(0.55, 0.08, 0.08), 0.12)
@@ -269,11 +268,10 @@ struct LayoutGenerator {
         let vertical = rng.chance(0.5)
         let kind = ChipKind.allCases[rng.weighted([0.45, 0.45, 0.05, 0.05])]
         let size = rng.weighted([0.2, 0.4, 0.25, 0.15])
-        let (l, w, _) = LayoutGenerator.chipSizes[size]
+        let (_, w, _) = LayoutGenerator.chipSizes[size]
         // Parts in a row sit side by side across their long axis.
         let pitch = (w * 1.1 + 0.1 + rng.uniform(0.35, 1.2)) * s
         let step = vertical ? Vec2(pitch, 0) : Vec2(0, pitch)
-        _ = l
         for i in 0..<count { placeChip(kind: kind, sizeIndex: size, at: start + step * Float(i), vertical: vertical) }
     }
 
@@ -299,7 +297,7 @@ struct LayoutGenerator {
     /// Places an IC; returns false when no free spot was found.
     private mutating func placeIC(region: Box, small: Bool) -> Bool {
         let package: ICPackage
-        var n: Int
+        let n: Int
         let choice = small ? 0 : rng.weighted([0.45, 0.3, 0.25])
         switch choice {
         case 0: package = .soic; n = rng.pick([8, 8, 14, 16])
@@ -320,7 +318,6 @@ struct LayoutGenerator {
         let sizePx = max(bodyL, span) * s
         if sizePx > 0.6 * min(layout.view.width, layout.view.height) {
             if package == .soic && n == 8 { return false }
-            n = 8
             return placeSmallSOIC(region: region)
         }
         let rot = Quarter(turns: rng.int(0...3))
@@ -826,7 +823,7 @@ struct LayoutGenerator {
                     }
                 } else if rng.chance(0.3) {
                     let b = part.footprint.outset(0.35 * s)
-                    if silkClear(b.outset(w)) || true { addSilkOutlineIfClear(b, style: rng.int(0...1)) }
+                    addSilkOutlineIfClear(b, style: rng.int(0...1))
                 }
             case .ic:
                 let b = rng.chance(0.5) ? part.footprint.outset(0.4 * s) : part.body.inset(-0.1 * s)

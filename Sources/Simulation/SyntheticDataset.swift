@@ -86,7 +86,7 @@ public enum SyntheticDataset {
         config.camera.jpegQuality = nil
         let renderer = BoardRenderer(seed: seed, config: config)
         let codec = JPEGCodec()
-        let state = WriterState(count: DefectClass.allCases.count)
+        let state = WriterState()
         let start = Date()
         DispatchQueue.concurrentPerform(iterations: count) { index in
             if state.failed { return }
@@ -103,8 +103,7 @@ public enum SyntheticDataset {
                 state.fail(error)
                 return
             }
-            let done = state.record(board: board, validation: split == "val")
-            progress(done, count)
+            state.record(board: board, validation: split == "val") { done in progress(done, count) }
         }
         if let error = state.error { throw error }
         var summary = state.summary
@@ -120,20 +119,20 @@ private final class WriterState: @unchecked Sendable {
     private var done = 0
     private var firstError: Error?
 
-    init(count: Int) {}
-
     var failed: Bool { lock.withLock { firstError != nil } }
     var error: Error? { lock.withLock { firstError } }
 
     func fail(_ error: Error) { lock.withLock { if firstError == nil { firstError = error } } }
 
-    func record(board: SyntheticBoard, validation: Bool) -> Int {
+    /// Counts a finished image and reports progress while holding the lock (so reports are
+    /// serialised and `done` only grows).
+    func record(board: SyntheticBoard, validation: Bool, report: (Int) -> Void) {
         lock.withLock {
             if validation { summary.valImages += 1 } else { summary.trainImages += 1 }
             if !board.labels.isEmpty { summary.imagesWithDefects += 1 }
             for label in board.labels { summary.boxesPerClass[label.classIndex] += 1 }
             done += 1
-            return done
+            report(done)
         }
     }
 }

@@ -81,9 +81,14 @@ public struct LineLogHandler: LogHandler {
         if let extra = event.metadata { all.merge(extra) { $1 } }
         let fields = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let line = "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(label): \(event.message)\(fields)"
-        print(line)
+        // Written and flushed per line: stdout is fully buffered when it is a pipe (systemd,
+        // docker, tests), and a log that arrives minutes late is no log.
+        let bytes = Data((line + "\n").utf8)
+        Self.standardOutput.withLock { _ in FileHandle.standardOutput.write(bytes) }
         file?.write(line)
     }
+
+    private static let standardOutput = Mutex(())
 
     private static func timestamp() -> String {
         let formatter = ISO8601DateFormatter()

@@ -18,21 +18,29 @@ enum MaxPoolSeparable {
                     let r = rb.baseAddress!
                     for plane in 0..<planes {
                         let src = xb.baseAddress! + plane * p.inH * p.inW
-                        // Horizontal pass: r[ih, ow] = max over valid kw.
+                        // Horizontal pass: r[ih, ow] = max over valid kw, one
+                        // tap at a time across the row (vectorisable selects).
                         for ih in 0..<p.inH {
                             let line = src + ih * p.inW
                             let out = r + ih * p.outW
-                            for ow in 0..<p.outW {
-                                let start = ow * p.strideW - p.padLeft
-                                let lo = Swift.max(start, 0), hi = Swift.min(start + p.kernelW, p.inW)
-                                var m = -Float.infinity
-                                var iw = lo
-                                while iw < hi {
-                                    let v = line[iw]
-                                    if v > m || v.isNaN { m = v }
-                                    iw += 1
+                            for ow in 0..<p.outW { out[ow] = -Float.infinity }
+                            for kw in 0..<p.kernelW {
+                                let off = kw - p.padLeft
+                                // Valid ow: 0 <= ow * strideW + off < inW.
+                                let lo = Swift.min(p.outW, off >= 0 ? 0 : (-off + p.strideW - 1) / p.strideW)
+                                let hi = Swift.max(lo, Swift.min(p.outW, p.inW - off <= 0 ? 0 : (p.inW - off + p.strideW - 1) / p.strideW))
+                                let s = line + off
+                                if p.strideW == 1 {
+                                    for ow in lo..<hi {
+                                        let v = s[ow], m = out[ow]
+                                        out[ow] = v > m || v != v ? v : m
+                                    }
+                                } else {
+                                    for ow in lo..<hi {
+                                        let v = s[ow * p.strideW], m = out[ow]
+                                        out[ow] = v > m || v != v ? v : m
+                                    }
                                 }
-                                out[ow] = m
                             }
                         }
                         // Vertical pass.
@@ -46,8 +54,8 @@ enum MaxPoolSeparable {
                             while ih < hi {
                                 let line = r + ih * p.outW
                                 for ow in 0..<p.outW {
-                                    let v = line[ow]
-                                    if v > out[ow] || v.isNaN { out[ow] = v }
+                                    let v = line[ow], m = out[ow]
+                                    out[ow] = v > m || v != v ? v : m
                                 }
                                 ih += 1
                             }

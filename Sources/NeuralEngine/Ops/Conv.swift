@@ -1,8 +1,9 @@
 // Conv: grouped, strided, dilated, padded 1-D/2-D convolution with optional
 // bias. Attributes (kernel_shape, strides, dilations, pads, auto_pad, group)
 // are resolved against the input and weight shapes into Conv2DParams (1-D is
-// run as 2-D with height 1). `run` uses the im2col + sgemm kernel (ConvGemm),
-// or the direct depthwise kernel (ConvDepthwise) when C/group == 1;
+// run as 2-D with height 1). `run` uses the direct depthwise kernel
+// (ConvDepthwise) when C/group == 1, the packed AVX-512 kernel (ConvPacked)
+// for group 1, and im2col + sgemm (ConvGemm) for other grouped convolutions;
 // `reference` is the plain loop definition kept for testing and as the
 // semantic specification. A fusion pass may attach an activation that is
 // applied in the output epilogue.
@@ -13,6 +14,8 @@ struct ConvKernel: Kernel {
     let window: WindowAttributes
     let group: Int
     let activation: FusedActivation
+    /// Weights repacked for ConvPacked on first use (normally an initializer).
+    let weightCache = ConvPackedWeightCache()
 
     init(node: Node) throws {
         window = try WindowAttributes(node.attributes)
@@ -36,9 +39,14 @@ struct ConvKernel: Kernel {
         if let bs, bs.count != p.outChannels {
             throw EngineError.shapeMismatch("Conv bias has \(bs.count) values for \(p.outChannels) output channels")
         }
-        let y = ConvDepthwise.canRun(p)
-            ? ConvDepthwise.run(x: xs, w: ws, bias: bs, p, activation: activation, threads: context.threads)
-            : ConvGemm.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
+        let y: [Float]
+        if ConvDepthwise.canRun(p) {
+            y = ConvDepthwise.run(x: xs, w: ws, bias: bs, p, activation: activation, threads: context.threads)
+        } else if ConvPacked.canRun(p) && p.patchSize <= DebugSwitch.maxK && p.patchSize >= DebugSwitch.minK {
+            y = ConvPacked.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context, cache: weightCache)
+        } else {
+            y = ConvGemm.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
+        }
         return [Tensor(shape: outShape, floats: y)]
     }
 
@@ -101,4 +109,10 @@ struct ConvKernel: Kernel {
     }
 
     static let definition = OperatorDefinition("Conv") { node, _ in try ConvKernel(node: node) }
+}
+
+import Foundation
+enum DebugSwitch {
+    static let maxK = Int(ProcessInfo.processInfo.environment["NE_MAXK"] ?? "") ?? Int.max
+    static let minK = Int(ProcessInfo.processInfo.environment["NE_MINK"] ?? "") ?? 0
 }

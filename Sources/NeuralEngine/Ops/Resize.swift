@@ -195,6 +195,30 @@ struct ResizeKernel: Kernel {
         return [Float](unsafeUninitializedCapacity: total) { buf, count in
             a.withUnsafeBufferPointer { src in
                 let dst = buf.baseAddress!
+                if inner == 1 {
+                    // Innermost axis: a gather per output element (a copy call
+                    // per element would dominate, e.g. YOLO's 2x upsampling).
+                    let i0 = taps.map(\.i0), i1 = taps.map(\.i1), w1 = taps.map(\.w1)
+                    let nearest = taps.allSatisfy { $0.w1 == 0 }
+                    i0.withUnsafeBufferPointer { a0 in
+                        i1.withUnsafeBufferPointer { a1 in
+                            w1.withUnsafeBufferPointer { ww in
+                                for o in 0..<outer {
+                                    let s = src.baseAddress! + o * inLen, d = dst + o * outLen
+                                    if nearest {
+                                        for j in 0..<outLen { (d + j).initialize(to: s[a0[j]]) }
+                                    } else {
+                                        for j in 0..<outLen {
+                                            (d + j).initialize(to: (1 - ww[j]) * s[a0[j]] + ww[j] * s[a1[j]])
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    count = total
+                    return
+                }
                 for o in 0..<outer {
                     let s = src.baseAddress! + o * inLen * inner
                     let d = dst + o * outLen * inner
