@@ -54,7 +54,8 @@ import Testing
     }
 
     /// Shapes with several full 48-pixel blocks: 1x1 direct reads, 3x3 stride 1
-    /// and 2 with row wrap, M not a multiple of 8, and a split over M tiles.
+    /// and 2 with row wrap, row-aligned blocks (outW a multiple of 16), narrow
+    /// tail blocks, M not a multiple of 8, and a split over M tiles.
     @Test func packedConvLargerShapes() {
         var rng = SplitMix64(seed: 0x5EED)
         let shapes: [(c: Int, m: Int, h: Int, w: Int, k: Int, s: Int, pad: Int, batch: Int)] = [
@@ -62,7 +63,11 @@ import Testing
             (3, 16, 15, 13, 3, 2, 1, 1),  // stem-like stride 2
             (9, 20, 11, 10, 3, 1, 1, 2),  // 110 pixels, rows wrap inside blocks
             (16, 40, 4, 5, 3, 1, 1, 1),   // one partial block, five M tiles (M split across threads)
-            (7, 9, 12, 12, 1, 2, 0, 1),   // strided 1x1 goes through packing
+            (7, 9, 12, 12, 1, 2, 0, 1),   // strided 1x1 goes through the prepared input
+            (5, 12, 9, 32, 3, 1, 1, 1),   // outW 32: row-aligned blocks
+            (4, 8, 8, 64, 3, 2, 1, 2),    // row-aligned, stride-2 deinterleave with padLeft 1
+            (3, 10, 7, 65, 3, 2, 0, 1),   // odd input width, padLeft 0: outW 32
+            (6, 16, 5, 100, 3, 1, 1, 1),  // outW 100: flat blocks with junk columns, 16-wide tail
         ]
         for (i, s) in shapes.enumerated() {
             let out = (s.h + 2 * s.pad - s.k) / s.s + 1, outW = (s.w + 2 * s.pad - s.k) / s.s + 1

@@ -97,49 +97,80 @@ enum ConvPacked {
         return run(x: x, weights: weights, bias: bias, p, activation: activation, context: context)
     }
 
-    /// Layout of the prepared input: per channel, sh x sw phase planes of
-    /// hs x ws floats (zero padded), so that every kernel tap reads a
-    /// contiguous run along the flattened "virtual" output grid of width ws.
+    /// Geometry of the prepared input and of the pixel blocks.
+    ///
+    /// Each worker owns a band of output rows and prepares, incrementally and
+    /// into its own scratch region, the input rows that band reads: per input
+    /// channel, sh x sw phase planes of `rows + rymax` rows of ws floats (zero
+    /// padded), so that every kernel tap reads a contiguous run along the
+    /// flattened "virtual" output grid of row pitch ws >= outW (columns
+    /// outW..<ws are junk). Pointwise convolutions read x itself (ws = outW)
+    /// and split pixel blocks instead of rows. Pixel blocks of up to nr pixels
+    /// are row-aligned when outW is a multiple of 16 (no junk computed, direct
+    /// stores), else cut from the flattened virtual grid (junk lanes are
+    /// computed and dropped when the tile is scattered into y).
     struct Layout {
-        let direct: Bool              // 1x1/stride 1/no padding: read x itself
-        let sh: Int, sw: Int, hs: Int, ws: Int
-        var phaseSize: Int { hs * ws }
-        var channelStride: Int { sh * sw * hs * ws }
-        /// Virtual pixels to compute: rows of ws, the last one cut at outW.
-        let virtualPixels: Int
-        /// Floats of the prepared image including read-over slack.
-        let preparedCount: Int
+        let direct: Bool
+        let sh: Int, sw: Int, ws: Int
+        let outW: Int
+        let rymax: Int, rxmax: Int
+        let rowAligned: Bool
+        let blocksPerRow: Int
 
         init(_ p: Conv2DParams) {
             direct = p.isPointwise
             sh = p.strideH
             sw = p.strideW
-            if direct {
-                hs = p.inH
-                ws = p.inW
-                preparedCount = 0
-            } else {
-                hs = p.outH + ((p.kernelH - 1) * p.dilationH) / p.strideH
-                ws = p.outW + ((p.kernelW - 1) * p.dilationW) / p.strideW
-                preparedCount = p.inChannels * p.strideH * p.strideW * hs * ws + 2 * ws + 2 * ConvPacked.nr
-            }
-            virtualPixels = (p.outH - 1) * ws + p.outW
+            outW = p.outW
+            rymax = direct ? 0 : ((p.kernelH - 1) * p.dilationH) / p.strideH
+            rxmax = direct ? 0 : ((p.kernelW - 1) * p.dilationW) / p.strideW
+            ws = direct ? p.inW : p.outW + rxmax
+            rowAligned = !direct && p.outW % 16 == 0
+            blocksPerRow = (p.outW + ConvPacked.nr - 1) / ConvPacked.nr
         }
 
-        /// Offset of B row k = (c, ky, kx) in the prepared image.
-        func offsets(_ p: Conv2DParams) -> [Int] {
-            var o: [Int] = []
-            o.reserveCapacity(p.patchSize)
+        /// Floats of a prepared band of `rows` output rows, with read-over slack.
+        func preparedCount(rows: Int, _ p: Conv2DParams) -> Int {
+            direct ? 0 : p.inChannels * sh * sw * (rows + rymax) * ws + 2 * ws + 2 * ConvPacked.nr
+        }
+
+        /// Pixel blocks covering `rows` output rows.
+        func blockCount(rows: Int) -> Int {
+            rowAligned ? rows * blocksPerRow : ((rows - 1) * ws + outW + ConvPacked.nr - 1) / ConvPacked.nr
+        }
+
+        /// Block b of a band of `rows` output rows: first virtual pixel, pixel
+        /// count, and the offset of its first pixel from the band's first
+        /// output pixel when the block can be stored there directly (whole
+        /// vectors, one contiguous run), else nil.
+        func block(_ b: Int, rows: Int) -> (v0: Int, count: Int, out: Int?) {
+            if rowAligned {
+                let oh = b / blocksPerRow, ow0 = (b % blocksPerRow) * ConvPacked.nr
+                return (oh * ws + ow0, Swift.min(ConvPacked.nr, outW - ow0), oh * outW + ow0)
+            }
+            let v0 = b * ConvPacked.nr
+            let count = Swift.min(ConvPacked.nr, (rows - 1) * ws + outW - v0)
+            let oh = v0 / ws, ow0 = v0 % ws
+            let contiguous = count % 16 == 0 && (ws == outW || ow0 + count <= outW)
+            return (v0, count, contiguous ? oh * outW + ow0 : nil)
+        }
+
+        /// Offset of B row k = (c, ky, kx) in a band prepared for `rows`
+        /// output rows (or in x for direct reads).
+        func offsets(_ p: Conv2DParams, rows: Int, into o: UnsafeMutablePointer<Int>) {
+            let planeRows = direct ? p.inH : rows + rymax
+            let phaseSize = planeRows * ws, channelStride = sh * sw * phaseSize
+            var i = 0
             for c in 0..<p.inChannels {
                 for ky in 0..<p.kernelH {
                     for kx in 0..<p.kernelW {
-                        if direct { o.append(c * hs * ws); continue }
                         let dy = ky * p.dilationH, dx = kx * p.dilationW
-                        o.append(c * channelStride + ((dy % sh) * sw + dx % sw) * phaseSize + (dy / sh) * ws + dx / sw)
+                        o[i] = direct ? c * phaseSize
+                            : c * channelStride + ((dy % sh) * sw + dx % sw) * phaseSize + (dy / sh) * ws + dx / sw
+                        i += 1
                     }
                 }
             }
-            return o
         }
     }
 
@@ -149,54 +180,53 @@ enum ConvPacked {
         if outCount == 0 { return [] }
         let k = p.patchSize, mTiles = weights.mTiles
         let layout = Layout(p)
-        let offsets = layout.offsets(p)
-        let blocks = (layout.virtualPixels + nr - 1) / nr
         let threads = context.threads
-        // Split M tiles into groups when there are few pixel blocks per thread, so
-        // that every worker gets a fair share.
+        let macs = Double(k) * Double(p.outSpatial) * Double(mTiles * mr)
+        var workers = Swift.max(1, Swift.min(threads, Int(macs / 2e5)))
+        // Direct reads split pixel blocks, and M tiles too when blocks are few;
+        // prepared inputs split output rows.
+        let directBlocks = layout.direct ? layout.blockCount(rows: p.outH) : 0
         var mGroups = 1
-        while blocks * mGroups < 8 * threads && mGroups < mTiles && threads > 1 { mGroups += 1 }
-        let units = blocks * mGroups
-        let macs = Double(k) * Double(layout.virtualPixels) * Double(mTiles * mr)
-        let workers = Swift.max(1, Swift.min(threads, units, Int(macs / 2e5)))
-        // Per worker: a [K][nr] panel (for the tail block of direct reads) and
-        // an mr x nr tile for partial stores.
-        let panelFloats = ((layout.direct ? k * nr : 0) + mr * nr + 15) & ~15
+        if layout.direct {
+            while directBlocks * mGroups < 8 * workers && mGroups < mTiles && workers > 1 { mGroups += 1 }
+            workers = Swift.min(workers, directBlocks * mGroups)
+        } else {
+            workers = Swift.min(workers, p.outH)
+        }
+        let bandRows = (p.outH + workers - 1) / workers
+        // Per worker: offsets (2 x K ints), a [K][nr] panel for the tail block of
+        // direct reads, an mr x nr tile for scattered stores, and the band's
+        // prepared input.
+        let offsetFloats = (2 * k * MemoryLayout<Int>.stride / 4 + 15) & ~15
+        let workerFloats = offsetFloats + (((layout.direct ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p) + 15) & ~15)
         let biasFloats = (mTiles * mr + 15) & ~15
-        let packedOffsets = (0..<k).map { $0 * nr }
         return [Float](unsafeUninitializedCapacity: outCount) { ybuf, initialized in
             let y = ybuf.baseAddress!
             x.withUnsafeBufferPointer { xb in
-                offsets.withUnsafeBufferPointer { ob in
-                    packedOffsets.withUnsafeBufferPointer { pob in
-                        let scratchCount = biasFloats + workers * panelFloats + layout.preparedCount + 16
-                        context.withScratch(count: scratchCount) { scratch in
-                            // 64-byte align the worker panels.
-                            let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) + 63) & ~63)!
-                            let biasPadded = aligned
-                            biasPadded.initialize(repeating: 0, count: biasFloats)
-                            if let bias { for i in 0..<p.outChannels { biasPadded[i] = bias[i] } }
-                            let panelBase = aligned + biasFloats
-                            let prepared = panelBase + workers * panelFloats
-                            let inPlane = p.inChannels * p.inH * p.inW, outPlane = p.outChannels * p.outSpatial
-                            for img in 0..<p.batch {
-                                let xi = xb.baseAddress! + inPlane * img
-                                let source: UnsafePointer<Float>
-                                if layout.direct {
-                                    source = xi
-                                } else {
-                                    prepare(xi, p, layout, into: prepared, threads: threads)
-                                    source = UnsafePointer(prepared)
-                                }
-                                let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
-                                              activation: activation, a: UnsafePointer(weights.panels),
-                                              bias: UnsafePointer(biasPadded), b: source,
-                                              offsets: ob.baseAddress!, packedOffsets: pob.baseAddress!,
-                                              y: y + outPlane * img)
-                                forEachWorker(workers) { wi in
-                                    let lo = units * wi / workers, hi = units * (wi + 1) / workers
-                                    job.run(units: lo..<hi, panel: panelBase + wi * panelFloats)
-                                }
+                context.withScratch(count: biasFloats + workers * workerFloats + 16) { scratch in
+                    // 64-byte align the worker regions.
+                    let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) + 63) & ~63)!
+                    let biasPadded = aligned
+                    biasPadded.initialize(repeating: 0, count: biasFloats)
+                    if let bias { for i in 0..<p.outChannels { biasPadded[i] = bias[i] } }
+                    let regions = aligned + biasFloats
+                    let inPlane = p.inChannels * p.inH * p.inW, outPlane = p.outChannels * p.outSpatial
+                    for img in 0..<p.batch {
+                        let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
+                                      activation: activation, a: UnsafePointer(weights.panels),
+                                      bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
+                                      y: y + outPlane * img)
+                        forEachWorker(workers) { wi in
+                            let region = regions + wi * workerFloats
+                            let offsets = UnsafeMutableRawPointer(region).bindMemory(to: Int.self, capacity: 2 * k)
+                            let work = region + offsetFloats
+                            if layout.direct {
+                                let units = directBlocks * mGroups
+                                job.runDirect(units: units * wi / workers..<units * (wi + 1) / workers,
+                                              offsets: offsets, work: work)
+                            } else {
+                                let oh0 = p.outH * wi / workers, oh1 = p.outH * (wi + 1) / workers
+                                if oh0 < oh1 { job.runBand(rows: oh0..<oh1, offsets: offsets, work: work) }
                             }
                         }
                     }
@@ -215,44 +245,6 @@ enum ConvPacked {
         }
     }
 
-    /// Writes the zero-padded, stride-phase-split copy of one image:
-    /// dst[c][py][px][r][q] = x[c][r * sh + py - padTop][q * sw + px - padLeft].
-    static func prepare(_ x: UnsafePointer<Float>, _ p: Conv2DParams, _ l: Layout, into dst: UnsafeMutablePointer<Float>, threads: Int) {
-        let planes = p.inChannels * l.sh * l.sw
-        let inH = p.inH, inW = p.inW, sh = l.sh, sw = l.sw, hs = l.hs, ws = l.ws
-        Parallel.forEachChunk(count: planes, threads: threads, minChunk: Swift.max(1, 65_536 / Swift.max(l.phaseSize, 1))) { range in
-            for plane in range {
-                let c = plane / (sh * sw), py = (plane / sw) % sh, px = plane % sw
-                let src = x + c * inH * inW
-                let out = dst + plane * l.phaseSize
-                let off = px - p.padLeft
-                // Valid q: 0 <= q * sw + off < inW.
-                let qLo = Swift.min(ws, off >= 0 ? 0 : (-off + sw - 1) / sw)
-                let qHi = Swift.max(qLo, Swift.min(ws, inW - off <= 0 ? 0 : (inW - off + sw - 1) / sw))
-                for r in 0..<hs {
-                    let row = out + r * ws
-                    let ih = r * sh + py - p.padTop
-                    if ih < 0 || ih >= inH {
-                        for q in 0..<ws { row[q] = 0 }
-                        continue
-                    }
-                    for q in 0..<qLo { row[q] = 0 }
-                    let s = src + ih * inW + off
-                    if sw == 1 {
-                        for q in qLo..<qHi { row[q] = s[q] }
-                    } else if sw == 2 {
-                        for q in qLo..<qHi { row[q] = s[2 * q] }
-                    } else {
-                        for q in qLo..<qHi { row[q] = s[q * sw] }
-                    }
-                    for q in qHi..<ws { row[q] = 0 }
-                }
-            }
-        }
-        // Slack read by the last block's junk lanes.
-        (dst + planes * l.phaseSize).update(repeating: 0, count: l.preparedCount - planes * l.phaseSize)
-    }
-
     struct Job {
         let p: Conv2DParams
         let layout: Layout
@@ -260,58 +252,160 @@ enum ConvPacked {
         let activation: FusedActivation
         let a: UnsafePointer<Float>
         let bias: UnsafePointer<Float>
-        let b: UnsafePointer<Float>
-        let offsets: UnsafePointer<Int>
-        let packedOffsets: UnsafePointer<Int>
+        let x: UnsafePointer<Float>
         let y: UnsafeMutablePointer<Float>
 
-        func run(units: Range<Int>, panel: UnsafeMutablePointer<Float>) {
-            let tile = panel + (layout.direct ? k * nr : 0)
-            let n = p.outSpatial, outW = p.outW, ws = layout.ws, vp = layout.virtualPixels
+        /// Pointwise convolution: B rows are x's channel planes; units are
+        /// (pixel block, M-tile group) pairs.
+        func runDirect(units: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
+            let n = p.outSpatial
+            layout.offsets(p, rows: p.outH, into: offsets)
+            let packedOffsets = offsets + k
+            for kk in 0..<k { packedOffsets[kk] = kk * nr }
+            let panel = work, tile = work + k * nr
             var packedBlock = -1
             for u in units {
                 let block = u / mGroups, group = u % mGroups
-                let v0 = block * nr
-                let count = Swift.min(nr, vp - v0)
-                var base = b + v0, offs = offsets
-                if layout.direct && count < nr {
+                let (v0, count, outOffset) = layout.block(block, rows: p.outH)
+                var base = x + v0, offs = UnsafePointer(offsets)
+                if count < nr {
                     // The tail block would read past the input: copy it.
                     if packedBlock != block {
                         for kk in 0..<k {
-                            let src = b + offsets[kk] + v0, dst = panel + kk * nr
+                            let src = x + kk * n + v0, dst = panel + kk * nr
                             for j in 0..<count { dst[j] = src[j] }
                             for j in count..<nr { dst[j] = 0 }
                         }
                         packedBlock = block
                     }
                     base = UnsafePointer(panel)
-                    offs = packedOffsets
+                    offs = UnsafePointer(packedOffsets)
                 }
-                // Where the block lands in y: one contiguous run, or scattered rows.
-                let oh0 = v0 / ws, ow0 = v0 % ws
-                let contiguous = ws == outW ? count == nr : ow0 + nr <= outW
                 let t0 = mTiles * group / mGroups, t1 = mTiles * (group + 1) / mGroups
-                for mt in t0..<t1 {
-                    let rows = Swift.min(mr, p.outChannels - mt * mr)
-                    let yt = y + mt * mr * n
-                    if contiguous && rows == mr {
-                        ConvPacked.microKernel(k: k, a: a + mt * k * mr, b: base, offsets: offs, bias: bias + mt * mr,
-                                               out: yt + oh0 * outW + ow0, ldo: n, activation: activation)
-                    } else {
-                        ConvPacked.microKernel(k: k, a: a + mt * k * mr, b: base, offsets: offs, bias: bias + mt * mr,
-                                               out: tile, ldo: nr, activation: activation)
-                        for r in 0..<rows {
-                            let src = tile + r * nr, dst = yt + r * n
-                            var j = 0, oh = oh0, ow = ow0
-                            while j < count {
-                                let run = Swift.min(ws - ow, count - j)
-                                let valid = Swift.max(0, Swift.min(run, outW - ow))
-                                let d = dst + oh * outW + ow, s = src + j
-                                for i in 0..<valid { d[i] = s[i] }
-                                j += run
-                                oh += 1
-                                ow = 0
+                tiles(t0..<t1, base: base, offsets: offs, v0: v0, count: count, outOffset: outOffset,
+                      y: y, rows: p.outH, tile: tile)
+            }
+        }
+
+        /// Output rows `band` of a prepared-input convolution.
+        func runBand(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
+            let rows = band.count, ws = layout.ws
+            let planeRows = rows + layout.rymax
+            layout.offsets(p, rows: rows, into: offsets)
+            let tile = work, prepared = work + mr * nr
+            let total = layout.preparedCount(rows: rows, p)
+            let used = p.inChannels * layout.sh * layout.sw * planeRows * ws
+            (prepared + used).update(repeating: 0, count: total - used)
+            // Prepare about 96 KB of input rows at a time so they are still in
+            // L2 when the blocks read them.
+            let rowBytes = p.inChannels * layout.sh * layout.sw * ws * 4
+            let chunk = Swift.max(1, 96 * 1024 / Swift.max(rowBytes, 1))
+            var ready = 0
+            let yBand = y + band.lowerBound * p.outW
+            for block in 0..<layout.blockCount(rows: rows) {
+                let (v0, count, outOffset) = layout.block(block, rows: rows)
+                let need = Swift.min(planeRows, (v0 + nr - 1 + layout.rxmax) / ws + layout.rymax + 1)
+                if need > ready {
+                    let upTo = Swift.min(planeRows, Swift.max(need, ready + chunk))
+                    prepareRows(ready..<upTo, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
+                    ready = upTo
+                }
+                tiles(0..<mTiles, base: UnsafePointer(prepared) + v0, offsets: offsets, v0: v0, count: count,
+                      outOffset: outOffset, y: yBand, rows: rows, tile: tile)
+            }
+        }
+
+        /// Computes M tiles `range` of one pixel block and stores them.
+        @inline(__always)
+        func tiles(_ range: Range<Int>, base: UnsafePointer<Float>, offsets: UnsafePointer<Int>, v0: Int, count: Int,
+                   outOffset: Int?, y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
+            let n = p.outSpatial, outW = p.outW, ws = layout.ws
+            let vectors = (count + 15) / 16
+            for mt in range {
+                let valid = Swift.min(mr, p.outChannels - mt * mr)
+                let yt = y + mt * mr * n
+                let at = a + mt * k * mr, bt = bias + mt * mr
+                if let outOffset, valid == mr {
+                    ConvPacked.tileKernel(vectors, k: k, a: at, b: base, offsets: offsets, bias: bt,
+                                          out: yt + outOffset, ld: n, activation: activation)
+                    continue
+                }
+                ConvPacked.tileKernel(vectors, k: k, a: at, b: base, offsets: offsets, bias: bt,
+                                      out: tile, ld: nr, activation: activation)
+                if let outOffset {
+                    for r in 0..<valid {
+                        let src = tile + r * nr, dst = yt + r * n + outOffset
+                        for j in 0..<count { dst[j] = src[j] }
+                    }
+                    continue
+                }
+                // Scatter the valid lanes row run by row run.
+                let oh0 = v0 / ws, ow0 = v0 % ws
+                for r in 0..<valid {
+                    let src = tile + r * nr, dst = yt + r * n
+                    var j = 0, oh = oh0, ow = ow0
+                    while j < count {
+                        let run = Swift.min(ws - ow, count - j)
+                        let live = Swift.max(0, Swift.min(run, outW - ow))
+                        let d = dst + oh * outW + ow, s = src + j
+                        for i in 0..<live { d[i] = s[i] }
+                        j += run
+                        oh += 1
+                        ow = 0
+                    }
+                }
+            }
+        }
+
+        /// Fills rows `range` of every phase plane of a band starting at output
+        /// row `firstRow`: plane (c, py, px) row r, column q holds
+        /// x[c][(firstRow + r) * sh + py - padTop][q * sw + px - padLeft] (0 outside).
+        func prepareRows(_ range: Range<Int>, firstRow: Int, planeRows: Int, into dst: UnsafeMutablePointer<Float>) {
+            let sh = layout.sh, sw = layout.sw, ws = layout.ws, inH = p.inH, inW = p.inW
+            let phaseSize = planeRows * ws
+            // Column ranges per phase: valid q satisfy 0 <= q * sw + px - padLeft < inW.
+            let deinterleave = sw == 2 && p.padLeft <= 1 && (p.padLeft + inW + 1) / 2 <= ws
+            for c in 0..<p.inChannels {
+                let src = x + c * inH * inW
+                for py in 0..<sh {
+                    let planes = dst + (c * sh + py) * sw * phaseSize
+                    for r in range {
+                        let ih = (firstRow + r) * sh + py - p.padTop
+                        if ih < 0 || ih >= inH {
+                            for px in 0..<sw {
+                                let row = planes + px * phaseSize + r * ws
+                                for q in 0..<ws { row[q] = 0 }
                             }
+                            continue
+                        }
+                        let line = src + ih * inW
+                        for px in 0..<sw {
+                            let row = planes + px * phaseSize + r * ws
+                            let off = px - p.padLeft
+                            let qLo = Swift.min(ws, off >= 0 ? 0 : (-off + sw - 1) / sw)
+                            let qHi = Swift.max(qLo, Swift.min(ws, inW - off <= 0 ? 0 : (inW - off + sw - 1) / sw))
+                            for q in 0..<qLo { row[q] = 0 }
+                            for q in qHi..<ws { row[q] = 0 }
+                            if sw == 1 {
+                                let s = line + off
+                                for q in qLo..<qHi { row[q] = s[q] }
+                            } else if !deinterleave {
+                                let s = line + off
+                                for q in qLo..<qHi { row[q] = s[q * sw] }
+                            }
+                        }
+                        if deinterleave {
+                            // Input column iw lands in phase (iw + padLeft) % 2 at
+                            // q = (iw + padLeft) / 2: one pass fills both phases.
+                            let even = planes + r * ws, odd = even + phaseSize
+                            let ea = p.padLeft == 0 ? even : odd     // receives iw = 0, 2, 4, ...
+                            let ob = p.padLeft == 0 ? odd : even + 1 // receives iw = 1, 3, 5, ...
+                            let pairs = inW / 2
+                            for q in 0..<pairs {
+                                ea[q] = line[2 * q]
+                                ob[q] = line[2 * q + 1]
+                            }
+                            if inW % 2 == 1 { ea[pairs] = line[inW - 1] }
                         }
                     }
                 }
@@ -331,11 +425,21 @@ enum ConvPacked {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// One mr x nr output tile: out[r * ldo + j] = act(bias[r] + sum_k a[k][r] * b[offsets[k] + j]).
+    /// Runs the 8 x (16 * vectors) micro-kernel.
+    @inline(__always)
+    static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                           bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation) {
+        switch vectors {
+        case 3: kernel8x48(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
+        case 2: kernel8x32(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
+        default: kernel8x16(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
+        }
+    }
+
+    /// 8 x 48 tile: out[r * ld + j] = bias[r] + sum_k a[k * 8 + r] * b[offsets[k] + j], then the activation.
     @inline(never)
-    static func microKernel(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
-                            bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo ld: Int,
-                            activation: FusedActivation) {
+    static func kernel8x48(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                            bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation) {
         var c00 = V(), c01 = V(), c02 = V()
         var c10 = V(), c11 = V(), c12 = V()
         var c20 = V(), c21 = V(), c22 = V()
@@ -366,50 +470,170 @@ enum ConvPacked {
             c70 = c70.addingProduct(w, b0); c71 = c71.addingProduct(w, b1); c72 = c72.addingProduct(w, b2)
             ap += 8
         }
-        let bv0 = V(repeating: bias[0]), bv1 = V(repeating: bias[1]), bv2 = V(repeating: bias[2]), bv3 = V(repeating: bias[3])
-        let bv4 = V(repeating: bias[4]), bv5 = V(repeating: bias[5]), bv6 = V(repeating: bias[6]), bv7 = V(repeating: bias[7])
-        store(c00 + bv0, out); store(c01 + bv0, out + 16); store(c02 + bv0, out + 32)
-        store(c10 + bv1, out + ld); store(c11 + bv1, out + ld + 16); store(c12 + bv1, out + ld + 32)
-        store(c20 + bv2, out + 2 * ld); store(c21 + bv2, out + 2 * ld + 16); store(c22 + bv2, out + 2 * ld + 32)
-        store(c30 + bv3, out + 3 * ld); store(c31 + bv3, out + 3 * ld + 16); store(c32 + bv3, out + 3 * ld + 32)
-        store(c40 + bv4, out + 4 * ld); store(c41 + bv4, out + 4 * ld + 16); store(c42 + bv4, out + 4 * ld + 32)
-        store(c50 + bv5, out + 5 * ld); store(c51 + bv5, out + 5 * ld + 16); store(c52 + bv5, out + 5 * ld + 32)
-        store(c60 + bv6, out + 6 * ld); store(c61 + bv6, out + 6 * ld + 16); store(c62 + bv6, out + 6 * ld + 32)
-        store(c70 + bv7, out + 7 * ld); store(c71 + bv7, out + 7 * ld + 16); store(c72 + bv7, out + 7 * ld + 32)
+        let bv0 = V(repeating: bias[0]), o0 = out
+        store(c00 + bv0, o0); store(c01 + bv0, o0 + 16); store(c02 + bv0, o0 + 32)
+        let bv1 = V(repeating: bias[1]), o1 = out + ld
+        store(c10 + bv1, o1); store(c11 + bv1, o1 + 16); store(c12 + bv1, o1 + 32)
+        let bv2 = V(repeating: bias[2]), o2 = out + 2 * ld
+        store(c20 + bv2, o2); store(c21 + bv2, o2 + 16); store(c22 + bv2, o2 + 32)
+        let bv3 = V(repeating: bias[3]), o3 = out + 3 * ld
+        store(c30 + bv3, o3); store(c31 + bv3, o3 + 16); store(c32 + bv3, o3 + 32)
+        let bv4 = V(repeating: bias[4]), o4 = out + 4 * ld
+        store(c40 + bv4, o4); store(c41 + bv4, o4 + 16); store(c42 + bv4, o4 + 32)
+        let bv5 = V(repeating: bias[5]), o5 = out + 5 * ld
+        store(c50 + bv5, o5); store(c51 + bv5, o5 + 16); store(c52 + bv5, o5 + 32)
+        let bv6 = V(repeating: bias[6]), o6 = out + 6 * ld
+        store(c60 + bv6, o6); store(c61 + bv6, o6 + 16); store(c62 + bv6, o6 + 32)
+        let bv7 = V(repeating: bias[7]), o7 = out + 7 * ld
+        store(c70 + bv7, o7); store(c71 + bv7, o7 + 16); store(c72 + bv7, o7 + 32)
+        activate(out, ld, vectors: 3, activation)
+    }
+
+    /// 8 x 32 tile: out[r * ld + j] = bias[r] + sum_k a[k * 8 + r] * b[offsets[k] + j], then the activation.
+    @inline(never)
+    static func kernel8x32(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                            bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation) {
+        var c00 = V(), c01 = V()
+        var c10 = V(), c11 = V()
+        var c20 = V(), c21 = V()
+        var c30 = V(), c31 = V()
+        var c40 = V(), c41 = V()
+        var c50 = V(), c51 = V()
+        var c60 = V(), c61 = V()
+        var c70 = V(), c71 = V()
+        var ap = a
+        for kk in 0..<k {
+            let bp = b + offsets[kk]
+            let b0 = load(bp), b1 = load(bp + 16)
+            var w = V(repeating: ap[0])
+            c00 = c00.addingProduct(w, b0); c01 = c01.addingProduct(w, b1)
+            w = V(repeating: ap[1])
+            c10 = c10.addingProduct(w, b0); c11 = c11.addingProduct(w, b1)
+            w = V(repeating: ap[2])
+            c20 = c20.addingProduct(w, b0); c21 = c21.addingProduct(w, b1)
+            w = V(repeating: ap[3])
+            c30 = c30.addingProduct(w, b0); c31 = c31.addingProduct(w, b1)
+            w = V(repeating: ap[4])
+            c40 = c40.addingProduct(w, b0); c41 = c41.addingProduct(w, b1)
+            w = V(repeating: ap[5])
+            c50 = c50.addingProduct(w, b0); c51 = c51.addingProduct(w, b1)
+            w = V(repeating: ap[6])
+            c60 = c60.addingProduct(w, b0); c61 = c61.addingProduct(w, b1)
+            w = V(repeating: ap[7])
+            c70 = c70.addingProduct(w, b0); c71 = c71.addingProduct(w, b1)
+            ap += 8
+        }
+        let bv0 = V(repeating: bias[0]), o0 = out
+        store(c00 + bv0, o0); store(c01 + bv0, o0 + 16)
+        let bv1 = V(repeating: bias[1]), o1 = out + ld
+        store(c10 + bv1, o1); store(c11 + bv1, o1 + 16)
+        let bv2 = V(repeating: bias[2]), o2 = out + 2 * ld
+        store(c20 + bv2, o2); store(c21 + bv2, o2 + 16)
+        let bv3 = V(repeating: bias[3]), o3 = out + 3 * ld
+        store(c30 + bv3, o3); store(c31 + bv3, o3 + 16)
+        let bv4 = V(repeating: bias[4]), o4 = out + 4 * ld
+        store(c40 + bv4, o4); store(c41 + bv4, o4 + 16)
+        let bv5 = V(repeating: bias[5]), o5 = out + 5 * ld
+        store(c50 + bv5, o5); store(c51 + bv5, o5 + 16)
+        let bv6 = V(repeating: bias[6]), o6 = out + 6 * ld
+        store(c60 + bv6, o6); store(c61 + bv6, o6 + 16)
+        let bv7 = V(repeating: bias[7]), o7 = out + 7 * ld
+        store(c70 + bv7, o7); store(c71 + bv7, o7 + 16)
+        activate(out, ld, vectors: 2, activation)
+    }
+
+    /// 8 x 16 tile: out[r * ld + j] = bias[r] + sum_k a[k * 8 + r] * b[offsets[k] + j], then the activation.
+    @inline(never)
+    static func kernel8x16(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                            bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation) {
+        var c00 = V()
+        var c10 = V()
+        var c20 = V()
+        var c30 = V()
+        var c40 = V()
+        var c50 = V()
+        var c60 = V()
+        var c70 = V()
+        var ap = a
+        for kk in 0..<k {
+            let bp = b + offsets[kk]
+            let b0 = load(bp)
+            var w = V(repeating: ap[0])
+            c00 = c00.addingProduct(w, b0)
+            w = V(repeating: ap[1])
+            c10 = c10.addingProduct(w, b0)
+            w = V(repeating: ap[2])
+            c20 = c20.addingProduct(w, b0)
+            w = V(repeating: ap[3])
+            c30 = c30.addingProduct(w, b0)
+            w = V(repeating: ap[4])
+            c40 = c40.addingProduct(w, b0)
+            w = V(repeating: ap[5])
+            c50 = c50.addingProduct(w, b0)
+            w = V(repeating: ap[6])
+            c60 = c60.addingProduct(w, b0)
+            w = V(repeating: ap[7])
+            c70 = c70.addingProduct(w, b0)
+            ap += 8
+        }
+        let bv0 = V(repeating: bias[0]), o0 = out
+        store(c00 + bv0, o0)
+        let bv1 = V(repeating: bias[1]), o1 = out + ld
+        store(c10 + bv1, o1)
+        let bv2 = V(repeating: bias[2]), o2 = out + 2 * ld
+        store(c20 + bv2, o2)
+        let bv3 = V(repeating: bias[3]), o3 = out + 3 * ld
+        store(c30 + bv3, o3)
+        let bv4 = V(repeating: bias[4]), o4 = out + 4 * ld
+        store(c40 + bv4, o4)
+        let bv5 = V(repeating: bias[5]), o5 = out + 5 * ld
+        store(c50 + bv5, o5)
+        let bv6 = V(repeating: bias[6]), o6 = out + 6 * ld
+        store(c60 + bv6, o6)
+        let bv7 = V(repeating: bias[7]), o7 = out + 7 * ld
+        store(c70 + bv7, o7)
+        activate(out, ld, vectors: 1, activation)
+    }
+
+    /// Applies the activation in place to the first 16 * vectors columns of
+    /// an mr-row tile just stored (L1-hot). Written as scalar loops over
+    /// 16-element chunks so that LLVM vectorises them (with FMAs) into zmm code.
+    @inline(__always)
+    static func activate(_ out: UnsafeMutablePointer<Float>, _ ld: Int, vectors: Int, _ activation: FusedActivation) {
         switch activation {
         case .none: break
-        case .relu: activateRelu(out, ld)
-        case .sigmoid: activateSigmoid(out, ld)
-        case .silu: activateSiLU(out, ld)
+        case .relu: activateRelu(out, ld, vectors)
+        case .sigmoid: activateSigmoid(out, ld, vectors)
+        case .silu: activateSiLU(out, ld, vectors)
         }
     }
 
-    // Activations applied in place to an mr x nr tile just stored (L1-hot),
-    // with the formulas of VectorMath evaluated on 16 lanes at once.
-
-    // Written as scalar loops over fixed-size rows so that LLVM vectorises
-    // them (with FMAs) into zmm code.
-
-    static func activateRelu(_ out: UnsafeMutablePointer<Float>, _ ld: Int) {
+    static func activateRelu(_ out: UnsafeMutablePointer<Float>, _ ld: Int, _ vectors: Int) {
         for r in 0..<mr {
-            let row = out + r * ld
-            for i in 0..<nr { row[i] = Swift.max(row[i], 0) }
+            for v in 0..<vectors {
+                let p = out + r * ld + 16 * v
+                for i in 0..<16 { p[i] = Swift.max(p[i], 0) }
+            }
         }
     }
 
-    static func activateSigmoid(_ out: UnsafeMutablePointer<Float>, _ ld: Int) {
+    static func activateSigmoid(_ out: UnsafeMutablePointer<Float>, _ ld: Int, _ vectors: Int) {
         for r in 0..<mr {
-            let row = out + r * ld
-            for i in 0..<nr { row[i] = 1 / (1 + VectorMath.expFused(-row[i])) }
+            for v in 0..<vectors {
+                let p = out + r * ld + 16 * v
+                for i in 0..<16 { p[i] = 1 / (1 + VectorMath.expFused(-p[i])) }
+            }
         }
     }
 
-    static func activateSiLU(_ out: UnsafeMutablePointer<Float>, _ ld: Int) {
+    static func activateSiLU(_ out: UnsafeMutablePointer<Float>, _ ld: Int, _ vectors: Int) {
         for r in 0..<mr {
-            let row = out + r * ld
-            for i in 0..<nr {
-                let v = row[i]
-                row[i] = v / (1 + VectorMath.expFused(-v))
+            for v in 0..<vectors {
+                let p = out + r * ld + 16 * v
+                for i in 0..<16 {
+                    let x = p[i]
+                    p[i] = x / (1 + VectorMath.expFused(-x))
+                }
             }
         }
     }

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import InspectionServer
+
+@Suite struct RotatingLogFileTests {
+    @Test func rotatesAtTheSizeLimitAndKeepsFiveFiles() throws {
+        let directory = NSTemporaryDirectory() + "pcb-log-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try RotatingLogFile(path: directory + "/server.log", maxBytes: 100, keep: 5)
+        // 20 lines of 50 bytes: two lines per file, so ten files' worth; only five old ones are kept.
+        for index in 0..<20 {
+            log.write(String(format: "line %02d ", index) + String(repeating: "x", count: 41))
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(files == ["server.log", "server.log.1", "server.log.2", "server.log.3", "server.log.4", "server.log.5"])
+        let current = try String(contentsOfFile: directory + "/server.log", encoding: .utf8)
+        #expect(current.hasPrefix("line 18") && current.contains("line 19"))
+        let oldest = try String(contentsOfFile: directory + "/server.log.5", encoding: .utf8)
+        #expect(oldest.hasPrefix("line 08"))
+        for file in files {
+            let size = try FileManager.default.attributesOfItem(atPath: directory + "/" + file)[.size] as? Int ?? 0
+            #expect(size <= 100, "\(file) is \(size) bytes")
+        }
+    }
+
+    @Test func appendsToAnExistingLog() throws {
+        let directory = NSTemporaryDirectory() + "pcb-log-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try RotatingLogFile(path: directory + "/server.log").write("first")
+        try RotatingLogFile(path: directory + "/server.log").write("second")
+        #expect(try String(contentsOfFile: directory + "/server.log", encoding: .utf8) == "first\nsecond\n")
+    }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Train an Ultralytics YOLO detector on a YOLO-format dataset and export it to ONNX for `pcb serve`.
+
+The line's models are trained from scratch (no pretrained weights are downloaded: the build
+machines have no internet). Training can be interrupted and resumed (`--resume`), so a long run
+can span several sessions on a CPU machine, or run in minutes on a GPU.
+
+    python training/train.py --data .cache/datasets/synth-train/data.yaml --name synthetic-v8n \
+        --model yolov8n.yaml --imgsz 640 --epochs 60 --batch 16 --device cpu
+    python training/train.py --resume --name synthetic-v8n          # continue after an interruption
+    python training/train.py --export-only --name synthetic-v8n --out models/pcb_synthetic_yolov8n.onnx
+
+The export is an ONNX file with dynamic batch and input size (so 640x480 camera frames run
+without padding and both sides of a board run as one batch), opset 17, simplified, with the
+class names in its metadata where `pcb serve` reads them.
+"""
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / ".cache" / "runs"
+
+
+def parse():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", help="data.yaml of a YOLO-format dataset")
+    p.add_argument("--name", required=True, help="run name (folder under .cache/runs)")
+    p.add_argument("--model", default="yolov8n.yaml", help="architecture YAML (from scratch), e.g. yolov8n.yaml, yolo11n.yaml")
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--device", default="cpu", help="cpu, or a CUDA device index such as 0")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--patience", type=int, default=50)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run's last checkpoint")
+    p.add_argument("--export-only", action="store_true", help="only export the run's best checkpoint")
+    p.add_argument("--out", help="where to copy the exported ONNX file (e.g. models/pcb_synthetic_yolov8n.onnx)")
+    p.add_argument("--opset", type=int, default=17)
+    return p.parse_args()
+
+
+def main():
+    args = parse()
+    # Keep Ultralytics' settings and downloads inside the project's cache, never in $HOME.
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(ROOT / ".cache" / "ultralytics"))
+    from ultralytics import YOLO  # imported late so the environment above applies
+
+    run_dir = RUNS / args.name
+    weights = run_dir / "weights"
+    if not args.export_only:
+        started = time.time()
+        if args.resume:
+            last = weights / "last.pt"
+            if not last.exists():
+                sys.exit(f"nothing to resume: {last} does not exist")
+            YOLO(str(last)).train(resume=True)
+        else:
+            if not args.data:
+                sys.exit("--data is required to start a run")
+            model = YOLO(args.model)
+            model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
+                        workers=args.workers, project=str(RUNS), name=args.name, exist_ok=True, seed=args.seed,
+                        deterministic=True, patience=args.patience, pretrained=False, amp=args.device != "cpu",
+                        plots=True, verbose=True)
+        print(f"training took {(time.time() - started) / 60:.1f} min", flush=True)
+
+    best = weights / "best.pt"
+    if not best.exists():
+        sys.exit(f"no checkpoint to export: {best} does not exist")
+    exported = YOLO(str(best)).export(format="onnx", opset=args.opset, simplify=True, dynamic=True, imgsz=args.imgsz)
+    print(f"exported {exported}", flush=True)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(exported, args.out)
+        print(f"copied to {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
