@@ -83,6 +83,7 @@ final class ConvPackedWeightCache: @unchecked Sendable {
 enum ConvPacked {
     static let mr = ConvPackedWeights.mr
     static let nr = 48
+    static let chunkBytes = Int(ProcessInfo.processInfo.environment["NE_CHUNK"] ?? "") ?? 98304
 
     static func canRun(_ p: Conv2DParams) -> Bool {
         p.group == 1 && p.patchSize > 0
@@ -299,7 +300,7 @@ enum ConvPacked {
             // Prepare about 96 KB of input rows at a time so they are still in
             // L2 when the blocks read them.
             let rowBytes = p.inChannels * layout.sh * layout.sw * ws * 4
-            let chunk = Swift.max(1, 96 * 1024 / Swift.max(rowBytes, 1))
+            let chunk = Swift.max(1, ConvPacked.chunkBytes / Swift.max(rowBytes, 1))
             var ready = 0
             let yBand = y + band.lowerBound * p.outW
             for block in 0..<layout.blockCount(rows: rows) {
@@ -367,9 +368,9 @@ enum ConvPacked {
             let deinterleave = sw == 2 && p.padLeft <= 1 && (p.padLeft + inW + 1) / 2 <= ws
             for c in 0..<p.inChannels {
                 let src = x + c * inH * inW
-                for py in 0..<sh {
-                    let planes = dst + (c * sh + py) * sw * phaseSize
-                    for r in range {
+                for r in range {
+                    for py in 0..<sh {
+                        let planes = dst + (c * sh + py) * sw * phaseSize
                         let ih = (firstRow + r) * sh + py - p.padTop
                         if ih < 0 || ih >= inH {
                             for px in 0..<sw {
