@@ -83,6 +83,7 @@ final class ConvPackedWeightCache: @unchecked Sendable {
 enum ConvPacked {
     static let mr = ConvPackedWeights.mr
     static let nr = 48
+    static let rowByRow = ProcessInfo.processInfo.environment["NE_ROWBYROW"] == "1"
     static let chunkBytes = Int(ProcessInfo.processInfo.environment["NE_CHUNK"] ?? "") ?? 98304
 
     static func canRun(_ p: Conv2DParams) -> Bool {
@@ -308,7 +309,11 @@ enum ConvPacked {
                 let need = Swift.min(planeRows, (v0 + nr - 1 + layout.rxmax) / ws + layout.rymax + 1)
                 if need > ready {
                     let upTo = Swift.min(planeRows, Swift.max(need, ready + chunk))
-                    prepareRows(ready..<upTo, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
+                    if ConvPacked.rowByRow {
+                        for r in ready..<upTo { prepareRows(r..<(r + 1), firstRow: band.lowerBound, planeRows: planeRows, into: prepared) }
+                    } else {
+                        prepareRows(ready..<upTo, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
+                    }
                     ready = upTo
                 }
                 tiles(0..<mTiles, base: UnsafePointer(prepared) + v0, offsets: offsets, v0: v0, count: count,
