@@ -35,7 +35,9 @@ let package = Package(
         // OpenBLAS is loaded at run time (Kernels/BLAS.swift), so nothing links it.
         .target(name: "NeuralEngine", swiftSettings: numericSettings),
         // Detectors behind one protocol (YOLO on NeuralEngine, fakes in tests).
-        .target(name: "Detection", dependencies: ["Inspection", "ImageKit", "NeuralEngine"], swiftSettings: numericSettings),
+        .target(name: "Detection", dependencies: [
+            "Inspection", "ImageKit", "NeuralEngine", .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: numericSettings),
         // Synthetic PCB boards with injected defects (datasets, virtual cameras).
         .target(name: "Simulation", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
         // Inspection history: SQLite (GRDB) store, migrations, image files.
