@@ -1,7 +1,9 @@
 // `pcb dataset`: training data for the line's detector.
 //   pcb dataset synth --out DIR --count N --seed S [--size 640x480] [--val-fraction 0.1] [--defect-rate 0.75]
+//   pcb dataset import-deeppcb SRC OUT [--val-fraction 0.1] [--seed 0] [--templates]
 
 import ArgumentParser
+import Detection
 import Foundation
 import Simulation
 
@@ -9,7 +11,7 @@ struct Dataset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Build training datasets.",
-        subcommands: [Synth.self])
+        subcommands: [Synth.self, ImportDeepPCB.self])
 }
 
 extension Dataset {
@@ -60,6 +62,45 @@ extension Dataset {
 
         private static func log(_ line: String) {
             FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+}
+
+extension Dataset {
+    struct ImportDeepPCB: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-deeppcb",
+            abstract: "Convert DeepPCB (trainval.txt layout) to YOLO format with this project's class names.")
+
+        @Argument(help: "DeepPCB folder (holds trainval.txt and the groupG folders).") var source: String
+        @Argument(help: "Output folder (images/, labels/, data.yaml).") var output: String
+        @Option(name: .customLong("val-fraction"), help: "Share of pairs in the validation split (0...1).") var valFraction: Double = 0.1
+        @Option(help: "Seed of the split: the same seed gives the same split.") var seed: UInt64 = 0
+        @Flag(help: "Also add each defect-free template image, without labels.") var templates = false
+
+        func validate() throws {
+            guard (0...1).contains(valFraction) else { throw ValidationError("--val-fraction must be between 0 and 1") }
+        }
+
+        func run() async throws {
+            var importer = DeepPCBImporter(source: URL(fileURLWithPath: source), output: URL(fileURLWithPath: output))
+            importer.valFraction = valFraction
+            importer.seed = seed
+            importer.includeTemplates = templates
+            var lastPercent = -1
+            let summary = try importer.run { done, total in
+                let percent = done * 100 / total
+                if percent / 10 != lastPercent / 10 || done == total {
+                    lastPercent = percent
+                    FileHandle.standardError.write(Data("converted \(done)/\(total) pairs (\(percent)%)\n".utf8))
+                }
+            }
+            print("train images: \(summary.trainImages), val images: \(summary.valImages)")
+            for (name, count) in zip(DeepPCBImporter.classNames, summary.boxesPerClass) { print("  \(name): \(count) boxes") }
+            if !summary.skippedPairs.isEmpty {
+                print("skipped \(summary.skippedPairs.count) pairs with missing files: \(summary.skippedPairs.prefix(10).joined(separator: ", "))")
+            }
+            print("wrote \(output)/data.yaml")
         }
     }
 }
