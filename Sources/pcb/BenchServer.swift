@@ -10,6 +10,7 @@ import AsyncHTTPClient
 import Foundation
 import ImageKit
 import NIOCore
+import Simulation
 
 struct BenchServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,14 +87,8 @@ struct BenchServer: AsyncParsableCommand {
 /// JPEG size is close to a real camera frame's; a flat colour would compress to almost nothing.
 enum BenchFrame {
     static func boardLike(width: Int, height: Int, seed: UInt64 = 42) -> RGBImage {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: seed)
+        func next() -> UInt64 { generator.next() }
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         func paint(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ colour: (Int, Int, Int)) {
             for y in max(0, y0)..<min(height, y1) {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import NeuralEngine
+import Simulation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +62,7 @@ struct EngineBench: AsyncParsableCommand {
             return requested ?? fallback
         }
         let shape = [dimension(0, batch, 1), dimension(1, nil, 3), dimension(2, height, 640), dimension(3, width, 640)]
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let values = (0..<shape.reduce(1, *)).map { _ in Float(generator.next() % 1000) / 1000 }
         let feeds = [input.name: Tensor(shape: shape, floats: values)]
         for _ in 0..<warmup { _ = try session.run(feeds) }
@@ -107,18 +108,5 @@ extension EngineBench {
             lines.append(String(format: "%7.2f ms  ", t.seconds * 1000) + "\(t.opType) \(t.name) -> \(t.outputShape)")
         }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    }
-}
-
-/// A tiny deterministic generator for benchmark inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
