@@ -68,6 +68,10 @@ import Testing
             (4, 8, 8, 64, 3, 2, 1, 2),    // row-aligned, stride-2 deinterleave with padLeft 1
             (3, 10, 7, 65, 3, 2, 0, 1),   // odd input width, padLeft 0: outW 32
             (6, 16, 5, 100, 3, 1, 1, 1),  // outW 100: flat blocks with junk columns, 16-wide tail
+            (3, 9, 5, 64, 3, 1, 1, 1),    // outW 64: row split 32 + 32
+            (2, 8, 3, 112, 3, 1, 1, 2),   // outW 112: row split 48 + 32 + 32
+            (13, 24, 20, 20, 3, 1, 1, 1), // 20x20 3x3: flat blocks with junk columns
+            (7, 16, 9, 7, 3, 1, 1, 2),    // blocks spanning many short rows
         ]
         for (i, s) in shapes.enumerated() {
             let out = (s.h + 2 * s.pad - s.k) / s.s + 1, outW = (s.w + 2 * s.pad - s.k) / s.s + 1
@@ -112,5 +116,38 @@ import Testing
                              strideH: 2, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, outH: 4, outW: 9)
         #expect(y.shape == [2, 5, 4, 9])
         expectClose(y.floats, ConvKernel.reference(x: x, w: w, bias: b, p), atol: Self.atol, rtol: Self.rtol, "Conv op")
+    }
+
+    /// The stride-1 depthwise fast path (used for YOLO11's DWConv) against the
+    /// reference: kernel sizes 1-5, pads 0-2, channel multipliers 1-2, widths up
+    /// to 90 (16- and 64-pixel steps with tails), every activation, 1-3 threads.
+    @Test func depthwiseFastMatchesReference() {
+        var rng = SplitMix64(seed: 0xD3F5)
+        var checked = 0
+        for trial in 0..<40 {
+            let channels = rng.int(2...6), multiplier = trial % 4 == 0 ? 2 : 1
+            let kh = [1, 3, 3, 5][rng.int(0...3)], kw = trial % 5 == 0 ? rng.int(1...3) : kh
+            var p = Conv2DParams(
+                batch: trial % 6 == 0 ? 2 : 1, inChannels: channels, inH: rng.int(1...12), inW: rng.int(1...90),
+                outChannels: channels * multiplier, kernelH: kh, kernelW: kw, group: channels,
+                strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+                padTop: rng.int(0...2), padLeft: rng.int(0...2), outH: 0, outW: 0)
+            let padBottom = rng.int(0...2), padRight = rng.int(0...2)
+            let spanH = p.inH + p.padTop + padBottom - p.kernelH, spanW = p.inW + p.padLeft + padRight - p.kernelW
+            if spanH < 0 || spanW < 0 { continue }
+            p.outH = spanH + 1
+            p.outW = spanW + 1
+            #expect(ConvDepthwise.canRunFast(p))
+            let x = rng.floats(p.batch * p.inChannels * p.inH * p.inW)
+            let w = rng.floats(p.outChannels * kh * kw)
+            let bias: [Float]? = trial % 3 == 0 ? nil : rng.floats(p.outChannels)
+            let act: FusedActivation = [.none, .relu, .silu, .sigmoid][trial % 4]
+            expectClose(ConvDepthwise.runFast(x: x, w: w, bias: bias, p, activation: act,
+                                              context: ExecutionContext(threads: 1 + trial % 3)),
+                        ConvKernel.reference(x: x, w: w, bias: bias, p, activation: act),
+                        atol: Self.atol, rtol: Self.rtol, "depthwise fast trial \(trial) \(p)")
+            checked += 1
+        }
+        #expect(checked > 20)
     }
 }

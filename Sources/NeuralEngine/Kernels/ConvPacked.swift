@@ -1,23 +1,27 @@
 // Packed direct-GEMM convolution for group-1 2-D convolutions (any kernel
-// size, stride, dilation and padding). It replaces im2col + sgemm with one
-// register-blocked AVX-512 micro-kernel:
+// size, stride, dilation and padding), replacing im2col + sgemm:
 //
 //   y[m, p] = act(bias[m] + sum_k W[m, k] * B[k, p]),  k = (c, ky, kx), p = (oh, ow)
 //
-// * SIMD lanes run along output pixels: a micro-tile is `mr` (8) output
-//   channels x `nr` (48 = 3 x SIMD16) pixels held in 24 accumulators; each K
-//   step loads 3 pixel vectors and broadcasts 8 weights (folded into FMAs).
-// * Weights are packed once per weight tensor into [mTile][K][mr] panels
-//   (zero-padded to a multiple of mr) and cached on the kernel
-//   (ConvPackedWeights).
-// * B is packed per 48-pixel block into a [K][48] panel with im2col fused into
-//   the packing (zero fill for padding, rows wrap across output rows), so no
-//   full im2col matrix exists. For 1x1/stride-1/unpadded convolutions full
-//   blocks are read straight from the input (row stride = pixel count).
-// * The epilogue (bias + fused activation) runs on the accumulators before the
-//   single store of each output tile.
-// * Threads split the (image, pixel block, M-tile group) units; each worker
-//   packs into its own slice of the session scratch buffer.
+// * Micro-kernel: SIMD lanes run along output pixels. A tile is 8 output
+//   channels x 48 pixels (3 x SIMD16 = 24 accumulators; 32- and 16-pixel
+//   variants for row tails). Each K step loads the pixel vectors of B row k
+//   at b + offsets[k] and broadcasts 8 weights into FMAs; no calls, bounds
+//   checks or reference counting in the loop (checked in the assembly).
+// * Weights are packed once per weight tensor into [mTile][K][8] panels
+//   (zero-padded to a multiple of 8 channels) and cached on the Conv kernel
+//   (ConvPackedWeightCache), keyed by the identity of the weight array.
+// * B is never materialised as an im2col matrix. Pointwise convolutions read
+//   x directly (B row k = channel plane k). Other convolutions read a
+//   zero-padded, stride-phase-split copy of a chunk of input rows (see
+//   Layout), written into an L2-sized per-worker scratch region; every
+//   kernel tap is then a contiguous run, also for stride 2.
+// * Epilogue: bias add, store, then the fused activation (ReLU, sigmoid,
+//   SiLU with an FMA exp) on the L1-hot tile.
+// * Threads: each worker takes a band of output rows (pointwise: a range of
+//   pixel blocks, also splitting M tiles when blocks are few) and uses its
+//   own region of the session scratch buffer, so no per-run allocations
+//   besides the output.
 
 import Dispatch
 import Foundation
@@ -83,8 +87,9 @@ final class ConvPackedWeightCache: @unchecked Sendable {
 enum ConvPacked {
     static let mr = ConvPackedWeights.mr
     static let nr = 48
-    static let rowByRow = ProcessInfo.processInfo.environment["NE_ROWBYROW"] == "1"
-    static let chunkBytes = Int(ProcessInfo.processInfo.environment["NE_CHUNK"] ?? "") ?? 98304
+    /// Prepared input per band chunk: small enough to stay in L2 (1 MB on
+    /// Zen 5) while its blocks run; 512 KB measured best of 128 KB-whole band.
+    static let chunkBytes = 512 * 1024
 
     static func canRun(_ p: Conv2DParams) -> Bool {
         p.group == 1 && p.patchSize > 0
@@ -101,8 +106,8 @@ enum ConvPacked {
 
     /// Geometry of the prepared input and of the pixel blocks.
     ///
-    /// Each worker owns a band of output rows and prepares, incrementally and
-    /// into its own scratch region, the input rows that band reads: per input
+    /// Each worker owns a band of output rows and prepares, chunk by chunk and
+    /// into its own scratch region, the input rows a chunk reads: per input
     /// channel, sh x sw phase planes of `rows + rymax` rows of ws floats (zero
     /// padded), so that every kernel tap reads a contiguous run along the
     /// flattened "virtual" output grid of row pitch ws >= outW (columns
@@ -118,6 +123,9 @@ enum ConvPacked {
         let rymax: Int, rxmax: Int
         let rowAligned: Bool
         let blocksPerRow: Int
+        /// Row-aligned rows of 48k + 16 pixels end in two 32-pixel blocks
+        /// instead of 48 + 16 (the 16-wide kernel is a third slower).
+        let splitTail: Bool
 
         init(_ p: Conv2DParams) {
             direct = p.isPointwise
@@ -129,6 +137,7 @@ enum ConvPacked {
             ws = direct ? p.inW : p.outW + rxmax
             rowAligned = !direct && p.outW % 16 == 0
             blocksPerRow = (p.outW + ConvPacked.nr - 1) / ConvPacked.nr
+            splitTail = p.outW % ConvPacked.nr == 16 && p.outW > ConvPacked.nr
         }
 
         /// Floats of a prepared band of `rows` output rows, with read-over slack.
@@ -147,8 +156,13 @@ enum ConvPacked {
         /// vectors, one contiguous run), else nil.
         func block(_ b: Int, rows: Int) -> (v0: Int, count: Int, out: Int?) {
             if rowAligned {
-                let oh = b / blocksPerRow, ow0 = (b % blocksPerRow) * ConvPacked.nr
-                return (oh * ws + ow0, Swift.min(ConvPacked.nr, outW - ow0), oh * outW + ow0)
+                let oh = b / blocksPerRow, seg = b % blocksPerRow
+                var ow0 = seg * ConvPacked.nr, count = Swift.min(ConvPacked.nr, outW - ow0)
+                if splitTail && seg >= blocksPerRow - 2 {
+                    ow0 = (blocksPerRow - 2) * ConvPacked.nr + (seg - (blocksPerRow - 2)) * 32
+                    count = 32
+                }
+                return (oh * ws + ow0, count, oh * outW + ow0)
             }
             let v0 = b * ConvPacked.nr
             let count = Swift.min(ConvPacked.nr, (rows - 1) * ws + outW - v0)
@@ -195,7 +209,8 @@ enum ConvPacked {
         } else {
             workers = Swift.min(workers, p.outH)
         }
-        let bandRows = (p.outH + workers - 1) / workers
+        let rowBytes = p.inChannels * layout.sh * layout.sw * layout.ws * 4
+        let bandRows = Swift.min((p.outH + workers - 1) / workers, Swift.max(1, chunkBytes / Swift.max(rowBytes, 1)))
         // Per worker: offsets (2 x K ints), a [K][nr] panel for the tail block of
         // direct reads, an mr x nr tile for scattered stores, and the band's
         // prepared input.
@@ -289,33 +304,38 @@ enum ConvPacked {
             }
         }
 
-        /// Output rows `band` of a prepared-input convolution.
+        /// Output rows `band` of a prepared-input convolution, in chunks of
+        /// rows whose prepared input (about 512 KB) is rewritten into the same
+        /// scratch region for every chunk, so it stays in L2 between being
+        /// written and read.
         func runBand(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
+            let rowBytes = p.inChannels * layout.sh * layout.sw * layout.ws * 4
+            let chunk = Swift.max(1, ConvPacked.chunkBytes / Swift.max(rowBytes, 1))
+            var lo = band.lowerBound
+            var offsetRows = -1
+            while lo < band.upperBound {
+                let hi = Swift.min(band.upperBound, lo + chunk)
+                if hi - lo != offsetRows {
+                    layout.offsets(p, rows: hi - lo, into: offsets)
+                    offsetRows = hi - lo
+                }
+                runChunk(rows: lo..<hi, offsets: offsets, work: work)
+                lo = hi
+            }
+        }
+
+        /// One chunk: prepare its input rows, then run its pixel blocks.
+        func runChunk(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
             let rows = band.count, ws = layout.ws
             let planeRows = rows + layout.rymax
-            layout.offsets(p, rows: rows, into: offsets)
             let tile = work, prepared = work + mr * nr
             let total = layout.preparedCount(rows: rows, p)
             let used = p.inChannels * layout.sh * layout.sw * planeRows * ws
             (prepared + used).update(repeating: 0, count: total - used)
-            // Prepare about 96 KB of input rows at a time so they are still in
-            // L2 when the blocks read them.
-            let rowBytes = p.inChannels * layout.sh * layout.sw * ws * 4
-            let chunk = Swift.max(1, ConvPacked.chunkBytes / Swift.max(rowBytes, 1))
-            var ready = 0
+            prepareRows(0..<planeRows, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
             let yBand = y + band.lowerBound * p.outW
             for block in 0..<layout.blockCount(rows: rows) {
                 let (v0, count, outOffset) = layout.block(block, rows: rows)
-                let need = Swift.min(planeRows, (v0 + nr - 1 + layout.rxmax) / ws + layout.rymax + 1)
-                if need > ready {
-                    let upTo = Swift.min(planeRows, Swift.max(need, ready + chunk))
-                    if ConvPacked.rowByRow {
-                        for r in ready..<upTo { prepareRows(r..<(r + 1), firstRow: band.lowerBound, planeRows: planeRows, into: prepared) }
-                    } else {
-                        prepareRows(ready..<upTo, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
-                    }
-                    ready = upTo
-                }
                 tiles(0..<mTiles, base: UnsafePointer(prepared) + v0, offsets: offsets, v0: v0, count: count,
                       outOffset: outOffset, y: yBand, rows: rows, tile: tile)
             }

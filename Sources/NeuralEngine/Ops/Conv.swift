@@ -40,9 +40,11 @@ struct ConvKernel: Kernel {
             throw EngineError.shapeMismatch("Conv bias has \(bs.count) values for \(p.outChannels) output channels")
         }
         let y: [Float]
-        if ConvDepthwise.canRun(p) {
+        if ConvDepthwise.canRunFast(p) {
+            y = ConvDepthwise.runFast(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
+        } else if ConvDepthwise.canRun(p) {
             y = ConvDepthwise.run(x: xs, w: ws, bias: bs, p, activation: activation, threads: context.threads)
-        } else if ConvPacked.canRun(p) && p.patchSize <= DebugSwitch.maxK && p.patchSize >= DebugSwitch.minK {
+        } else if ConvPacked.canRun(p) {
             y = ConvPacked.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context, cache: weightCache)
         } else {
             y = ConvGemm.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
@@ -109,10 +111,4 @@ struct ConvKernel: Kernel {
     }
 
     static let definition = OperatorDefinition("Conv") { node, _ in try ConvKernel(node: node) }
-}
-
-import Foundation
-enum DebugSwitch {
-    static let maxK = Int(ProcessInfo.processInfo.environment["NE_MAXK"] ?? "") ?? Int.max
-    static let minK = Int(ProcessInfo.processInfo.environment["NE_MINK"] ?? "") ?? 0
 }
