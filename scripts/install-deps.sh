@@ -5,6 +5,9 @@ set -euo pipefail
 
 packages=(pkg-config libturbojpeg0-dev libopenblas0 libsqlite3-dev)
 
+# The end-to-end tests speak to the server from a plain Python client (standard library only).
+command -v python3 >/dev/null 2>&1 || packages+=(python3)
+
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
