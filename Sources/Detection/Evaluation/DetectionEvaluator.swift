@@ -1,0 +1,244 @@
+// `pcb eval`'s engine: runs an Ultralytics ONNX detector through NeuralEngine over a YOLO
+// dataset split and measures it as `yolo val` does, plus the line's board verdicts.
+//
+//   image ──JPEG──► letterbox (InputGeometry) ──► model ──► decode + NMS (conf 0.001,
+//   multi-label, IoU 0.7, 300 boxes) ──► match vs labels in input pixels ──► DetectionStatistics
+//                                                     └──► frame pixels ──► policy.judge ──► verdict confusion
+
+import Foundation
+import ImageKit
+import Inspection
+import NeuralEngine
+
+/// Settings of one evaluation (defaults are `yolo val`'s).
+public struct EvaluationOptions: Sendable {
+    /// Prediction confidence threshold (`conf`).
+    public var confidence: Float = 0.001
+    /// NMS IoU threshold (`yolo val iou=`).
+    public var nmsIoU: Float = 0.7
+    /// IoU threshold of the headline precision/recall and the PR curve (Ultralytics: 0.5).
+    public var headlineIoU: Float = 0.5
+    /// Boxes kept per image; raised to the most objects in one image, as Ultralytics does.
+    public var maxDetections = 300
+    /// `imgsz` for dynamic-size models (fixed-size models use their input shape).
+    public var imageSize = 640
+    public var letterbox: EvaluationLetterbox = .validation
+    public var threads = 1
+
+    public init() {}
+}
+
+/// The outcome of an evaluation.
+public struct EvaluationResult: Sendable {
+    public var metrics: DetectionMetrics
+    /// Model class names (the per-class rows use these).
+    public var classNames: [String]
+    public var verdicts: VerdictConfusion?
+    public var images: Int
+    public var instances: Int
+    /// Wall time of the whole loop and of inference alone.
+    public var seconds: Double
+    public var inferenceSeconds: Double
+    public var modelPath: String
+    public var dataPath: String
+    public var split: String
+    public var options: EvaluationOptions
+    /// Input shape of the first image (height, width), for the report.
+    public var inputShape: (height: Int, width: Int)
+    public var modelDescription: String
+    public var warnings: [String]
+
+    public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+}
+
+/// An Ultralytics detection ONNX model on NeuralEngine, fed with `InputGeometry` inputs.
+public final class EvaluationModel: @unchecked Sendable {
+    public let classNames: [String]
+    public let metadata: UltralyticsMetadata
+    /// Fixed input (height, width), nil when height and width are dynamic.
+    public let fixedInput: (height: Int, width: Int)?
+    public let fixedBatch: Int?
+    public var postprocessor: YOLOPostprocessor
+    public let description: String
+    private let session: InferenceSession
+    private let inputName: String
+    private let outputName: String
+
+    public init(path: String, threads: Int, postprocessor: YOLOPostprocessor) throws {
+        session = try InferenceSession(path: path, options: SessionOptions(threads: threads))
+        metadata = try UltralyticsMetadata(properties: session.metadata)
+        classNames = metadata.names
+        self.postprocessor = postprocessor
+        guard let input = session.inputs.first, input.shape.count == 4 else {
+            throw EvaluationError.model("expected one image input of shape (batch, 3, height, width)")
+        }
+        guard let output = session.outputs.first, output.shape.count == 3 else {
+            throw EvaluationError.model("expected a detection output of shape (batch, 4 + classes, anchors)")
+        }
+        if case .fixed(let rows) = output.shape[1], rows != 4 + classNames.count {
+            throw EvaluationError.model("output has \(rows) rows but the metadata names \(classNames.count) classes")
+        }
+        inputName = input.name
+        outputName = output.name
+        if let h = input.shape[2].fixedValue, let w = input.shape[3].fixedValue { fixedInput = (h, w) } else { fixedInput = nil }
+        fixedBatch = input.shape[0].fixedValue
+        let file = (path as NSString).lastPathComponent
+        description = "\(file) (\(classNames.count) classes, \(fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
+    }
+
+    /// The input geometry of an image.
+    public func geometry(frameWidth: Int, frameHeight: Int, options: EvaluationOptions) -> InputGeometry {
+        switch options.letterbox {
+        case .validation:
+            let size = fixedInput.map { max($0.height, $0.width) } ?? options.imageSize
+            return .validation(frameWidth: frameWidth, frameHeight: frameHeight, imageSize: size, fixedInput: fixedInput,
+                               stride: metadata.stride)
+        case .serving:
+            let target = fixedInput ?? (options.imageSize, options.imageSize)
+            return .serving(frameWidth: frameWidth, frameHeight: frameHeight, target: target, stride: metadata.stride,
+                            dynamicSize: fixedInput == nil)
+        }
+    }
+
+    /// NMS output in input pixels, highest score first.
+    public func predict(_ frame: RGBImage, geometry: InputGeometry) throws -> [RawDetection] {
+        let batch = fixedBatch ?? 1
+        var values = geometry.input(from: frame)
+        if batch > 1 { values += [Float](repeating: Float(114) / 255, count: (batch - 1) * values.count) }
+        let outputs = try session.run([inputName: Tensor(shape: [batch, 3, geometry.inputHeight, geometry.inputWidth], floats: values)])
+        guard let output = outputs[outputName], output.shape.count == 3, output.shape[1] == 4 + classNames.count else {
+            throw EvaluationError.model("unexpected output shape \(outputs[outputName]?.shape ?? [])")
+        }
+        let anchors = output.shape[2]
+        let floats = output.floats
+        return floats.withUnsafeBufferPointer { buffer in
+            postprocessor.process(UnsafeBufferPointer(rebasing: buffer[0..<((4 + classNames.count) * anchors)]),
+                                  classCount: classNames.count, anchors: anchors)
+        }
+    }
+}
+
+/// Progress of a running evaluation.
+public struct EvaluationProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var elapsed: Double
+    public var imagesPerSecond: Double { elapsed > 0 ? Double(done) / elapsed : 0 }
+}
+
+/// Evaluates a model on a dataset split.
+public struct DetectionEvaluator {
+    public var options: EvaluationOptions
+
+    public init(options: EvaluationOptions = EvaluationOptions()) {
+        self.options = options
+    }
+
+    /// Runs the evaluation.
+    /// - Parameters:
+    ///   - policy: judges board verdicts; nil skips the verdict confusion.
+    ///   - progress: called after every image.
+    public func evaluate(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy?,
+                         progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
+        guard (0...1).contains(options.headlineIoU) else { throw EvaluationError.invalid("--iou must be between 0 and 1") }
+        let images = try dataset.imagePaths(split: split)
+        var labels: [[LabelBox]] = []
+        labels.reserveCapacity(images.count)
+        for image in images { labels.append(try dataset.labels(forImage: image)) }
+
+        var postprocessor = YOLOPostprocessor(confidenceThreshold: options.confidence, iouThreshold: options.nmsIoU,
+                                              maxDetections: options.maxDetections, multiLabel: true)
+        // Ultralytics raises max_det to the most objects in one image when that is larger.
+        postprocessor.maxDetections = max(options.maxDetections, labels.map(\.count).max() ?? 0)
+        let model: EvaluationModel
+        do { model = try EvaluationModel(path: modelPath, threads: options.threads, postprocessor: postprocessor) } catch let error as EvaluationError {
+            throw error
+        } catch {
+            throw EvaluationError.model("cannot load \(modelPath): \(error)")
+        }
+
+        var warnings: [String] = []
+        if model.classNames.count < dataset.names.count {
+            warnings.append("the model has \(model.classNames.count) classes, the dataset \(dataset.names.count): labels of classes the model cannot predict are skipped (as Ultralytics does)")
+        }
+        if Array(dataset.names.prefix(model.classNames.count)) != model.classNames {
+            warnings.append("the model's class names differ from the dataset's; metrics pair classes by index")
+        }
+        if let policy {
+            let unmapped = model.classNames.filter { policy.classCategories[$0] == nil }
+            if !unmapped.isEmpty {
+                warnings.append("the policy does not map \(unmapped.joined(separator: ", ")); such boxes count as '\(policy.failSafeCategory.rawValue)'")
+            }
+        }
+
+        // The headline IoU is a column of the matching; a value off the standard grid is appended.
+        var thresholds = DetectionMatching.standardThresholds
+        var headlineColumn = thresholds.firstIndex { abs($0 - options.headlineIoU) < 1e-6 } ?? -1
+        if headlineColumn < 0 {
+            thresholds.append(options.headlineIoU)
+            headlineColumn = thresholds.count - 1
+        }
+        var statistics = DetectionStatistics(thresholds: thresholds)
+        var confusion = policy.map { _ in VerdictConfusion() }
+        let codec = JPEGCodec()
+        let start = Date()
+        var inferenceSeconds = 0.0
+        var firstInput: (Int, Int) = (0, 0)
+        for (index, path) in images.enumerated() {
+            guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError.dataset("cannot read \(path)") }
+            let frame: RGBImage
+            do { frame = try codec.decode([UInt8](data)) } catch {
+                let ext = (path as NSString).pathExtension.lowercased()
+                throw EvaluationError.dataset(ext == "jpg" || ext == "jpeg"
+                    ? "\(path): \(error)" : "\(path): only JPEG images can be evaluated (\(error))")
+            }
+            let geometry = model.geometry(frameWidth: frame.width, frameHeight: frame.height, options: options)
+            if index == 0 { firstInput = (geometry.inputHeight, geometry.inputWidth) }
+            let inferenceStart = Date()
+            let raw = try model.predict(frame, geometry: geometry)
+            inferenceSeconds += Date().timeIntervalSince(inferenceStart)
+
+            let truth = labels[index].filter { $0.classIndex < model.classNames.count }
+            let predictions = raw.map { EvaluationBox(x1: $0.x1, y1: $0.y1, x2: $0.x2, y2: $0.y2, classIndex: $0.classIndex, confidence: $0.score) }
+            statistics.add(predictions: predictions, groundTruth: truth.map(geometry.inputBox))
+
+            if let policy {
+                let truthDefects = truth.map { label in
+                    DetectedDefect(className: dataset.names[label.classIndex], confidence: 1,
+                                   x1: (label.cx - label.w / 2) * Float(frame.width), y1: (label.cy - label.h / 2) * Float(frame.height),
+                                   x2: (label.cx + label.w / 2) * Float(frame.width), y2: (label.cy + label.h / 2) * Float(frame.height))
+                }
+                let predicted = raw.map { box in
+                    let (x1, y1, x2, y2) = geometry.frameBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2)
+                    return DetectedDefect(className: model.classNames[box.classIndex], confidence: box.score, x1: x1, y1: y1, x2: x2, y2: y2)
+                }
+                confusion?.add(truth: policy.judge(truthDefects).category.code, predicted: policy.judge(predicted).category.code)
+            }
+            progress(EvaluationProgress(done: index + 1, total: images.count, elapsed: Date().timeIntervalSince(start)))
+        }
+        let metrics = statistics.compute(headlineColumn: headlineColumn)
+        return EvaluationResult(
+            metrics: metrics, classNames: model.classNames, verdicts: confusion, images: images.count,
+            instances: statistics.targetClasses.count, seconds: Date().timeIntervalSince(start), inferenceSeconds: inferenceSeconds,
+            modelPath: modelPath, dataPath: dataset.yamlPath, split: split, options: options, inputShape: firstInput,
+            modelDescription: model.description, warnings: warnings)
+    }
+}
+
+/// Board verdicts: ground-truth category (policy on the labels) against predicted category.
+public struct VerdictConfusion: Sendable, Equatable {
+    /// Row and column order.
+    public static let categories: [CategoryCode] = [.normal, .componentDefect, .solderDefect, .discard]
+    /// counts[truth][predicted], indexes into `categories`.
+    public private(set) var counts: [[Int]] = Array(repeating: Array(repeating: 0, count: 4), count: 4)
+
+    public init() {}
+
+    public mutating func add(truth: CategoryCode, predicted: CategoryCode) {
+        counts[Self.categories.firstIndex(of: truth)!][Self.categories.firstIndex(of: predicted)!] += 1
+    }
+
+    public var total: Int { counts.joined().reduce(0, +) }
+    public var correct: Int { (0..<4).reduce(0) { $0 + counts[$1][$1] } }
+    public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
+}

@@ -1,0 +1,96 @@
+// `pcb eval`: measure a detector through our engine on a YOLO-format dataset, the way
+// Ultralytics' `yolo val` does (same letterbox, NMS, matching and AP), plus board-verdict
+// accuracy under the defect policy. Argument parsing only; the work is in
+// Detection/Evaluation.
+
+import ArgumentParser
+import Detection
+import Foundation
+import Inspection
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a detector on a YOLO dataset: mAP@0.5, mAP@0.5:0.95, P, R, per class, and board-verdict accuracy.",
+        discussion: """
+            Numbers match Ultralytics' `yolo val model=M.onnx data=D imgsz=640 batch=1 conf=0.001 iou=0.7` \
+            (note: yolo's `iou=` is our `--nms-iou`). `--iou` is the IoU threshold at which the headline precision, \
+            recall and the PR curve are computed (Ultralytics uses 0.5); mAP@0.5 and mAP@0.5:0.95 are always reported.
+            """)
+
+    @Option(help: "ONNX detection model exported by Ultralytics.") var model: String
+    @Option(help: "Ultralytics data.yaml.") var data: String
+    @Option(help: "Dataset split (a key of data.yaml).") var split = "val"
+    @Option(help: "IoU threshold of the headline precision/recall and the PR curve.") var iou: Float = 0.5
+    @Option(help: "Prediction confidence threshold.") var conf: Float = 0.001
+    @Option(name: .customLong("nms-iou"), help: "NMS IoU threshold.") var nmsIoU: Float = 0.7
+    @Option(name: .customLong("max-det"), help: "Boxes kept per image.") var maxDet = 300
+    @Option(help: "Input size for dynamic-size models (fixed-size models use their own).") var imgsz = 640
+    @Option(help: "Preprocessing: 'val' (as yolo val) or 'serve' (as the server's detector).")
+    var letterbox: String = EvaluationLetterbox.validation.rawValue
+    @Option(help: "Engine threads (defaults to the number of cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Defect policy for board verdicts ('none' to skip).") var policy = "data/pcb_defects.yaml"
+    @Option(help: "Folder for report.md and pr_curve.svg.") var report = "eval-report"
+    @Flag(help: "Print the JSON summary as the last line of stdout.") var json = false
+
+    func validate() throws {
+        guard (0...1).contains(iou), (0...1).contains(conf), (0...1).contains(nmsIoU) else {
+            throw ValidationError("--iou, --conf and --nms-iou must be between 0 and 1")
+        }
+        guard EvaluationLetterbox(rawValue: letterbox) != nil else {
+            throw ValidationError("--letterbox must be one of \(EvaluationLetterbox.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard threads >= 1, imgsz >= 32, maxDet >= 1 else { throw ValidationError("--threads, --imgsz and --max-det must be positive") }
+    }
+
+    func run() async throws {
+        var options = EvaluationOptions()
+        options.confidence = conf
+        options.nmsIoU = nmsIoU
+        options.headlineIoU = iou
+        options.maxDetections = maxDet
+        options.imageSize = imgsz
+        options.letterbox = EvaluationLetterbox(rawValue: letterbox)!
+        options.threads = threads
+
+        let defectPolicy: DefectPolicy?
+        if policy == "none" {
+            defectPolicy = nil
+        } else {
+            guard let text = FileManager.default.contents(atPath: policy) else {
+                throw ValidationError("cannot read the policy \(policy) (use --policy none to skip board verdicts)")
+            }
+            defectPolicy = try DefectPolicy.load(yaml: String(decoding: text, as: UTF8.self), fileName: policy)
+        }
+        let dataset = try YOLODataset.load(yamlPath: data)
+
+        let interactive = isatty(2) != 0
+        var lastPrint = -10.0
+        let result = try DetectionEvaluator(options: options).evaluate(
+            modelPath: model, dataset: dataset, split: split, policy: defectPolicy
+        ) { progress in
+            let finished = progress.done == progress.total
+            guard finished || progress.elapsed - lastPrint >= (interactive ? 0.5 : 5) else { return }
+            lastPrint = progress.elapsed
+            let line = String(format: "evaluated %d/%d images (%.0f%%), %.1f img/s", progress.done, progress.total,
+                              100 * Double(progress.done) / Double(max(progress.total, 1)), progress.imagesPerSecond)
+            FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line + (finished ? "\n" : "") : line + "\n").utf8))
+        }
+
+        let command = CommandLine.arguments.map(Self.shellQuoted).joined(separator: " ")
+        try EvaluationReport.write(result, command: command, to: report)
+        print(EvaluationReport.summaryText(result))
+        print("Report: \((report as NSString).appendingPathComponent("report.md")), \((report as NSString).appendingPathComponent("pr_curve.svg"))")
+        if json { print(try EvaluationReport.jsonLine(result)) }
+    }
+
+    private static func shellQuoted(_ argument: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+        if !argument.isEmpty, argument.allSatisfy(safe.contains) { return argument }
+        return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
