@@ -23,9 +23,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// Thresholds and NMS rules (Ultralytics' defaults).
     public var postprocessor: YOLOPostprocessor
 
-    private let session: InferenceSession
-    private let inputName: String
-    private let outputName: String
+    private let model: YOLOModelFile
     /// Input size the model was exported for (height, width).
     private let targetHeight: Int
     private let targetWidth: Int
@@ -42,27 +40,12 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     ///     (default: the export's `imgsz`, else 640x640).
     public init(path: String, threads: Int = 1, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
                 inputSize: (height: Int, width: Int)? = nil) throws {
-        session = try InferenceSession(path: path, options: SessionOptions(threads: threads))
-        metadata = try UltralyticsMetadata(properties: session.metadata)
-        classNames = metadata.names
+        model = try YOLOModelFile(path: path, threads: threads)
+        metadata = model.metadata
+        classNames = model.classNames
         self.postprocessor = postprocessor
-        guard let input = session.inputs.first, input.shape.count == 4 else {
-            throw DetectionError.invalidModel("expected one image input of shape (batch, 3, height, width)")
-        }
-        guard let output = session.outputs.first, output.shape.count == 3 else {
-            throw DetectionError.invalidModel("expected a detection output of shape (batch, 4 + classes, anchors)")
-        }
-        if case .fixed(let rows) = output.shape[1], rows != 4 + classNames.count {
-            throw DetectionError.invalidModel("output has \(rows) rows but metadata names \(classNames.count) classes (expected \(4 + classNames.count))")
-        }
-        inputName = input.name
-        outputName = output.name
-        if case .fixed(let channels) = input.shape[1], channels != 3 {
-            throw DetectionError.invalidModel("expected 3 input channels, the model has \(channels)")
-        }
-        if case .fixed(let height) = input.shape[2], case .fixed(let width) = input.shape[3] {
-            targetHeight = height
-            targetWidth = width
+        if let fixed = model.fixedInput {
+            (targetHeight, targetWidth) = fixed
             dynamicSize = false
         } else {
             let size = inputSize ?? metadata.imageSize ?? (640, 640)
@@ -70,15 +53,9 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             targetWidth = size.width
             dynamicSize = true
         }
-        if case .fixed(let batch) = input.shape[0] {
-            fixedBatch = batch
-            maxBatchSize = batch
-        } else {
-            fixedBatch = nil
-            maxBatchSize = 2
-        }
-        let file = path.split(separator: "/").last.map(String.init) ?? path
-        modelDescription = "\(file) (\(classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(fixedBatch.map(String.init) ?? "dynamic"))"
+        fixedBatch = model.fixedBatch
+        maxBatchSize = model.fixedBatch ?? 2
+        modelDescription = "\(model.fileName) (\(classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(fixedBatch.map(String.init) ?? "dynamic"))"
     }
 
     /// The letterbox used for a frame of this size.
@@ -125,11 +102,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
                 transform.fill(UnsafeMutableBufferPointer(rebasing: buffer[(index * plane)..<((index + 1) * plane)]), from: frame)
             }
         }
-        let outputs = try session.run([inputName: Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input)])
-        guard let output = outputs[outputName], output.shape.count == 3, output.shape[0] == batch,
-              output.shape[1] == 4 + classNames.count else {
-            throw DetectionError.inference("unexpected output shape \(outputs[outputName]?.shape ?? [])")
-        }
+        let output = try model.run(Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input))
         let anchors = output.shape[2]
         let stride = output.shape[1] * anchors
         let values = output.floats

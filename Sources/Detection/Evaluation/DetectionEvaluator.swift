@@ -60,30 +60,16 @@ public final class EvaluationModel: @unchecked Sendable {
     public let fixedBatch: Int?
     public var postprocessor: YOLOPostprocessor
     public let description: String
-    private let session: InferenceSession
-    private let inputName: String
-    private let outputName: String
+    private let model: YOLOModelFile
 
     public init(path: String, threads: Int, postprocessor: YOLOPostprocessor) throws {
-        session = try InferenceSession(path: path, options: SessionOptions(threads: threads))
-        metadata = try UltralyticsMetadata(properties: session.metadata)
-        classNames = metadata.names
+        model = try YOLOModelFile(path: path, threads: threads)
+        metadata = model.metadata
+        classNames = model.classNames
         self.postprocessor = postprocessor
-        guard let input = session.inputs.first, input.shape.count == 4 else {
-            throw EvaluationError.model("expected one image input of shape (batch, 3, height, width)")
-        }
-        guard let output = session.outputs.first, output.shape.count == 3 else {
-            throw EvaluationError.model("expected a detection output of shape (batch, 4 + classes, anchors)")
-        }
-        if case .fixed(let rows) = output.shape[1], rows != 4 + classNames.count {
-            throw EvaluationError.model("output has \(rows) rows but the metadata names \(classNames.count) classes")
-        }
-        inputName = input.name
-        outputName = output.name
-        if let h = input.shape[2].fixedValue, let w = input.shape[3].fixedValue { fixedInput = (h, w) } else { fixedInput = nil }
-        fixedBatch = input.shape[0].fixedValue
-        let file = (path as NSString).lastPathComponent
-        description = "\(file) (\(classNames.count) classes, \(fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
+        fixedInput = model.fixedInput
+        fixedBatch = model.fixedBatch
+        description = "\(model.fileName) (\(classNames.count) classes, \(fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
     }
 
     /// The input geometry of an image.
@@ -105,10 +91,7 @@ public final class EvaluationModel: @unchecked Sendable {
         let batch = fixedBatch ?? 1
         var values = geometry.input(from: frame)
         if batch > 1 { values += [Float](repeating: Float(114) / 255, count: (batch - 1) * values.count) }
-        let outputs = try session.run([inputName: Tensor(shape: [batch, 3, geometry.inputHeight, geometry.inputWidth], floats: values)])
-        guard let output = outputs[outputName], output.shape.count == 3, output.shape[1] == 4 + classNames.count else {
-            throw EvaluationError.model("unexpected output shape \(outputs[outputName]?.shape ?? [])")
-        }
+        let output = try model.run(Tensor(shape: [batch, 3, geometry.inputHeight, geometry.inputWidth], floats: values))
         let anchors = output.shape[2]
         let floats = output.floats
         return floats.withUnsafeBufferPointer { buffer in

@@ -1,0 +1,61 @@
+// An Ultralytics detection ONNX file opened and checked once: the engine session, the
+// metadata, the input and output names, and which dimensions are fixed. Shared by the
+// server's `YOLODetector` and the evaluator, which letterbox differently but run the same model.
+
+import NeuralEngine
+
+/// An opened Ultralytics detection model.
+public struct YOLOModelFile: @unchecked Sendable {
+    public let session: InferenceSession
+    public let metadata: UltralyticsMetadata
+    public let inputName: String
+    public let outputName: String
+    /// Fixed input (height, width), nil when height and width are dynamic.
+    public let fixedInput: (height: Int, width: Int)?
+    /// Fixed batch size, nil when the batch is dynamic.
+    public let fixedBatch: Int?
+    /// The file's name, for descriptions.
+    public let fileName: String
+
+    public var classNames: [String] { metadata.names }
+
+    /// Opens `path` and checks it is a detection model: one (batch, 3, H, W) input and a
+    /// (batch, 4 + classes, anchors) output whose class count matches the metadata names.
+    public init(path: String, threads: Int) throws {
+        session = try InferenceSession(path: path, options: SessionOptions(threads: threads))
+        metadata = try UltralyticsMetadata(properties: session.metadata)
+        guard let input = session.inputs.first, input.shape.count == 4 else {
+            throw DetectionError.invalidModel("expected one image input of shape (batch, 3, height, width)")
+        }
+        guard let output = session.outputs.first, output.shape.count == 3 else {
+            throw DetectionError.invalidModel("expected a detection output of shape (batch, 4 + classes, anchors)")
+        }
+        if let rows = output.shape[1].fixedValue, rows != 4 + metadata.names.count {
+            throw DetectionError.invalidModel(
+                "output has \(rows) rows but metadata names \(metadata.names.count) classes (expected \(4 + metadata.names.count))")
+        }
+        if let channels = input.shape[1].fixedValue, channels != 3 {
+            throw DetectionError.invalidModel("expected 3 input channels, the model has \(channels)")
+        }
+        inputName = input.name
+        outputName = output.name
+        if let height = input.shape[2].fixedValue, let width = input.shape[3].fixedValue {
+            fixedInput = (height, width)
+        } else {
+            fixedInput = nil
+        }
+        fixedBatch = input.shape[0].fixedValue
+        fileName = path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// Runs the model on a (batch, 3, height, width) input and returns the detection output,
+    /// checked to be (batch, 4 + classes, anchors).
+    public func run(_ input: Tensor) throws -> Tensor {
+        let outputs = try session.run([inputName: input])
+        guard let output = outputs[outputName], output.shape.count == 3, output.shape[0] == input.shape[0],
+              output.shape[1] == 4 + classNames.count else {
+            throw DetectionError.inference("unexpected output shape \(outputs[outputName]?.shape ?? [])")
+        }
+        return output
+    }
+}
