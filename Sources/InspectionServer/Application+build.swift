@@ -38,6 +38,10 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
     let cameras = CameraRegistry(cameras: config.cameras)
     let inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, logger: logger)
+    let pairing = BoardPairingService(
+        policy: dependencies.policy,
+        configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
+        store: dependencies.store, logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorMiddleware(store: dependencies.store, logger: logger))
@@ -49,7 +53,7 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     }
     router.addRoutes(PredictController(
         inspector: inspector, decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), cameras: cameras,
-        maxBodyBytes: config.maxBodyBytes, logger: logger).endpoints)
+        pairing: pairing, maxBodyBytes: config.maxBodyBytes, logger: logger).endpoints)
     router.addRoutes(MonitoringController(
         store: dependencies.store, worker: worker, cameras: cameras, hostUsage: HostUsage(), storeTime: dependencies.storeTime,
         cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds).endpoints)
@@ -64,7 +68,7 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
         logger: logger)
-    app.addServices(worker)
+    app.addServices(worker, pairing)
     return app
 }
 

@@ -31,6 +31,8 @@ extension ServerConfig {
             guard let seconds = Double($1), seconds > 0 else { throw ConfigError(description: "camera_offline_after_s: expected a positive number, got '\($1)'") }
             $0.cameraOfflineAfterSeconds = seconds
         },
+        "pairing_window_s": { $0.pairingWindowSeconds = try seconds($1, "pairing_window_s") },
+        "pairing_deadline_s": { $0.pairingDeadlineSeconds = try seconds($1, "pairing_deadline_s") },
         "log_level": { config, value in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
                 throw ConfigError(description: "log_level: expected trace, debug, info, notice, warning, error or critical, got '\(value)'")
@@ -106,6 +108,13 @@ extension ServerConfig {
     private static func integer(_ text: String, _ key: String, _ range: ClosedRange<Int>) throws -> Int {
         guard let value = Int(text), range.contains(value) else {
             throw ConfigError(description: "\(key): expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    private static func seconds(_ text: String, _ key: String) throws -> Double {
+        guard let value = Double(text), value > 0, value <= 60 else {
+            throw ConfigError(description: "\(key): expected seconds between 0 and 60, got '\(text)'")
         }
         return value
     }

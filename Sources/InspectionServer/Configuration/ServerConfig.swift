@@ -35,6 +35,12 @@ public struct ServerConfig: Sendable, Equatable {
     public var inferenceThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Seconds without a frame after which a camera counts as offline. Default 10.
     public var cameraOfflineAfterSeconds = 10.0
+    /// Longest capture-time difference between the two sides of one board sent without a
+    /// `board_id`. Default 0.5 s.
+    public var pairingWindowSeconds = 0.5
+    /// Longest wait for a board's second side; then the fail-safe verdict. Default 2 s
+    /// (the sorter allows 2.5 s).
+    public var pairingDeadlineSeconds = 2.0
     /// Log level for stdout and the log file: trace, debug, info, notice, warning, error. Default info.
     public var logLevel = "info"
     /// Whether to write the rotating log file `<data_dir>/logs/server.log`. Default true.

@@ -13,6 +13,7 @@ struct PredictController<Context: RequestContext>: Sendable {
     let inspector: FrameInspector
     let decoder: FrameDecoder
     let cameras: CameraRegistry
+    let pairing: BoardPairingService
     let maxBodyBytes: Int
     let logger: Logger
 
@@ -22,7 +23,8 @@ struct PredictController<Context: RequestContext>: Sendable {
             .post("/predict_dual", use: predictDual)
     }
 
-    /// `{camera_id, frame, timestamp, board_id?, request_id?}` -> one side's verdict.
+    /// `{camera_id, frame, timestamp, board_id?, request_id?, wait_for_board?}` -> one side's
+    /// verdict, and the board's verdict once both sides (or the deadline) decided it.
     @Sendable func predict(_ request: Request, context: Context) async throws -> Response {
         let received = ContinuousClock.Instant.now
         let body = try await JSONObjectBody.read(request, limit: maxBodyBytes)
@@ -39,8 +41,9 @@ struct PredictController<Context: RequestContext>: Sendable {
         if let timestamp, CaptureTimestamp.parse(timestamp) == nil {
             throw APIError.badRequest("Field 'timestamp' must be an ISO-8601 date-time such as 2026-11-26T16:52:45.768635")
         }
-        _ = try body.identifier("board_id")  // validated now; used by board pairing
+        let boardId = try body.identifier("board_id")
         let requestId = try body.identifier("request_id")
+        let waitForBoard = try body.boolean("wait_for_board") ?? false
 
         if let requestId, let existing = try? await inspector.store.inspection(requestId: requestId) {
             logger.info("retried request answered from the store", metadata: ["request_id": "\(requestId)"])
@@ -55,12 +58,25 @@ struct PredictController<Context: RequestContext>: Sendable {
         let frame = FrameInspector.Frame(cameraId: cameraId, jpeg: decoded.jpeg, image: decoded.image, timestamp: timestamp,
                                          requestId: requestId, decodeMs: decodeMs)
         let result = try await inspector.inspect([frame], receivedAt: received)[0]
+        var board: DecidedBoard? = nil
+        if !result.duplicate, let side = cameras.side(of: cameraId) {
+            let captureTime = timestamp.flatMap { CaptureTimestamp.parse($0) }?.timeIntervalSince1970 ?? BoardPairingService.now()
+            let outcome = await pairing.sideArrived(SideResult(
+                side: side, inspectionId: result.record.id, boardId: boardId, captureTime: captureTime, verdict: result.verdict))
+            switch outcome {
+            case .decided(let decided): board = decided
+            case .waiting where waitForBoard: board = await pairing.board(of: result.record.id)
+            case .waiting, .ignored: break
+            }
+        }
         logger.info("inspected", metadata: [
             "camera": "\(cameraId)", "category": "\(result.verdict.category.code.rawValue)",
             "confidence": "\(rounded(Double(result.verdict.confidence), 3))", "boxes": "\(result.verdict.boxes.count)",
             "model_ms": "\(result.stages.model_ms)", "id": "\(result.record.id)",
         ])
-        return JSONResponse.make(WireSideResult(result.record, timestamp: timestamp, duplicate: result.duplicate, stages: result.stages))
+        var response = WireSideResult(result.record, timestamp: timestamp, duplicate: result.duplicate, stages: result.stages)
+        response.board = board.map(WireBoard.init)
+        return JSONResponse.make(response)
     }
 
     /// `{frame_left, frame_right}` -> both sides judged as one batch, and the board verdict.

@@ -45,6 +45,13 @@ struct JSONObjectBody {
         return text
     }
 
+    /// A boolean field; nil when absent or null; 400 when of another type.
+    func boolean(_ key: String) throws -> Bool? {
+        guard let value = fields[key], !(value is NSNull) else { return nil }
+        guard value is Bool, let flag = value as? Bool else { throw APIError.badRequest("Field '\(key)' must be true or false") }
+        return flag
+    }
+
     /// An identifier that may be sent as a string or a whole number (board ids).
     func identifier(_ key: String) throws -> String? {
         guard let value = fields[key], !(value is NSNull) else { return nil }

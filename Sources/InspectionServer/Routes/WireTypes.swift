@@ -58,6 +58,8 @@ struct WireSideResult: Encodable {
     let image_saved: Bool
     let duplicate: Bool
     let stage_times_ms: WireStageTimes?
+    /// The board's verdict, when it is decided by the time of the response.
+    var board: WireBoard? = nil
 
     init(_ record: StoredInspection, timestamp: String?, duplicate: Bool, stages: WireStageTimes?) {
         camera_id = record.cameraId
@@ -72,6 +74,33 @@ struct WireSideResult: Encodable {
         image_saved = record.imagePath != nil
         self.duplicate = duplicate
         stage_times_ms = stages
+    }
+}
+
+/// A decided board as `/predict` reports it: the verdict the left Raspberry Pi acts on.
+struct WireBoard: Encodable {
+    let board_id: Int64
+    let board_key: String
+    let final_defect_type: String
+    let final_category: String
+    let confidence: Double
+    let gpio_signal: WireGPIOSignal
+    let fail_safe: Bool
+    let missing_side: String?
+    let left_inspection_id: Int64?
+    let right_inspection_id: Int64?
+
+    init(_ board: DecidedBoard) {
+        board_id = board.stored.id
+        board_key = board.stored.boardKey
+        final_defect_type = board.stored.defectType
+        final_category = board.stored.category.rawValue
+        confidence = rounded(board.stored.confidence, 4)
+        gpio_signal = WireGPIOSignal(board.stored.gpio)
+        fail_safe = board.stored.failSafe
+        missing_side = board.decision.missingSide?.rawValue
+        left_inspection_id = board.stored.leftInspectionId
+        right_inspection_id = board.stored.rightInspectionId
     }
 }
 

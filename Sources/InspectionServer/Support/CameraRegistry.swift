@@ -2,6 +2,7 @@
 // frames come. Fed by `/predict`, read by `/api/system-status` and `/health`.
 
 import Foundation
+import Inspection
 import Synchronization
 
 /// Last-seen times and a frame-rate estimate per camera.
@@ -22,6 +23,17 @@ final class CameraRegistry: Sendable {
     }
 
     func isConfigured(_ cameraId: String) -> Bool { cameras.contains(cameraId) }
+
+    /// The board side a camera films: `left`/`right` by name, else the first configured
+    /// camera is left and the second right; others take no part in pairing.
+    func side(of cameraId: String) -> BoardSide? {
+        if let side = BoardSide(rawValue: cameraId) { return side }
+        switch cameras.firstIndex(of: cameraId) {
+        case 0: return .left
+        case 1: return .right
+        default: return nil
+        }
+    }
 
     /// Records a frame from `cameraId`.
     func frameArrived(from cameraId: String) {
