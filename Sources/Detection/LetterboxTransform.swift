@@ -34,8 +34,9 @@ public struct LetterboxTransform: Sendable, Equatable {
         let ratio = min(Double(targetHeight) / Double(frameHeight), Double(targetWidth) / Double(frameWidth))
         scale = ratio
         // Python's round() is banker's rounding; the products here are rarely exact halves.
-        scaledWidth = Int((Double(frameWidth) * ratio).rounded(.toNearestOrEven))
-        scaledHeight = Int((Double(frameHeight) * ratio).rounded(.toNearestOrEven))
+        // At least one pixel: a 2000x1 frame must not become a 0-pixel input.
+        scaledWidth = max(1, Int((Double(frameWidth) * ratio).rounded(.toNearestOrEven)))
+        scaledHeight = max(1, Int((Double(frameHeight) * ratio).rounded(.toNearestOrEven)))
         var padWidth = Double(targetWidth - scaledWidth)
         var padHeight = Double(targetHeight - scaledHeight)
         if rectangular {

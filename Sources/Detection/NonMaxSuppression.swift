@@ -52,14 +52,14 @@ public struct YOLOPostprocessor: Sendable {
             for c in 0..<classCount {
                 let s = output[(4 + c) * anchors + a]
                 if multiLabel {
-                    if s > confidenceThreshold { candidates.append(box(output, anchors, a, s, c)) }
+                    if s > confidenceThreshold, let found = box(output, anchors, a, s, c) { candidates.append(found) }
                 } else if s > best {
                     best = s
                     bestClass = c
                 }
             }
-            if !multiLabel && best > confidenceThreshold {
-                candidates.append(box(output, anchors, a, best, bestClass))
+            if !multiLabel && best > confidenceThreshold, let found = box(output, anchors, a, best, bestClass) {
+                candidates.append(found)
             }
         }
         // Stable sort by score, highest first, as torch's argsort(descending) on ties keeps... any
@@ -69,8 +69,10 @@ public struct YOLOPostprocessor: Sendable {
         return suppress(candidates)
     }
 
-    private func box(_ output: UnsafeBufferPointer<Float>, _ anchors: Int, _ a: Int, _ score: Float, _ c: Int) -> RawDetection {
+    /// The candidate's box, or nil when the model produced a non-finite value (never a box).
+    private func box(_ output: UnsafeBufferPointer<Float>, _ anchors: Int, _ a: Int, _ score: Float, _ c: Int) -> RawDetection? {
         let cx = output[a], cy = output[anchors + a], w = output[2 * anchors + a], h = output[3 * anchors + a]
+        guard cx.isFinite, cy.isFinite, w.isFinite, h.isFinite, score.isFinite else { return nil }
         return RawDetection(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score: score, classIndex: c)
     }
 

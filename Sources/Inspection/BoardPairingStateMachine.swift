@@ -7,8 +7,9 @@
 // configured fail-safe verdict, explicitly, never silently dropped. A side that arrives after
 // its board was decided, or a second copy of a side (a retry), changes nothing.
 //
-// Pure: no clocks, no I/O. Callers pass the current time (seconds, monotonic) with each event
-// and carry out the returned actions (store the board, send the GPIO signal, log).
+// Pure: no clocks, no I/O. Callers pass the current time (seconds on a monotonic clock) with
+// each event and carry out the returned actions (store the board, send the GPIO signal, log).
+// Capture times are only compared with each other, so they may come from the cameras' clocks.
 
 /// Which camera a result comes from.
 public enum BoardSide: String, Sendable, Equatable, CaseIterable {
@@ -82,8 +83,19 @@ public struct BoardPairingStateMachine: Sendable {
 
     private struct Waiting: Sendable {
         let key: String
+        /// True when `key` is the cameras' board id, false for a generated key: the two never
+        /// match each other, whatever a camera sends.
+        let keyFromCamera: Bool
         let arrivedAt: Double
         var sides: [BoardSide: SideResult]
+    }
+
+    /// A board decided without its second side and without a board id: a late side whose
+    /// capture time matches must not start a board of its own.
+    private struct FailedWithoutID: Sendable {
+        let key: String
+        let missing: BoardSide
+        let captureTime: Double
     }
 
     public let configuration: Configuration
@@ -91,6 +103,7 @@ public struct BoardPairingStateMachine: Sendable {
     private var waiting: [Waiting] = []
     private var decidedKeys: [String] = []
     private var decidedInspections: Set<Int64> = []
+    private var failedWithoutID: [FailedWithoutID] = []
     private var nextAutoKey = 1
 
     public init(policy: DefectPolicy, configuration: Configuration = Configuration()) {
@@ -115,6 +128,12 @@ public struct BoardPairingStateMachine: Sendable {
             actions.append(.ignoreLateSide(boardKey: id, side: result))
             return actions
         }
+        if result.boardId == nil, let late = failedWithoutID.first(where: {
+            $0.missing == result.side && abs($0.captureTime - result.captureTime) <= configuration.pairingWindow
+        }) {
+            actions.append(.ignoreLateSide(boardKey: late.key, side: result))
+            return actions
+        }
         if let index = partnerIndex(for: result) {
             if waiting[index].sides[result.side] != nil {
                 actions.append(.ignoreDuplicateSide(boardKey: waiting[index].key, side: result))
@@ -126,7 +145,7 @@ public struct BoardPairingStateMachine: Sendable {
             return actions
         }
         let key = result.boardId ?? nextKey()
-        waiting.append(Waiting(key: key, arrivedAt: now, sides: [result.side: result]))
+        waiting.append(Waiting(key: key, keyFromCamera: result.boardId != nil, arrivedAt: now, sides: [result.side: result]))
         actions.append(.wait(boardKey: key, deadline: now + configuration.deadline))
         return actions
     }
@@ -146,7 +165,7 @@ public struct BoardPairingStateMachine: Sendable {
     /// board missing this side whose capture time is within the window.
     private func partnerIndex(for result: SideResult) -> Int? {
         if let id = result.boardId {
-            return waiting.firstIndex { $0.key == id }
+            return waiting.firstIndex { $0.keyFromCamera && $0.key == id }
         }
         return waiting.firstIndex { board in
             guard board.sides[result.side] == nil, let other = board.sides[result.side.opposite], other.boardId == nil else { return false }
@@ -166,6 +185,14 @@ public struct BoardPairingStateMachine: Sendable {
     }
 
     private mutating func remember(_ board: Waiting) {
+        if !board.keyFromCamera, board.sides.count == 1, let present = board.sides.values.first {
+            failedWithoutID.append(FailedWithoutID(key: board.key, missing: present.side.opposite, captureTime: present.captureTime))
+            if failedWithoutID.count > configuration.rememberDecided { failedWithoutID.removeFirst() }
+        }
+        guard board.keyFromCamera else {
+            for side in board.sides.values { decidedInspections.insert(side.inspectionId) }
+            return
+        }
         decidedKeys.append(board.key)
         for side in board.sides.values { decidedInspections.insert(side.inspectionId) }
         if decidedKeys.count > configuration.rememberDecided {

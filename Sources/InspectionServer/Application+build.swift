@@ -44,10 +44,11 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
         store: dependencies.store, logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ErrorMiddleware(store: dependencies.store, logger: logger))
+    // CORS first (outermost), so error responses carry its headers too.
     router.add(middleware: CORSMiddleware(
         allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
         allowMethods: [.get, .post, .head, .options]))
+    router.add(middleware: ErrorMiddleware(store: dependencies.store, logger: logger))
     if let token = config.apiToken {
         router.add(middleware: BearerTokenMiddleware(token: token))
     }

@@ -72,13 +72,14 @@ public final class SQLiteInspectionStore: InspectionStore {
             return SavedInspection(record: existing, wasDuplicate: true)
         }
         let localTime = time.string(from: inspection.inspectionTime)
+        // Encoded before the image is written, so a box that cannot be stored leaves no file behind.
+        let boxesJSON = String(decoding: try encoder.encode(inspection.boxes), as: UTF8.self)
         var writtenPath: String? = nil
         if let bytes = inspection.image, let images {
             let name = images.fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime)
             writtenPath = try images.write(bytes, name: name)
         }
         let imagePath = writtenPath
-        let boxesJSON = String(decoding: try encoder.encode(inspection.boxes), as: UTF8.self)
         let confidence = (Double(inspection.confidence) * 10_000).rounded() / 10_000  // DECIMAL(5,4) as in MySQL
         do {
             let outcome: (StoredInspection, Bool) = try await database.write { db in
@@ -144,13 +145,13 @@ public final class SQLiteInspectionStore: InspectionStore {
 
     public func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics {
         let lower = "\(from) 00:00:00.000000"
-        let upper = "\(through.next) 00:00:00.000000"
+        let upper = "\(through) 23:59:59.999999"
         return try await database.read { db in
             var counts: [CategoryCode: Int] = [:]
             var total = 0
             let rows = try Row.fetchAll(db, sql: """
                 SELECT category, COUNT(*) AS n FROM inspections
-                WHERE inspection_time >= ? AND inspection_time < ? GROUP BY category
+                WHERE inspection_time >= ? AND inspection_time <= ? GROUP BY category
                 """, arguments: [lower, upper])
             for row in rows {
                 let n: Int = row["n"]

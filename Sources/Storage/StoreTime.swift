@@ -33,9 +33,12 @@ public struct StoreTime: Sendable {
     public func iso8601(_ stored: String) -> String {
         guard stored.count >= 19 else { return stored }
         let isoLocal = stored.replacingOccurrences(of: " ", with: "T")
-        // Offset of that local time: good enough to use the offset at "now" of the same day,
-        // exact except within the hour of a daylight-saving change.
-        let offset = timeZone.secondsFromGMT(for: Self.approximateDate(stored) ?? Date())
+        // The wall time read as if it were UTC is off by the zone's offset; correct once with the
+        // offset found there, then take the offset at the corrected instant (exact except in the
+        // hour a daylight-saving change skips or repeats).
+        let asUTC = Self.approximateDate(stored) ?? Date()
+        let firstGuess = timeZone.secondsFromGMT(for: asUTC)
+        let offset = timeZone.secondsFromGMT(for: asUTC.addingTimeInterval(-Double(firstGuess)))
         let sign = offset < 0 ? "-" : "+"
         let magnitude = abs(offset)
         return isoLocal + String(format: "%@%02d:%02d", sign, magnitude / 3600, (magnitude % 3600) / 60)

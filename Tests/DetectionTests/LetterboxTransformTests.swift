@@ -42,6 +42,11 @@ import Testing
         #expect(buffer[32 + 15] == grey)           // last row is padding
     }
 
+    @Test func extremeAspectRatiosKeepAtLeastOnePixel() {
+        let t = LetterboxTransform(frameWidth: 2000, frameHeight: 1, targetWidth: 640, targetHeight: 640, rectangular: true)
+        #expect(t.scaledHeight == 1 && t.inputHeight >= 1)
+    }
+
     @Test func boxesMapBackToFramePixelsAndClip() {
         let t = LetterboxTransform(frameWidth: 1280, frameHeight: 960, targetWidth: 640, targetHeight: 640)
         // scale 0.5, pad top 80
@@ -99,6 +104,11 @@ import Testing
     @Test func atMostMaxDetections() {
         let values = output((0..<50).map { (Float($0) * 30, 10, 10, 10, [0.5 + Float($0) / 100]) }, classes: 1)
         #expect(run(YOLOPostprocessor(maxDetections: 7), values, classes: 1).count == 7)
+    }
+
+    @Test func nonFiniteBoxesAreDropped() {
+        let values = output([(Float.nan, 10, 10, 10, [0.9]), (50, 50, .infinity, 10, [0.8]), (30, 30, 10, 10, [0.7])], classes: 1)
+        #expect(run(YOLOPostprocessor(), values, classes: 1).map(\.score) == [0.7])
     }
 
     @Test func iouThresholdIsStrict() {

@@ -84,4 +84,22 @@ import Testing
             #expect(response.errorMessage == "Field 'wait_for_board' must be true or false")
         }
     }
+
+    @Test func numericBoardIdsAreIdsAndNumbersAreNotBooleans() async throws {
+        try await TestServer().run { client in
+            var body = request("left", Frames.green)
+            body["board_id"] = 1
+            let small = try await client.postJSON("/predict", body)
+            #expect(small.status == .ok)
+            body["board_id"] = 9_007_199_254_740_993 as Int64
+            #expect(try await client.postJSON("/predict", body).status == .ok)
+            body["board_id"] = true
+            #expect(try await client.postJSON("/predict", body).errorMessage == "Field 'board_id' must be a string or a whole number")
+            body["board_id"] = 1.5
+            #expect(try await client.postJSON("/predict", body).status == .badRequest)
+            body["board_id"] = nil
+            body["wait_for_board"] = 1
+            #expect(try await client.postJSON("/predict", body).errorMessage == "Field 'wait_for_board' must be true or false")
+        }
+    }
 }

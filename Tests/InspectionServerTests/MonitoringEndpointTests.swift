@@ -154,6 +154,14 @@ import Testing
         }
     }
 
+    @Test func errorResponsesCarryCORSHeaders() async throws {
+        try await TestServer().run { client in
+            let response = try await client.execute(uri: "/api/statistics?start_date=bad", method: .get, headers: [.origin: "http://monitor.local"])
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.accessControlAllowOrigin] == "*")
+        }
+    }
+
     @Test func corsAllowsAnyOrigin() async throws {
         try await TestServer().run { client in
             let response = try await client.execute(uri: "/api/statistics", method: .get, headers: [.origin: "http://monitor.local"])

@@ -110,6 +110,19 @@ import Testing
         }
     }
 
+    @Test func retriedDualRequestStoresNothingTwice() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let body: [String: Any] = ["frame_left": Frames.base64(Frames.blue), "frame_right": Frames.base64(Frames.green),
+                                       "request_id": "dual-77"]
+            let first = try await client.postJSON("/predict_dual", body).json
+            let second = try await client.postJSON("/predict_dual", body).json
+            #expect(first["board_id"] as? Int == second["board_id"] as? Int)
+            #expect((second["left"] as? [String: Any])?["duplicate"] as? Bool == true)
+            #expect(try await server.store.inspections(page: 1, limit: 10).total == 2)
+        }
+    }
+
     @Test func dualWithAMissingFrameIsRefused() async throws {
         try await TestServer().run { client in
             let response = try await client.postJSON("/predict_dual", ["frame_left": Frames.base64(Frames.green)])

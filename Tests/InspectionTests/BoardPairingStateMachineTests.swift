@@ -96,4 +96,23 @@ import Testing
         #expect(decided.filter(\.isFailSafe).count == 10)
         #expect(Set(decided.map(\.boardKey)).count == 100)
     }
+
+    @Test func lateSideWithoutIdsDoesNotStartASecondBoard() {
+        var machine = BoardPairingStateMachine(policy: policy, configuration: .init(pairingWindow: 0.5, deadline: 2))
+        _ = machine.sideArrived(side(.left, 1, at: 0), now: 0)
+        // The right side, captured with the left one, arrives after the deadline.
+        let actions = machine.sideArrived(side(.right, 2, at: 0.1), now: 2.1)
+        #expect(decisions(actions).count == 1)  // the left's fail-safe
+        #expect(actions.last == .ignoreLateSide(boardKey: "auto-1", side: side(.right, 2, at: 0.1)))
+        #expect(machine.waitingCount == 0)
+        #expect(decisions(machine.tick(now: 100)).isEmpty)
+    }
+
+    @Test func generatedKeysNeverMatchCameraBoardIds() {
+        var machine = BoardPairingStateMachine(policy: policy)
+        _ = machine.sideArrived(side(.left, 1, at: 0), now: 0)  // waits as auto-1
+        let actions = machine.sideArrived(side(.right, 2, board: "auto-1", at: 5), now: 0.1)
+        #expect(decisions(actions).isEmpty)
+        #expect(machine.waitingCount == 2)
+    }
 }

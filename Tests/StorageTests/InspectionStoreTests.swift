@@ -194,6 +194,23 @@ func seoul(day: Int = 26, hour: Int = 10) -> Date {
         #expect(try await reopened.inspection(requestId: "keep-me")?.category == .discard)
     }
 
+    @Test func isoOffsetFollowsDaylightSavingTime() {
+        let time = StoreTime(timeZone: TimeZone(identifier: "America/New_York")!)
+        // 2026-03-08: clocks go from 02:00 EST to 03:00 EDT.
+        #expect(time.iso8601("2026-03-08 01:30:00.000000") == "2026-03-08T01:30:00.000000-05:00")
+        #expect(time.iso8601("2026-03-08 03:30:00.000000") == "2026-03-08T03:30:00.000000-04:00")
+        #expect(time.iso8601("2026-03-08 06:59:00.000000") == "2026-03-08T06:59:00.000000-04:00")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func statisticsUpToTheLastRepresentableDay(kind: StoreKind) async throws {
+        let (store, directory) = try kind.make()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.migrate()
+        _ = try await store.saveInspection(newInspection(.normal, at: seoul()))
+        #expect(try await store.statistics(from: CalendarDay("2026-01-01")!, through: CalendarDay("9999-12-31")!).total == 1)
+    }
+
     @Test func storeTimeFormatsLocalTimeWithOffset() {
         let time = StoreTime(timeZone: TimeZone(identifier: "Asia/Seoul")!)
         let text = time.string(from: seoul(hour: 16).addingTimeInterval(52 * 60 + 45.768635))

@@ -13,9 +13,10 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// A decided and stored board.
+/// A decided board, and its stored record (nil when the database refused it: the verdict
+/// still goes to the sorter, a fail-safe board must never wait on a database).
 public struct DecidedBoard: Sendable {
-    public var stored: StoredBoard
+    public var stored: StoredBoard?
     public var decision: BoardDecision
 }
 
@@ -46,8 +47,13 @@ public actor BoardPairingService: Service {
         self.logger = logger
     }
 
-    /// Seconds on the clock the pairing uses (wall clock, as the cameras' capture times).
-    nonisolated static func now() -> Double { Date().timeIntervalSince1970 }
+    private static let origin = ContinuousClock.now
+
+    /// Seconds on the monotonic clock of the pairing deadlines (immune to clock steps).
+    nonisolated static func now() -> Double {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 
     /// A side was stored: pairs it and says what became of it.
     public func sideArrived(_ side: SideResult) async -> PairingOutcome {
@@ -59,7 +65,7 @@ public actor BoardPairingService: Service {
     }
 
     /// Waits for the board of a side that is `.waiting`: it is decided when the other side
-    /// arrives or, at the latest, at the pairing deadline (nil if the board could not be stored).
+    /// arrives or, at the latest, at the pairing deadline.
     public func board(of inspectionId: Int64) async -> DecidedBoard? {
         if let decided = recent[inspectionId] { return decided }
         return await withCheckedContinuation { continuation in
@@ -115,10 +121,9 @@ public actor BoardPairingService: Service {
             }
             finish(DecidedBoard(stored: stored, decision: decision))
         } catch {
+            // The verdict still reaches the sorter; only the record is missing.
             logger.error("could not store board \(decision.boardKey): \(error)")
-            for id in [decision.left?.inspectionId, decision.right?.inspectionId].compactMap({ $0 }) {
-                for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: nil) }
-            }
+            finish(DecidedBoard(stored: nil, decision: decision))
         }
     }
 

@@ -60,7 +60,9 @@ struct PredictController<Context: RequestContext>: Sendable {
         let result = try await inspector.inspect([frame], receivedAt: received)[0]
         var board: DecidedBoard? = nil
         if !result.duplicate, let side = cameras.side(of: cameraId) {
-            let captureTime = timestamp.flatMap { CaptureTimestamp.parse($0) }?.timeIntervalSince1970 ?? BoardPairingService.now()
+            // Capture times are compared only with each other: the cameras' clocks, or the
+            // server's wall clock for a frame sent without a timestamp.
+            let captureTime = (timestamp.flatMap { CaptureTimestamp.parse($0) } ?? Date()).timeIntervalSince1970
             let outcome = await pairing.sideArrived(SideResult(
                 side: side, inspectionId: result.record.id, boardId: boardId, captureTime: captureTime, verdict: result.verdict))
             switch outcome {
@@ -91,6 +93,8 @@ struct PredictController<Context: RequestContext>: Sendable {
             throw APIError.badRequest("Field 'timestamp' must be an ISO-8601 date-time such as 2026-11-26T16:52:45.768635")
         }
         let boardKey = try body.identifier("board_id") ?? UUID().uuidString.lowercased()
+        // A retried dual request (same request_id) stores neither side nor the board again.
+        let requestId = try body.identifier("request_id")
 
         let decodeStart = ContinuousClock.Instant.now
         let left = try decoder.decode(base64: leftText)
@@ -98,16 +102,23 @@ struct PredictController<Context: RequestContext>: Sendable {
         let decodeMs = (ContinuousClock.Instant.now - decodeStart).milliseconds / 2
 
         let results = try await inspector.inspect([
-            .init(cameraId: "left", jpeg: left.jpeg, image: left.image, timestamp: timestamp, requestId: nil, decodeMs: decodeMs),
-            .init(cameraId: "right", jpeg: right.jpeg, image: right.image, timestamp: timestamp, requestId: nil, decodeMs: decodeMs),
+            .init(cameraId: "left", jpeg: left.jpeg, image: left.image, timestamp: timestamp,
+                  requestId: requestId.map { "\($0)/left" }, decodeMs: decodeMs),
+            .init(cameraId: "right", jpeg: right.jpeg, image: right.image, timestamp: timestamp,
+                  requestId: requestId.map { "\($0)/right" }, decodeMs: decodeMs),
         ], receivedAt: received)
         let board = inspector.policy.combine(results.map(\.verdict))
         let stored: StoredBoard
         do {
-            stored = try await inspector.store.saveBoard(NewBoard(
+            if results.allSatisfy(\.duplicate), let boardId = results[0].record.boardId,
+               let existing = try await inspector.store.board(id: boardId) {
+                stored = existing
+            } else {
+                stored = try await inspector.store.saveBoard(NewBoard(
                 boardKey: boardKey, category: board.category.code, defectType: board.category.label, confidence: board.confidence,
                 gpio: board.category.gpio, decidedAt: Date(), leftInspectionId: results[0].record.id,
                 rightInspectionId: results[1].record.id))
+            }
         } catch {
             logger.error("could not store board: \(error)")
             throw APIError(.serviceUnavailable, "Database unavailable: the board was not stored, retry the request",
@@ -119,7 +130,7 @@ struct PredictController<Context: RequestContext>: Sendable {
             confidence: rounded(Double(board.confidence), 4),
             gpio_signal: WireBoardSignal(pin: board.category.gpio.pin, duration_ms: board.category.gpio.durationMs),
             board_id: stored.id,
-            left: WireSideResult(results[0].record, timestamp: timestamp, duplicate: false, stages: results[0].stages),
-            right: WireSideResult(results[1].record, timestamp: timestamp, duplicate: false, stages: results[1].stages)))
+            left: WireSideResult(results[0].record, timestamp: timestamp, duplicate: results[0].duplicate, stages: results[0].stages),
+            right: WireSideResult(results[1].record, timestamp: timestamp, duplicate: results[1].duplicate, stages: results[1].stages)))
     }
 }

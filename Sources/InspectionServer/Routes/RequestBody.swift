@@ -45,10 +45,21 @@ struct JSONObjectBody {
         return text
     }
 
+    /// The type JSONSerialization gives `true`/`false`. Foundation bridges the numbers 0 and 1
+    /// to `Bool` as well, so `value is Bool` cannot tell `1` from `true`; the type can.
+    private static let jsonBooleanType: Any.Type = {
+        let parsed = try? JSONSerialization.jsonObject(with: Data("[true]".utf8)) as? [Any]
+        return parsed.map { type(of: $0[0]) } ?? Bool.self
+    }()
+
+    static func isJSONBoolean(_ value: Any) -> Bool { type(of: value) == jsonBooleanType }
+
     /// A boolean field; nil when absent or null; 400 when of another type.
     func boolean(_ key: String) throws -> Bool? {
         guard let value = fields[key], !(value is NSNull) else { return nil }
-        guard value is Bool, let flag = value as? Bool else { throw APIError.badRequest("Field '\(key)' must be true or false") }
+        guard Self.isJSONBoolean(value), let flag = value as? Bool else {
+            throw APIError.badRequest("Field '\(key)' must be true or false")
+        }
         return flag
     }
 
@@ -59,8 +70,9 @@ struct JSONObjectBody {
             guard !text.isEmpty, text.utf8.count <= 128 else { throw APIError.badRequest("Field '\(key)' must be 1 to 128 characters") }
             return text
         }
-        if !(value is Bool), let number = value as? NSNumber, let whole = Int64(exactly: number.doubleValue) {
-            return String(whole)
+        // Whole numbers only, read exactly (no detour through Double, which merges ids above 2^53).
+        if !Self.isJSONBoolean(value), let number = value as? NSNumber, number.stringValue == String(number.int64Value) {
+            return String(number.int64Value)
         }
         throw APIError.badRequest("Field '\(key)' must be a string or a whole number")
     }

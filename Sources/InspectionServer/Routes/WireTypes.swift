@@ -79,7 +79,8 @@ struct WireSideResult: Encodable {
 
 /// A decided board as `/predict` reports it: the verdict the left Raspberry Pi acts on.
 struct WireBoard: Encodable {
-    let board_id: Int64
+    /// nil when the board's record could not be stored (the verdict is still valid).
+    let board_id: Int64?
     let board_key: String
     let final_defect_type: String
     let final_category: String
@@ -91,16 +92,17 @@ struct WireBoard: Encodable {
     let right_inspection_id: Int64?
 
     init(_ board: DecidedBoard) {
-        board_id = board.stored.id
-        board_key = board.stored.boardKey
-        final_defect_type = board.stored.defectType
-        final_category = board.stored.category.rawValue
-        confidence = rounded(board.stored.confidence, 4)
-        gpio_signal = WireGPIOSignal(board.stored.gpio)
-        fail_safe = board.stored.failSafe
-        missing_side = board.decision.missingSide?.rawValue
-        left_inspection_id = board.stored.leftInspectionId
-        right_inspection_id = board.stored.rightInspectionId
+        let decision = board.decision
+        board_id = board.stored?.id
+        board_key = decision.boardKey
+        final_defect_type = decision.verdict.category.label
+        final_category = decision.verdict.category.code.rawValue
+        confidence = rounded(Double(decision.verdict.confidence), 4)
+        gpio_signal = WireGPIOSignal(decision.verdict.category.gpio)
+        fail_safe = decision.isFailSafe
+        missing_side = decision.missingSide?.rawValue
+        left_inspection_id = decision.left?.inspectionId
+        right_inspection_id = decision.right?.inspectionId
     }
 }
 

@@ -40,7 +40,10 @@ enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        let data = (try? encoder.encode(value)) ?? Data(#"{"error":"response encoding failed"}"#.utf8)
+        guard let data = try? encoder.encode(value) else {
+            return Response(status: .internalServerError, headers: fields,
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"error":"response encoding failed"}"#)))
+        }
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
