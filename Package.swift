@@ -40,6 +40,8 @@ let package = Package(
         ], swiftSettings: numericSettings),
         // Synthetic PCB boards with injected defects (datasets, virtual cameras).
         .target(name: "Simulation", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
+        // The camera side (runs on each Raspberry Pi): pacing and reconnect logic.
+        .target(name: "EdgeClient", dependencies: ["Inspection", "ImageKit"]),
         // Inspection history: SQLite (GRDB) store, migrations, image files.
         .target(name: "Storage", dependencies: ["Inspection", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
+        .testTarget(name: "EdgeClientTests", dependencies: ["EdgeClient"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ImageKit", "Inspection"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
         // Runs the real `pcb` binary (built by `swift build --build-tests`) on a fixture model.
