@@ -16,10 +16,10 @@ import NeuralEngine
 /// let boxes = try detector.detect([frame])[0]
 /// ```
 public final class YOLODetector: DefectDetector, @unchecked Sendable {
-    public let classNames: [String]
+    public var classNames: [String] { model.classNames }
     public let maxBatchSize: Int
     public let modelDescription: String
-    public let metadata: UltralyticsMetadata
+    public var metadata: UltralyticsMetadata { model.metadata }
     /// Thresholds and NMS rules (Ultralytics' defaults).
     public var postprocessor: YOLOPostprocessor
 
@@ -30,7 +30,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// True when height and width are dynamic: inputs are letterboxed rectangular.
     private let dynamicSize: Bool
     /// A fixed batch dimension, or nil when it is dynamic.
-    private let fixedBatch: Int?
+    private var fixedBatch: Int? { model.fixedBatch }
 
     /// Loads the model.
     /// - Parameters:
@@ -41,21 +41,18 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     public init(path: String, threads: Int = 1, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
                 inputSize: (height: Int, width: Int)? = nil) throws {
         model = try YOLOModelFile(path: path, threads: threads)
-        metadata = model.metadata
-        classNames = model.classNames
         self.postprocessor = postprocessor
         if let fixed = model.fixedInput {
             (targetHeight, targetWidth) = fixed
             dynamicSize = false
         } else {
-            let size = inputSize ?? metadata.imageSize ?? (640, 640)
+            let size = inputSize ?? model.metadata.imageSize ?? (640, 640)
             targetHeight = size.height
             targetWidth = size.width
             dynamicSize = true
         }
-        fixedBatch = model.fixedBatch
         maxBatchSize = model.fixedBatch ?? 2
-        modelDescription = "\(model.fileName) (\(classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(fixedBatch.map(String.init) ?? "dynamic"))"
+        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"))"
     }
 
     /// The letterbox used for a frame of this size.

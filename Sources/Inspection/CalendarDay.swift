@@ -26,13 +26,6 @@ public struct CalendarDay: Sendable, Equatable, Comparable, CustomStringConverti
         self.day = day
     }
 
-    /// The following day.
-    public var next: CalendarDay {
-        if day < Self.daysIn(month: month, year: year) { return CalendarDay(year: year, month: month, day: day + 1)! }
-        if month < 12 { return CalendarDay(year: year, month: month + 1, day: 1)! }
-        return CalendarDay(year: year + 1, month: 1, day: 1)!
-    }
-
     public var description: String {
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)

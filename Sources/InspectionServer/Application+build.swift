@@ -28,7 +28,7 @@ public struct ServerDependencies: Sendable {
 /// Builds the application for `config` on `dependencies`.
 ///
 /// ```swift
-/// let app = try await buildApplication(config, dependencies: try await .load(config, logger: logger), logger: logger)
+/// let app = try await buildApplication(config, dependencies: try await .load(config), logger: logger)
 /// try await app.runService()
 /// ```
 public func buildApplication(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> some ApplicationProtocol {
@@ -75,7 +75,7 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
 
 extension ServerDependencies {
     /// Opens the policy file, the model and the database named by `config`.
-    public static func load(_ config: ServerConfig, logger: Logger) async throws -> ServerDependencies {
+    public static func load(_ config: ServerConfig) async throws -> ServerDependencies {
         let policyText: String
         do {
             policyText = try String(contentsOfFile: config.policyPath, encoding: .utf8)

@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "pcb.serve")
 
         do {
-            let dependencies = try await ServerDependencies.load(settings, logger: logger)
+            let dependencies = try await ServerDependencies.load(settings)
             let app = try await buildApplication(settings, dependencies: dependencies, logger: logger)
             try await app.runService()
         } catch let error as ConfigError {

@@ -53,23 +53,19 @@ public struct EvaluationResult: Sendable {
 
 /// An Ultralytics detection ONNX model on NeuralEngine, fed with `InputGeometry` inputs.
 public final class EvaluationModel: @unchecked Sendable {
-    public let classNames: [String]
-    public let metadata: UltralyticsMetadata
+    public var classNames: [String] { model.classNames }
+    public var metadata: UltralyticsMetadata { model.metadata }
     /// Fixed input (height, width), nil when height and width are dynamic.
-    public let fixedInput: (height: Int, width: Int)?
-    public let fixedBatch: Int?
+    public var fixedInput: (height: Int, width: Int)? { model.fixedInput }
+    public var fixedBatch: Int? { model.fixedBatch }
     public var postprocessor: YOLOPostprocessor
     public let description: String
     private let model: YOLOModelFile
 
     public init(path: String, threads: Int, postprocessor: YOLOPostprocessor) throws {
         model = try YOLOModelFile(path: path, threads: threads)
-        metadata = model.metadata
-        classNames = model.classNames
         self.postprocessor = postprocessor
-        fixedInput = model.fixedInput
-        fixedBatch = model.fixedBatch
-        description = "\(model.fileName) (\(classNames.count) classes, \(fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
+        description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
     }
 
     /// The input geometry of an image.

@@ -38,9 +38,7 @@ struct PredictController<Context: RequestContext>: Sendable {
             throw APIError.badRequest("Unknown camera_id '\(cameraId.prefix(64))' (configured: \(cameras.cameras.joined(separator: ", ")))")
         }
         let timestamp = try body.string("timestamp")
-        if let timestamp, CaptureTimestamp.parse(timestamp) == nil {
-            throw APIError.badRequest("Field 'timestamp' must be an ISO-8601 date-time such as 2026-11-26T16:52:45.768635")
-        }
+        let captureDate = try timestamp.map(Self.captureDate)
         let boardId = try body.identifier("board_id")
         let requestId = try body.identifier("request_id")
         let waitForBoard = try body.boolean("wait_for_board") ?? false
@@ -62,7 +60,7 @@ struct PredictController<Context: RequestContext>: Sendable {
         if !result.duplicate, let side = cameras.side(of: cameraId) {
             // Capture times are compared only with each other: the cameras' clocks, or the
             // server's wall clock for a frame sent without a timestamp.
-            let captureTime = (timestamp.flatMap { CaptureTimestamp.parse($0) } ?? Date()).timeIntervalSince1970
+            let captureTime = (captureDate ?? Date()).timeIntervalSince1970
             let outcome = await pairing.sideArrived(SideResult(
                 side: side, inspectionId: result.record.id, boardId: boardId, captureTime: captureTime, verdict: result.verdict))
             switch outcome {
@@ -89,9 +87,7 @@ struct PredictController<Context: RequestContext>: Sendable {
               let rightText = try body.string("frame_right"), !rightText.isEmpty
         else { throw APIError.badRequest("Missing frame data") }
         let timestamp = try body.string("timestamp")
-        if let timestamp, CaptureTimestamp.parse(timestamp) == nil {
-            throw APIError.badRequest("Field 'timestamp' must be an ISO-8601 date-time such as 2026-11-26T16:52:45.768635")
-        }
+        _ = try timestamp.map(Self.captureDate)
         let boardKey = try body.identifier("board_id") ?? UUID().uuidString.lowercased()
         // A retried dual request (same request_id) stores neither side nor the board again.
         let requestId = try body.identifier("request_id")
@@ -128,9 +124,17 @@ struct PredictController<Context: RequestContext>: Sendable {
         return JSONResponse.make(WireDualResult(
             final_defect_type: board.category.label, final_category: board.category.code.rawValue,
             confidence: rounded(Double(board.confidence), 4),
-            gpio_signal: WireBoardSignal(pin: board.category.gpio.pin, duration_ms: board.category.gpio.durationMs),
+            gpio_signal: WireGPIOSignal(board.category.gpio),
             board_id: stored.id,
             left: WireSideResult(results[0].record, timestamp: timestamp, duplicate: results[0].duplicate, stages: results[0].stages),
             right: WireSideResult(results[1].record, timestamp: timestamp, duplicate: results[1].duplicate, stages: results[1].stages)))
+    }
+
+    /// The capture time of a `timestamp` field, or 400 when it is not ISO-8601.
+    private static func captureDate(_ text: String) throws -> Date {
+        guard let date = CaptureTimestamp.parse(text) else {
+            throw APIError.badRequest("Field 'timestamp' must be an ISO-8601 date-time such as 2026-11-26T16:52:45.768635")
+        }
+        return date
     }
 }

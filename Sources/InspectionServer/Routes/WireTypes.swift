@@ -106,20 +106,14 @@ struct WireBoard: Encodable {
     }
 }
 
-/// `{pin, duration_ms}` of the board for the left Raspberry Pi (the seed's dual response).
-struct WireBoardSignal: Encodable {
-    let pin: Int
-    let action = "HIGH"
-    let duration_ms: Int
-}
-
 /// The `/predict_dual` response body.
 struct WireDualResult: Encodable {
     let status = "ok"
     let final_defect_type: String
     let final_category: String
     let confidence: Double
-    let gpio_signal: WireBoardSignal
+    /// The board's signal for the left Raspberry Pi (the seed's `{pin, duration_ms}`, plus `action`).
+    let gpio_signal: WireGPIOSignal
     let board_id: Int64
     let left: WireSideResult
     let right: WireSideResult

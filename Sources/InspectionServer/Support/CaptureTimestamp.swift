@@ -64,10 +64,8 @@ enum CaptureTimestamp {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = offsetSeconds.flatMap { TimeZone(secondsFromGMT: $0) } ?? localZone
         let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        guard calendar.date(from: components) != nil,
-              let checked = calendar.dateComponents([.day], from: calendar.date(from: components)!).day, checked == day,
-              let date = calendar.date(from: components)
-        else { return nil }
+        // Calendar rolls impossible dates over (Feb 30 -> Mar 2): the day must survive.
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
         return date.addingTimeInterval(fraction)
     }
 }
