@@ -2,8 +2,9 @@
 //
 // OpenBLAS picks its CPU kernel once, when the library is loaded, and honours the
 // OPENBLAS_CORETYPE environment variable. Some machines set that variable globally (this
-// project's build machines set `Haswell`), which on a CPU with full-width AVX-512 halves the
-// GEMM speed: measured 110 vs 200 GFLOP/s on a Zen 5 core for the shapes of YOLOv8n. Linking
+// project's build machines set `Haswell`), which on a CPU with full-width AVX-512 costs much
+// of the GEMM speed: 109 vs 180 GFLOP/s on a Zen 5 core for a YOLOv8n head convolution
+// (tools/openblas_sgemm_bench.c). Linking
 // OpenBLAS would load it before `main` can do anything about it, so the engine loads it
 // itself, the first time a session is created, and lets OpenBLAS detect the CPU. To force a
 // kernel, set `PCB_OPENBLAS_CORETYPE` (for example `Haswell`, `SkylakeX`, `Zen`).
