@@ -40,8 +40,15 @@ let package = Package(
         ], swiftSettings: numericSettings),
         // Synthetic PCB boards with injected defects (datasets, virtual cameras).
         .target(name: "Simulation", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
-        // The camera side (runs on each Raspberry Pi): pacing and reconnect logic.
-        .target(name: "EdgeClient", dependencies: ["Inspection", "ImageKit"]),
+        // Linux kernel interfaces of the camera side (GPIO character device, V4L2), as C calls.
+        .target(name: "CLinuxIO"),
+        // The camera side (runs on each Raspberry Pi): frame sources, uploader, pacing, GPIO.
+        .target(name: "EdgeClient", dependencies: [
+            "Inspection", "ImageKit", "Simulation", "CLinuxIO",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Inspection history: SQLite (GRDB) store, migrations, image files.
         .target(name: "Storage", dependencies: ["Inspection", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
@@ -53,7 +60,7 @@ let package = Package(
         ]),
         // The command-line program: argument parsing only.
         .executableTarget(name: "pcb", dependencies: [
-            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "NeuralEngine", "Simulation",
+            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "NeuralEngine", "Simulation", "EdgeClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,7 +70,10 @@ let package = Package(
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
-        .testTarget(name: "EdgeClientTests", dependencies: ["EdgeClient"]),
+        .testTarget(name: "EdgeClientTests", dependencies: [
+            "EdgeClient", "Inspection", "ImageKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ImageKit", "Inspection"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
         // Runs the real `pcb` binary (built by `swift build --build-tests`) on a fixture model.

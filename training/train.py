@@ -41,6 +41,9 @@ def parse():
     p.add_argument("--export-only", action="store_true", help="only export the run's best checkpoint")
     p.add_argument("--out", help="where to copy the exported ONNX file (e.g. models/pcb_synthetic_yolov8n.onnx)")
     p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--export-imgsz", type=int, default=640,
+                   help="input size written into the export (the size `pcb serve` letterboxes frames to); "
+                        "640 also for models trained on 320 tiles (training/tile_dataset.py)")
     return p.parse_args()
 
 
@@ -72,7 +75,7 @@ def main():
     best = weights / "best.pt"
     if not best.exists():
         sys.exit(f"no checkpoint to export: {best} does not exist")
-    exported = YOLO(str(best)).export(format="onnx", opset=args.opset, simplify=True, dynamic=True, imgsz=args.imgsz)
+    exported = YOLO(str(best)).export(format="onnx", opset=args.opset, simplify=True, dynamic=True, imgsz=args.export_imgsz)
     print(f"exported {exported}", flush=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
