@@ -26,6 +26,7 @@ let package = Package(
     targets: [
         // C libraries, each wrapped by exactly one Swift module.
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
 
         // Domain: defect policy, verdicts, board pairing. No I/O.
         .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -49,8 +50,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        // Inspection history: SQLite (GRDB) store, migrations, image files.
-        .target(name: "Storage", dependencies: ["Inspection", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Inspection history: SQLite (GRDB) and MySQL/MariaDB stores, migrations, image files.
+        .target(name: "Storage", dependencies: ["Inspection", "CMariaDB", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
         .target(name: "InspectionServer", dependencies: [
             "Inspection", "ImageKit", "Detection", "Storage",

@@ -101,7 +101,11 @@ extension ServerDependencies {
                 durability: config.sqliteSynchronous == "normal" ? .normal : .full)
         }
         if url.hasPrefix("mysql://") {
-            throw ConfigError(description: "database \(url.prefix(8))...: the MySQL/MariaDB store is not built yet (issue 6); use SQLite (the default) for now")
+            do {
+                return try MySQLInspectionStore(url: try MySQLURL(url), images: images, timeZone: storeTime.timeZone)
+            } catch let error as StoreError {
+                throw ConfigError(description: error.description)
+            }
         }
         throw ConfigError(description: "database '\(url)': expected sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db")
     }

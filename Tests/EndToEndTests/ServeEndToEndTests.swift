@@ -88,11 +88,24 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
 @Suite(.serialized) struct ServeEndToEndTests {
     let fixtureModel = repositoryRoot.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
 
+    /// The MySQL/MariaDB server of the test run (`make test` starts one), if any.
+    static let mysqlURL = ProcessInfo.processInfo.environment["PCB_TEST_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
     @Test func seedClientBodiesGetEverySeedField() throws {
-        // Given a server on a real model and a fresh data directory,
+        try seedClientRun(database: nil)
+    }
+
+    @Test(.enabled(if: mysqlURL != nil, "PCB_TEST_MYSQL_URL is not set: `make test` starts a private MariaDB for this"))
+    func seedClientBodiesAgainstMariaDB() throws {
+        try seedClientRun(database: Self.mysqlURL)
+    }
+
+    func seedClientRun(database: String?) throws {
+        // Given a server on a real model and a fresh data directory (and MariaDB when given),
         let dataDirectory = NSTemporaryDirectory() + "pcb-e2e-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        let server = try ServerProcess(arguments: ["--data-dir", dataDirectory, "--model", fixtureModel, "--threads", "1"])
+        let server = try ServerProcess(arguments: ["--data-dir", dataDirectory, "--model", fixtureModel, "--threads", "1"]
+                                           + (database.map { ["--database", $0] } ?? []))
         defer { server.stop() }
         try server.waitUntilListening()
 
@@ -109,7 +122,7 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
         // then every check of the script passes and the history is on disk.
         #expect(result.status == 0, "\(result.output)\nserver log:\n\(server.log)")
         #expect(result.output.contains("seed client: all checks passed"), "\(result.output)")
-        #expect(FileManager.default.fileExists(atPath: dataDirectory + "/pcb.sqlite"))
+        #expect(FileManager.default.fileExists(atPath: dataDirectory + "/pcb.sqlite") == (database == nil))
         #expect(FileManager.default.fileExists(atPath: dataDirectory + "/logs/server.log"))
     }
 

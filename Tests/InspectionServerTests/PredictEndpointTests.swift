@@ -189,7 +189,7 @@ import Testing
 
     @Test func badTimestamp() async throws {
         try await TestServer().run { client in
-            for text in ["yesterday", "2026-13-01T00:00:00", "2026-02-30T10:00:00", "2026-11-26T16:52:45.768635+25:00"] {
+            for text in ["yesterday", "2026-13-01T00:00:00", "2026-02-30T10:00:00", "2026-11-26T16:52:60", "2026-11-26T16:52:45.768635+25:00"] {
                 var request = seedRequest()
                 request["timestamp"] = text
                 expectError(try await client.postJSON("/predict", request), .badRequest, "Field 'timestamp' must be an ISO-8601")

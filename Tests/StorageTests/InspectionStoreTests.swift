@@ -1,14 +1,21 @@
-// One suite for every store engine: each test runs against an in-memory SQLite database and
-// a SQLite file (the MySQL/MariaDB engine joins this list when it exists).
+// One suite for every store engine: each test runs against an in-memory SQLite database, a
+// SQLite file and, when PCB_TEST_MYSQL_URL names a server (`make test` starts a private
+// MariaDB and sets it), a fresh MySQL/MariaDB database.
 
 import Foundation
 import Inspection
-import Storage
+@testable import Storage
 import Testing
 
+/// The MySQL/MariaDB server of the test run, if any.
+let testMySQLURL = ProcessInfo.processInfo.environment["PCB_TEST_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
-    case sqliteMemory, sqliteFile
+    case sqliteMemory, sqliteFile, mariadb
     var testDescription: String { rawValue }
+
+    /// The engines under test in this run.
+    static var allCases: [StoreKind] { testMySQLURL == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .mariadb] }
 
     func make(timeZone: TimeZone = TimeZone(identifier: "Asia/Seoul")!) throws -> (any InspectionStore, String) {
         let directory = NSTemporaryDirectory() + "pcb-store-" + UUID().uuidString
@@ -16,6 +23,29 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .sqliteMemory: return (try SQLiteInspectionStore(inMemoryWith: images, timeZone: timeZone), directory)
         case .sqliteFile: return (try SQLiteInspectionStore(path: directory + "/pcb.sqlite", images: images, timeZone: timeZone), directory)
+        case .mariadb:
+            let url = try freshMySQLDatabase()
+            return (try MySQLInspectionStore(url: url, images: images, timeZone: timeZone), directory)
+        }
+    }
+}
+
+/// A new, empty database on the test server (each test gets its own).
+func freshMySQLDatabase() throws -> MySQLURL {
+    var url = try MySQLURL(testMySQLURL ?? "")
+    let admin = try MariaDBConnection(url)
+    url.database = "pcb_test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+    try admin.simple("CREATE DATABASE \(url.database) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    return url
+}
+
+@Suite struct StoreEnginesUnderTest {
+    @Test(.enabled(if: testMySQLURL == nil, "PCB_TEST_MYSQL_URL is set: the MariaDB engine runs in every store test"))
+    func mariadbEngineNeedsAServer() {
+        // `swift test` alone has no MariaDB; `make test` starts a private one
+        // (scripts/mariadb-test-instance.sh) and sets PCB_TEST_MYSQL_URL. Record that it was left out.
+        withKnownIssue("MariaDB store tests not run: PCB_TEST_MYSQL_URL is not set (run `make test`)") {
+            #expect(testMySQLURL != nil)
         }
     }
 }

@@ -24,7 +24,7 @@ enum CaptureTimestamp {
               bytes[10] == 84 || bytes[10] == 32 || bytes[10] == 116,
               let hour = number(11..<13), bytes[13] == 58, let minute = number(14..<16), bytes[16] == 58,
               let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60  // Python never writes a leap second
         else { return nil }
         var index = 19
         var fraction = 0.0

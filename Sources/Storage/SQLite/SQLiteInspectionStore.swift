@@ -80,7 +80,7 @@ public final class SQLiteInspectionStore: InspectionStore {
             writtenPath = try images.write(bytes, name: name)
         }
         let imagePath = writtenPath
-        let confidence = Self.decimal54(inspection.confidence)
+        let confidence = decimal54(inspection.confidence)
         do {
             let outcome: (StoredInspection, Bool) = try await database.write { db in
                 // Checked again inside the transaction: two retries may race past the first check.
@@ -164,7 +164,7 @@ public final class SQLiteInspectionStore: InspectionStore {
 
     public func saveBoard(_ board: NewBoard) async throws -> StoredBoard {
         let decidedAt = time.string(from: board.decidedAt)
-        let confidence = Self.decimal54(board.confidence)
+        let confidence = decimal54(board.confidence)
         return try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO boards (board_key, category, defect_type, confidence, gpio_pin, gpio_duration_ms, decided_at,
@@ -227,8 +227,8 @@ public final class SQLiteInspectionStore: InspectionStore {
         (try? await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 
-    /// A confidence as MySQL's DECIMAL(5,4) keeps it, so both engines store the same value.
-    private static func decimal54(_ value: Float) -> Double { (Double(value) * 10_000).rounded() / 10_000 }
+
+
 
     private static func inspection(from row: Row) throws -> StoredInspection {
         let boxesText: String? = row["boxes"]

@@ -1,0 +1,231 @@
+// The production store: MySQL or MariaDB through MariaDB Connector/C, the seed's schema, the
+// same numbered migrations and the same behaviour as the SQLite store (one test suite runs
+// against both). Every statement is parameterized; blocking calls run on the pool's threads.
+
+import Foundation
+import Inspection
+
+/// `InspectionStore` on MySQL/MariaDB.
+///
+/// ```swift
+/// let store = try MySQLInspectionStore(url: MySQLURL("mysql://pcb:secret@db:3306/pcb_inspection"),
+///                                      images: DefectImageFolder(directory: "var/images"))
+/// try await store.migrate()
+/// ```
+public final class MySQLInspectionStore: InspectionStore {
+    private let pool: MariaDBPool
+    private let images: DefectImageFolder?
+    private let time: StoreTime
+
+    public init(url: MySQLURL, images: DefectImageFolder?, timeZone: TimeZone = .current, maxConnections: Int = 4) throws {
+        pool = MariaDBPool(url: url, maxConnections: maxConnections)
+        self.images = images
+        time = StoreTime(timeZone: timeZone)
+        try images?.prepare()
+    }
+
+    public func migrate() async throws {
+        try await pool.withConnection { db in
+            // One server migrates at a time; the others wait here (up to 60 s).
+            let locked = try db.query("SELECT GET_LOCK('pcb_schema_migrations', 60) AS locked").first?.int("locked")
+            guard locked == 1 else { throw StoreError.unavailable("could not take the migration lock") }
+            defer { _ = try? db.query("SELECT RELEASE_LOCK('pcb_schema_migrations') AS released") }
+            try db.simple("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    id VARCHAR(64) NOT NULL PRIMARY KEY,
+                    applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+                ) \(MySQLSchema.table)
+                """)
+            let applied = Set(try db.query("SELECT id FROM schema_migrations").compactMap { $0.string("id") })
+            for migration in MySQLSchema.migrations where !applied.contains(migration.id) {
+                for statement in migration.statements { try db.simple(statement) }
+                try db.transaction {
+                    if migration.id == "001_seed_schema" {
+                        for row in seedSystemConfig {
+                            try db.execute("INSERT IGNORE INTO system_config (config_key, config_value, description) VALUES (?, ?, ?)",
+                                           [.text(row.key), .text(row.value), .text(row.description)])
+                        }
+                    }
+                    try db.execute("INSERT INTO schema_migrations (id) VALUES (?)", [.text(migration.id)])
+                }
+            }
+        }
+    }
+
+    public func saveInspection(_ inspection: NewInspection) async throws -> SavedInspection {
+        if let requestId = inspection.requestId, let existing = try await self.inspection(requestId: requestId) {
+            return SavedInspection(record: existing, wasDuplicate: true)
+        }
+        let localTime = time.string(from: inspection.inspectionTime)
+        let boxesJSON = String(decoding: try JSONEncoder().encode(inspection.boxes), as: UTF8.self)
+        var writtenPath: String? = nil
+        if let bytes = inspection.image, let images {
+            let name = images.fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime)
+            writtenPath = try images.write(bytes, name: name)
+        }
+        let imagePath = writtenPath
+        let confidence = decimal54(inspection.confidence)
+        do {
+            let outcome: (StoredInspection, Bool) = try await pool.withConnection { db in
+                do {
+                    return try db.transaction {
+                        let (_, id) = try db.execute("""
+                            INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, image_path, boxes,
+                                gpio_pin, gpio_duration_ms, category, capture_time, request_id, inference_time_ms)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """, [.text(inspection.cameraId), .text(inspection.defectType), .double(confidence), .text(localTime),
+                                  MySQLValue(imagePath), .text(boxesJSON), MySQLValue(inspection.gpio.pin),
+                                  MySQLValue(inspection.gpio.durationMs), .text(inspection.category.rawValue),
+                                  MySQLValue(inspection.captureTimestamp), MySQLValue(inspection.requestId),
+                                  MySQLValue(inspection.inferenceTimeMs)])
+                        if let imagePath {
+                            try db.execute("INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
+                                           [.int(id), .text(imagePath), MySQLValue(inspection.image?.count), .text(localTime)])
+                        }
+                        let stored = StoredInspection(
+                            id: id, cameraId: inspection.cameraId, category: inspection.category, defectType: inspection.defectType,
+                            confidence: confidence, inspectionTime: localTime, captureTimestamp: inspection.captureTimestamp,
+                            imagePath: imagePath, boxes: inspection.boxes, gpio: inspection.gpio, requestId: inspection.requestId,
+                            boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs)
+                        return (stored, false)
+                    }
+                } catch let error as MySQLError where error.isDuplicateKey && inspection.requestId != nil {
+                    // Two retries raced past the first check: the other one's row stands.
+                    guard let row = try db.query("SELECT * FROM inspections WHERE request_id = ?", [MySQLValue(inspection.requestId)]).first else {
+                        throw error
+                    }
+                    return (try Self.inspection(from: row), true)
+                }
+            }
+            if outcome.1, let imagePath { images?.remove(path: imagePath) }
+            return SavedInspection(record: outcome.0, wasDuplicate: outcome.1)
+        } catch {
+            if let imagePath { images?.remove(path: imagePath) }
+            throw error
+        }
+    }
+
+    public func inspection(id: Int64) async throws -> StoredInspection? {
+        try await pool.withConnection { db in
+            try db.query("SELECT * FROM inspections WHERE id = ?", [.int(id)]).first.map(Self.inspection(from:))
+        }
+    }
+
+    public func inspection(requestId: String) async throws -> StoredInspection? {
+        try await pool.withConnection { db in
+            try db.query("SELECT * FROM inspections WHERE request_id = ?", [.text(requestId)]).first.map(Self.inspection(from:))
+        }
+    }
+
+    public func inspections(page: Int, limit: Int) async throws -> InspectionPage {
+        guard page >= 1, limit >= 1 else { throw StoreError.invalidArgument("page and limit must be positive") }
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: limit)
+        return try await pool.withConnection { db in
+            let total = try db.query("SELECT COUNT(*) AS n FROM inspections").first?.int("n") ?? 0
+            if overflow || offset >= total { return InspectionPage(rows: [], total: total) }
+            let rows = try db.query("SELECT * FROM inspections ORDER BY inspection_time DESC, id DESC LIMIT ? OFFSET ?",
+                                    [.int(Int64(limit)), .int(Int64(offset))])
+            return InspectionPage(rows: try rows.map(Self.inspection(from:)), total: total)
+        }
+    }
+
+    public func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics {
+        let lower = "\(from) 00:00:00.000000", upper = "\(through) 23:59:59.999999"
+        return try await pool.withConnection { db in
+            var counts: [CategoryCode: Int] = [:]
+            var total = 0
+            for row in try db.query("""
+                SELECT category, COUNT(*) AS n FROM inspections
+                WHERE inspection_time >= ? AND inspection_time <= ? GROUP BY category
+                """, [.text(lower), .text(upper)]) {
+                let n = row.int("n") ?? 0
+                total += n
+                if let code = row.string("category").flatMap(CategoryCode.init(rawValue:)) { counts[code, default: 0] += n }
+            }
+            return InspectionStatistics(total: total, counts: counts)
+        }
+    }
+
+    public func saveBoard(_ board: NewBoard) async throws -> StoredBoard {
+        let decidedAt = time.string(from: board.decidedAt)
+        let confidence = decimal54(board.confidence)
+        return try await pool.withConnection { db in
+            try db.transaction {
+                let (_, id) = try db.execute("""
+                    INSERT INTO boards (board_key, category, defect_type, confidence, gpio_pin, gpio_duration_ms, decided_at,
+                        left_inspection_id, right_inspection_id, fail_safe, note)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.text(board.boardKey), .text(board.category.rawValue), .text(board.defectType), .double(confidence),
+                          MySQLValue(board.gpio.pin), MySQLValue(board.gpio.durationMs), .text(decidedAt),
+                          MySQLValue(board.leftInspectionId), MySQLValue(board.rightInspectionId),
+                          .int(board.failSafe ? 1 : 0), MySQLValue(board.note)])
+                for inspectionId in [board.leftInspectionId, board.rightInspectionId].compactMap({ $0 }) {
+                    try db.execute("UPDATE inspections SET board_id = ? WHERE id = ?", [.int(id), .int(inspectionId)])
+                }
+                return StoredBoard(id: id, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
+                                   confidence: confidence, gpio: board.gpio, decidedAt: decidedAt,
+                                   leftInspectionId: board.leftInspectionId, rightInspectionId: board.rightInspectionId,
+                                   failSafe: board.failSafe, note: board.note)
+            }
+        }
+    }
+
+    public func board(id: Int64) async throws -> StoredBoard? {
+        try await pool.withConnection { db in
+            guard let row = try db.query("SELECT * FROM boards WHERE id = ?", [.int(id)]).first else { return nil }
+            return StoredBoard(
+                id: row.int64("id") ?? id, boardKey: row.string("board_key") ?? "",
+                category: row.string("category").flatMap(CategoryCode.init(rawValue:)) ?? .discard,
+                defectType: row.string("defect_type") ?? "", confidence: row.double("confidence") ?? 0,
+                gpio: GPIOSignal(pin: row.int("gpio_pin") ?? 0, durationMs: row.int("gpio_duration_ms") ?? 0),
+                decidedAt: row.string("decided_at") ?? "", leftInspectionId: row.int64("left_inspection_id"),
+                rightInspectionId: row.int64("right_inspection_id"), failSafe: row.int("fail_safe") == 1, note: row.string("note"))
+        }
+    }
+
+    public func appendLog(_ entry: SystemLogEntry) async throws {
+        let createdAt = entry.createdAt ?? time.string(from: Date())
+        try await pool.withConnection { db in
+            try db.execute("INSERT INTO system_logs (log_level, source, message, details, created_at) VALUES (?, ?, ?, ?, ?)",
+                           [.text(entry.level), .text(entry.source), .text(entry.message), MySQLValue(entry.details), .text(createdAt)])
+        }
+    }
+
+    public func recentLogs(limit: Int) async throws -> [SystemLogEntry] {
+        try await pool.withConnection { db in
+            try db.query("SELECT * FROM system_logs ORDER BY id DESC LIMIT ?", [.int(Int64(limit))]).map { row in
+                SystemLogEntry(level: row.string("log_level") ?? "", source: row.string("source") ?? "",
+                               message: row.string("message") ?? "", details: row.string("details"), createdAt: row.string("created_at"))
+            }
+        }
+    }
+
+    public func configValues() async throws -> [String: String] {
+        try await pool.withConnection { db in
+            var values: [String: String] = [:]
+            for row in try db.query("SELECT config_key, config_value FROM system_config") {
+                if let key = row.string("config_key") { values[key] = row.string("config_value") ?? "" }
+            }
+            return values
+        }
+    }
+
+    public func isReachable() async -> Bool {
+        (try? await pool.withConnection { db in try db.query("SELECT 1 AS one").first?.int("one") }) == 1
+    }
+
+    private static func inspection(from row: MySQLRow) throws -> StoredInspection {
+        let boxes = try row.string("boxes").map { try JSONDecoder().decode([DetectedDefect].self, from: Data($0.utf8)) } ?? []
+        return StoredInspection(
+            id: row.int64("id") ?? 0, cameraId: row.string("camera_id") ?? "",
+            category: row.string("category").flatMap(CategoryCode.init(rawValue:)) ?? .normal,
+            defectType: row.string("defect_type") ?? "", confidence: row.double("confidence") ?? 0,
+            inspectionTime: row.string("inspection_time") ?? "", captureTimestamp: row.string("capture_time"),
+            imagePath: row.string("image_path"), boxes: boxes,
+            gpio: GPIOSignal(pin: row.int("gpio_pin") ?? 0, durationMs: row.int("gpio_duration_ms") ?? 0),
+            requestId: row.string("request_id"), boardId: row.int64("board_id"), inferenceTimeMs: row.double("inference_time_ms"))
+    }
+}
+
+/// A confidence as MySQL's DECIMAL(5,4) keeps it, so both engines store the same value.
+func decimal54(_ value: Float) -> Double { (Double(value) * 10_000).rounded() / 10_000 }
