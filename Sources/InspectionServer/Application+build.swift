@@ -70,6 +70,9 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
         logger: logger)
     app.addServices(worker, pairing)
+    if let journaled = dependencies.store as? JournaledInspectionStore {
+        app.addServices(JournalReplayService(store: journaled, logger: logger))
+    }
     return app
 }
 
@@ -102,7 +105,10 @@ extension ServerDependencies {
         }
         if url.hasPrefix("mysql://") {
             do {
-                return try MySQLInspectionStore(url: try MySQLURL(url), images: images, timeZone: storeTime.timeZone)
+                // Nothing lost while MySQL is away: results wait in a local journal and are replayed.
+                let mysql = try MySQLInspectionStore(url: try MySQLURL(url), images: images, timeZone: storeTime.timeZone)
+                return try JournaledInspectionStore(
+                    primary: mysql, journalPath: (config.dataDirectory as NSString).appendingPathComponent("journal.sqlite"))
             } catch let error as StoreError {
                 throw ConfigError(description: error.description)
             }

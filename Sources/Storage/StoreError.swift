@@ -13,6 +13,9 @@ public struct StoreError: Error, CustomStringConvertible {
     private let code: Code
     public let description: String
 
+    /// The database cannot be reached (a journaled store keeps the write locally).
+    public var isUnavailable: Bool { code == .unavailable }
+
     public var label: String {
         switch code {
         case .imageWrite: "image_write"

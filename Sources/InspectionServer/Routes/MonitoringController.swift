@@ -30,6 +30,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let model: String
         let model_error: String?
         let database_online: Bool
+        /// Results waiting in the local journal for the database (MySQL outages); 0 on SQLite.
+        let journal_pending: Int
         let queue_depth: Int
     }
 
@@ -40,7 +42,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let body = Health(
             status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: isoNow(), model_ready: ready,
             model: worker.modelDescription, model_error: failure, database_online: await store.isReachable(),
-            queue_depth: worker.queueDepth)
+            journal_pending: (store as? JournaledInspectionStore)?.pendingCount ?? 0, queue_depth: worker.queueDepth)
         return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
     }
 

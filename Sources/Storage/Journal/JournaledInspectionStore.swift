@@ -1,0 +1,192 @@
+// Nothing lost when the database goes away: a networked store (MySQL/MariaDB) behind a local
+// journal. While the database answers, writes go straight to it. When a write finds it
+// unreachable, that write and every later one go to the journal (durable before the camera
+// gets its answer) until `replayJournal()` has written them all to the database, in order.
+// Replaying is idempotent: every inspection carries a request id (one is made up when the
+// camera sent none), so a replay interrupted after the database committed stores nothing twice.
+//
+// During an outage inspections get provisional ids (negative numbers); boards decided then
+// refer to them, and the replay maps them to the database's ids. Reads (history, statistics)
+// need the database and fail with `StoreError.unavailable` until it is back.
+
+import Foundation
+import Inspection
+
+/// `InspectionStore` that survives outages of its primary store.
+public final class JournaledInspectionStore: InspectionStore {
+    private let primary: any InspectionStore
+    private let journal: InspectionJournal
+    private let state = JournalState()
+
+    /// - Parameters:
+    ///   - primary: the networked store (e.g. `MySQLInspectionStore`).
+    ///   - journalPath: the local journal file (created if needed; kept across restarts).
+    public init(primary: any InspectionStore, journalPath: String) throws {
+        self.primary = primary
+        journal = try InspectionJournal(path: journalPath)
+        state.pending = try journal.pendingCount()
+    }
+
+    /// Writes waiting in the journal.
+    public var pendingCount: Int { state.pending }
+    /// Whether the schema still has to be migrated (the database was down at start).
+    public var migrationPending: Bool { state.needsMigration }
+
+    public func migrate() async throws {
+        do {
+            try await primary.migrate()
+            state.needsMigration = false
+        } catch let error as StoreError where error.isUnavailable {
+            // Start anyway: the line keeps inspecting into the journal; the replay migrates first.
+            state.needsMigration = true
+        }
+    }
+
+    public func saveInspection(_ inspection: NewInspection) async throws -> SavedInspection {
+        var inspection = inspection
+        if inspection.requestId == nil { inspection.requestId = "srv-" + UUID().uuidString.lowercased() }
+        if let requestId = inspection.requestId, let journaled = try journal.inspection(requestId: requestId) {
+            return SavedInspection(record: Self.provisionalRecord(journaled.inspection, seq: journaled.seq), wasDuplicate: true)
+        }
+        if state.pending == 0 && !state.needsMigration {
+            do { return try await primary.saveInspection(inspection) } catch let error as StoreError where error.isUnavailable {}
+        }
+        let seq = try append(.inspection(inspection))
+        return SavedInspection(record: Self.provisionalRecord(inspection, seq: seq), wasDuplicate: false)
+    }
+
+    public func saveBoard(_ board: NewBoard) async throws -> StoredBoard {
+        var resolved = board
+        resolved.leftInspectionId = try resolve(board.leftInspectionId)
+        resolved.rightInspectionId = try resolve(board.rightInspectionId)
+        // A side still in the journal (a provisional id without a database id yet): the board
+        // waits in the journal behind it.
+        let sidesStored = [resolved.leftInspectionId, resolved.rightInspectionId].allSatisfy { ($0 ?? 0) >= 0 }
+        if state.pending == 0 && !state.needsMigration && sidesStored {
+            do { return try await primary.saveBoard(resolved) } catch let error as StoreError where error.isUnavailable {}
+        }
+        let seq = try append(.board(board))
+        return StoredBoard(id: -seq, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
+                           confidence: decimal54(board.confidence), gpio: board.gpio, decidedAt: "", leftInspectionId: board.leftInspectionId,
+                           rightInspectionId: board.rightInspectionId, failSafe: board.failSafe, note: board.note)
+    }
+
+    public func appendLog(_ entry: SystemLogEntry) async throws {
+        if state.pending == 0 && !state.needsMigration {
+            do { return try await primary.appendLog(entry) } catch let error as StoreError where error.isUnavailable {}
+        }
+        _ = try append(.log(entry))
+    }
+
+    public func inspection(id: Int64) async throws -> StoredInspection? {
+        if id < 0 {
+            guard let real = try journal.realId(of: id) else { return nil }
+            return try await primary.inspection(id: real)
+        }
+        return try await primary.inspection(id: id)
+    }
+
+    public func inspection(requestId: String) async throws -> StoredInspection? {
+        if let journaled = try journal.inspection(requestId: requestId) {
+            return Self.provisionalRecord(journaled.inspection, seq: journaled.seq)
+        }
+        return try await primary.inspection(requestId: requestId)
+    }
+
+    public func inspections(page: Int, limit: Int) async throws -> InspectionPage { try await primary.inspections(page: page, limit: limit) }
+
+    public func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics {
+        try await primary.statistics(from: from, through: through)
+    }
+
+    public func board(id: Int64) async throws -> StoredBoard? {
+        if id < 0 {
+            guard let real = try journal.realId(of: id) else { return nil }
+            return try await primary.board(id: real)
+        }
+        return try await primary.board(id: id)
+    }
+
+    public func recentLogs(limit: Int) async throws -> [SystemLogEntry] { try await primary.recentLogs(limit: limit) }
+    public func configValues() async throws -> [String: String] { try await primary.configValues() }
+
+    /// Online only when the database answers and nothing waits in the journal.
+    public func isReachable() async -> Bool {
+        state.pending == 0 && !state.needsMigration ? await primary.isReachable() : false
+    }
+
+    /// Writes journaled entries to the database, oldest first, until the journal is empty or the
+    /// database fails again. Returns how many were written. Call it periodically (the server's
+    /// `JournalReplayService` does, every half second); calls never overlap.
+    @discardableResult
+    public func replayJournal(batch: Int = 200) async throws -> Int {
+        guard state.beginReplay() else { return 0 }
+        defer { state.endReplay() }
+        if state.needsMigration {
+            try await primary.migrate()
+            state.needsMigration = false
+        }
+        var written = 0
+        while state.pending > 0 {
+            let entries = try journal.oldest(limit: batch)
+            if entries.isEmpty { break }
+            for (seq, entry) in entries {
+                var realId: Int64? = nil
+                switch entry {
+                case .inspection(let inspection):
+                    realId = try await primary.saveInspection(inspection).record.id
+                case .board(var board):
+                    // Its sides came before it in the journal, so their ids are mapped by now;
+                    // an id that is not (a side that was never stored) is left out, not invented.
+                    board.leftInspectionId = try resolve(board.leftInspectionId).flatMap { $0 < 0 ? nil : $0 }
+                    board.rightInspectionId = try resolve(board.rightInspectionId).flatMap { $0 < 0 ? nil : $0 }
+                    realId = try await primary.saveBoard(board).id
+                case .log(let entry):
+                    try await primary.appendLog(entry)
+                }
+                try journal.replayed(seq: seq, realId: realId)
+                state.pending = try journal.pendingCount()
+                written += 1
+            }
+        }
+        return written
+    }
+
+    /// The database id of a provisional id once replayed; other ids unchanged.
+    private func resolve(_ id: Int64?) throws -> Int64? {
+        guard let id, id < 0 else { return id }
+        return try journal.realId(of: id) ?? id
+    }
+
+    private func append(_ entry: JournalEntry) throws -> Int64 {
+        let seq = try journal.append(entry)
+        state.pending = try journal.pendingCount()
+        return seq
+    }
+
+    private static func provisionalRecord(_ i: NewInspection, seq: Int64) -> StoredInspection {
+        StoredInspection(id: -seq, cameraId: i.cameraId, category: i.category, defectType: i.defectType,
+                         confidence: decimal54(i.confidence), inspectionTime: "", captureTimestamp: i.captureTimestamp,
+                         imagePath: nil, boxes: i.boxes, gpio: i.gpio, requestId: i.requestId, boardId: nil,
+                         inferenceTimeMs: i.inferenceTimeMs)
+    }
+}
+
+/// Mutable flags of the journaled store, behind a lock.
+private final class JournalState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _pending = 0
+    private var _needsMigration = false
+    private var replaying = false
+
+    var pending: Int {
+        get { lock.withLock { _pending } }
+        set { lock.withLock { _pending = newValue } }
+    }
+    var needsMigration: Bool {
+        get { lock.withLock { _needsMigration } }
+        set { lock.withLock { _needsMigration = newValue } }
+    }
+    func beginReplay() -> Bool { lock.withLock { replaying ? false : { replaying = true; return true }() } }
+    func endReplay() { lock.withLock { replaying = false } }
+}

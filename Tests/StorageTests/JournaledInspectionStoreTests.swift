@@ -1,0 +1,129 @@
+// The journal's logic against a primary store that can be switched off (a real SQLite store
+// behind a switch). The same behaviour against a real MariaDB that is killed and restarted is
+// Tests/EndToEndTests/DatabaseOutageEndToEndTests.swift.
+
+import Foundation
+import Inspection
+@testable import Storage
+import Testing
+
+/// A real store whose database can be made unreachable.
+final class SwitchableStore: InspectionStore, @unchecked Sendable {
+    let inner: SQLiteInspectionStore
+    private let lock = NSLock()
+    private var _down = false
+    var down: Bool {
+        get { lock.withLock { _down } }
+        set { lock.withLock { _down = newValue } }
+    }
+
+    init() throws { inner = try SQLiteInspectionStore(inMemoryWith: nil) }
+
+    private func check() throws { if down { throw StoreError.unavailable("switched off") } }
+    func migrate() async throws { try check(); try await inner.migrate() }
+    func saveInspection(_ i: NewInspection) async throws -> SavedInspection { try check(); return try await inner.saveInspection(i) }
+    func inspection(id: Int64) async throws -> StoredInspection? { try check(); return try await inner.inspection(id: id) }
+    func inspection(requestId: String) async throws -> StoredInspection? { try check(); return try await inner.inspection(requestId: requestId) }
+    func inspections(page: Int, limit: Int) async throws -> InspectionPage { try check(); return try await inner.inspections(page: page, limit: limit) }
+    func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics { try check(); return try await inner.statistics(from: from, through: through) }
+    func saveBoard(_ b: NewBoard) async throws -> StoredBoard { try check(); return try await inner.saveBoard(b) }
+    func board(id: Int64) async throws -> StoredBoard? { try check(); return try await inner.board(id: id) }
+    func appendLog(_ e: SystemLogEntry) async throws { try check(); try await inner.appendLog(e) }
+    func recentLogs(limit: Int) async throws -> [SystemLogEntry] { try check(); return try await inner.recentLogs(limit: limit) }
+    func configValues() async throws -> [String: String] { try check(); return try await inner.configValues() }
+    func isReachable() async -> Bool { down ? false : await inner.isReachable() }
+}
+
+@Suite struct JournaledInspectionStoreTests {
+    func board(_ left: Int64?, _ right: Int64?) -> NewBoard {
+        NewBoard(boardKey: "k\(left ?? 0)", category: .solderDefect, defectType: "납땜불량", confidence: 0.9,
+                 gpio: GPIOSignal(pin: 27, durationMs: 500), decidedAt: Date(), leftInspectionId: left, rightInspectionId: right)
+    }
+
+    @Test func outageIsJournaledAndReplayedInOrderExactlyOnce() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+        try await store.migrate()
+
+        // Given a database that answers, a save goes straight to it.
+        let first = try await store.saveInspection(newInspection(.normal, requestId: "a"))
+        let online = await store.isReachable()
+        #expect(first.record.id > 0 && store.pendingCount == 0 && online)
+
+        // When it goes away, saves are still acknowledged (journaled, provisional ids),
+        primary.down = true
+        let left = try await store.saveInspection(newInspection(.solderDefect, camera: "left", requestId: "b"))
+        let right = try await store.saveInspection(newInspection(.normal, camera: "right"))
+        #expect(left.record.id < 0 && right.record.id < 0)
+        let stored = try await store.saveBoard(board(left.record.id, right.record.id))
+        #expect(stored.id < 0)
+        try await store.appendLog(SystemLogEntry(level: "WARNING", source: "test", message: "during the outage"))
+        // a retry of a journaled request is recognised,
+        let retry = try await store.saveInspection(newInspection(.solderDefect, camera: "left", requestId: "b"))
+        #expect(retry.wasDuplicate && retry.record.id == left.record.id)
+        #expect(store.pendingCount == 4)
+        #expect(await store.isReachable() == false)
+        // and a replay while it is still down writes nothing and loses nothing.
+        await #expect(throws: StoreError.self) { try await store.replayJournal() }
+        #expect(store.pendingCount == 4)
+
+        // Then, once it is back, the replay writes everything once, in order, with real links.
+        primary.down = false
+        let written = try await store.replayJournal()
+        let backOnline = await store.isReachable()
+        #expect(written == 4 && store.pendingCount == 0 && backOnline)
+        let page = try await primary.inner.inspections(page: 1, limit: 10)
+        #expect(page.total == 3)
+        let replayedLeft = try #require(try await primary.inner.inspection(requestId: "b"))
+        #expect(replayedLeft.category == .solderDefect && replayedLeft.boardId != nil)
+        let boardRow = try #require(try await primary.inner.board(id: replayedLeft.boardId!))
+        #expect(boardRow.leftInspectionId == replayedLeft.id && boardRow.rightInspectionId != nil && boardRow.rightInspectionId! > 0)
+        #expect(try await primary.inner.recentLogs(limit: 5).contains { $0.message == "during the outage" })
+        // Provisional ids still find their records after the replay.
+        #expect(try await store.inspection(id: left.record.id)?.id == replayedLeft.id)
+        // A second replay has nothing to do; a save goes straight to the database again.
+        #expect(try await store.replayJournal() == 0)
+        #expect(try await store.saveInspection(newInspection(.normal)).record.id > 0)
+    }
+
+    @Test func replayInterruptedAfterTheDatabaseCommittedStoresNothingTwice() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        try await primary.migrate()
+        primary.down = true
+        do {
+            let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+            try await store.migrate()  // the database is down at start: the server starts anyway
+            #expect(store.migrationPending)
+            for k in 0..<5 { _ = try await store.saveInspection(newInspection(.normal, requestId: "r\(k)")) }
+        }
+        // Given the database took the first two rows but the journal still lists them (a crash
+        // between the commit and the journal's delete), and the server restarts,
+        primary.down = false
+        for k in 0..<2 { _ = try await primary.saveInspection(newInspection(.normal, requestId: "r\(k)")) }
+        let restarted = try JournaledInspectionStore(primary: primary, journalPath: path)
+        #expect(restarted.pendingCount == 5)
+        // when the journal is replayed, then each request is stored exactly once.
+        try await restarted.migrate()
+        #expect(try await restarted.replayJournal() == 5)
+        #expect(try await primary.inspections(page: 1, limit: 50).total == 5)
+    }
+
+    @Test func journaledWritesSurviveARestart() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        try await primary.migrate()
+        primary.down = true
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+        _ = try await store.saveInspection(newInspection(.discard, requestId: "x", image: [0xFF, 0xD8, 0xFF, 0xD9]))
+        // The journal file alone carries the result and its image into the next process.
+        let reopened = try InspectionJournal(path: path)
+        let entries = try reopened.oldest(limit: 10)
+        guard case .inspection(let inspection) = try #require(entries.first).entry else { Issue.record("\(entries)"); return }
+        #expect(inspection.requestId == "x" && inspection.category == .discard && inspection.image == [0xFF, 0xD8, 0xFF, 0xD9])
+    }
+}
