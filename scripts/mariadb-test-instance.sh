@@ -4,9 +4,31 @@
 #
 #   scripts/mariadb-test-instance.sh start   # prints PCB_TEST_MYSQL_URL=mysql://... on its last line
 #   scripts/mariadb-test-instance.sh stop DIR
+#   scripts/mariadb-test-instance.sh kill DIR      # SIGKILL the server (fault tests)
+#   scripts/mariadb-test-instance.sh restart DIR   # start it again on the same data and port
 #
 # `make test` starts one, runs the suites with PCB_TEST_MYSQL_URL set, and stops it.
 set -euo pipefail
+
+# Starts mariadbd on DIR's data and port, and waits until it answers.
+run_server() {
+    local dir=$1 port mariadbd
+    port=$(cat "$dir/port")
+    mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+    local user_flag=()
+    if [ "$(id -u)" -eq 0 ]; then user_flag=(--user=root); fi
+    "$mariadbd" --no-defaults --datadir="$dir/data" --port="$port" --bind-address=127.0.0.1 \
+        --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
+        --skip-name-resolve --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=1 \
+        "${user_flag[@]}" >/dev/null 2>&1 &
+    for _ in $(seq 1 150); do
+        if mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e "SELECT 1" >/dev/null 2>&1; then return 0; fi
+        sleep 0.2
+    done
+    echo "mariadbd did not start:" >&2
+    tail -20 "$dir/error.log" >&2
+    return 1
+}
 
 start() {
     local mariadbd
@@ -20,14 +42,8 @@ start() {
     mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
         "${user_flag[@]}" --skip-test-db >"$dir/install.log" 2>&1 \
         || { cat "$dir/install.log" >&2; exit 1; }
-    "$mariadbd" --no-defaults --datadir="$dir/data" --port="$port" --bind-address=127.0.0.1 \
-        --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
-        --skip-name-resolve --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=1 \
-        "${user_flag[@]}" >/dev/null 2>&1 &
-    for _ in $(seq 1 100); do
-        if mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e "SELECT 1" >/dev/null 2>&1; then break; fi
-        sleep 0.2
-    done
+    echo "$port" >"$dir/port"
+    run_server "$dir"
     mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e "
         CREATE DATABASE pcb_test CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
         CREATE USER 'pcb'@'127.0.0.1' IDENTIFIED BY 'pcb-test';
@@ -47,5 +63,10 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop "${2:?data directory}" ;;
-    *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+    kill)
+        kill -9 "$(cat "${2:?data directory}/mysqld.pid")"
+        for _ in $(seq 1 50); do kill -0 "$(cat "$2/mysqld.pid")" 2>/dev/null || break; sleep 0.1; done
+        ;;
+    restart) run_server "${2:?data directory}" ;;
+    *) echo "usage: $0 start | stop DIR | kill DIR | restart DIR" >&2; exit 2 ;;
 esac

@@ -113,6 +113,6 @@ extension ServerDependencies {
                 throw ConfigError(description: error.description)
             }
         }
-        throw ConfigError(description: "database '\(url)': expected sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db")
+        throw ConfigError(description: "database '\(MySQLURL.redacted(url))': expected sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db")
     }
 }

@@ -127,3 +127,48 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         #expect(inspection.requestId == "x" && inspection.category == .discard && inspection.image == [0xFF, 0xD8, 0xFF, 0xD9])
     }
 }
+
+@Suite struct MySQLUnreachableTests {
+    /// A port nothing listens on (bound, then released).
+    func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func noServerIsAnErrorNotACrash() async throws {
+        let url = try MySQLURL("mysql://pcb:secret@127.0.0.1:\(try closedPort())/pcb_inspection")
+        let store = try MySQLInspectionStore(url: url, images: nil)
+        #expect(await store.isReachable() == false)
+        await #expect(throws: StoreError.self) { try await store.migrate() }
+        do {
+            _ = try await store.saveInspection(newInspection(.normal))
+            Issue.record("a save without a database succeeded")
+        } catch let error as StoreError {
+            #expect(error.isUnavailable && error.description.contains("***"), "\(error)")
+            #expect(!error.description.contains("secret"), "the password must not reach logs: \(error)")
+        }
+    }
+
+    @Test(arguments: ["postgres://u:p@h/db", "mysql://h/db", "mysql://u:p@h", "mysql://u:p@/db", "not a url"])
+    func badURLsAreRefusedWithoutThePassword(text: String) {
+        do {
+            _ = try MySQLURL(text)
+            Issue.record("\(text) was accepted")
+        } catch {
+            #expect(!error.description.contains(":p@"), "\(error)")
+        }
+    }
+
+    @Test func urlPartsAndDefaults() throws {
+        let url = try MySQLURL("mysql://pcb:p%40ss@db.local/pcb_inspection")
+        #expect(url.user == "pcb" && url.password == "p@ss" && url.host == "db.local" && url.port == 3306 && url.database == "pcb_inspection")
+        #expect(url.description == "mysql://pcb:***@db.local:3306/pcb_inspection")
+    }
+}

@@ -58,9 +58,8 @@ final class MariaDBConnection: @unchecked Sendable {
         mysql_options(handle, MYSQL_OPT_WRITE_TIMEOUT, &io)
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
         guard mysql_real_connect(handle, url.host, url.user, url.password, url.database, UInt32(url.port), nil, 0) != nil else {
-            let error = MySQLError(code: mysql_errno(handle), message: String(cString: mysql_error(handle)))
-            mysql_close(handle)
-            throw error
+            // No mysql_close here: every stored property is set, so deinit runs and closes it.
+            throw MySQLError(code: mysql_errno(handle), message: String(cString: mysql_error(handle)))
         }
     }
 

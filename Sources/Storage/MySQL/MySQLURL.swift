@@ -33,7 +33,8 @@ public struct MySQLURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL without its password, for logs.
     public var description: String { "mysql://\(user):***@\(host):\(port)/\(database)" }
 
-    static func redacted(_ text: String) -> String {
-        text.replacingOccurrences(of: #"(mysql://[^:/@]*):[^@]*@"#, with: "$1:***@", options: .regularExpression)
+    /// `text` with any URL password replaced by `***`, for logs and error messages.
+    public static func redacted(_ text: String) -> String {
+        text.replacingOccurrences(of: #"([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):[^@]*@"#, with: "$1:***@", options: .regularExpression)
     }
 }
