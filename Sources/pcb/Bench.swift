@@ -5,5 +5,5 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures as one JSON line.",
-        subcommands: [BenchServer.self])
+        subcommands: [BenchServer.self, BenchStore.self])
 }

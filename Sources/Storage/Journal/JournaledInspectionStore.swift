@@ -27,6 +27,8 @@ public final class JournaledInspectionStore: InspectionStore {
         state.pending = try journal.pendingCount()
     }
 
+    var primaryForBulk: any InspectionStore { primary }
+
     /// Writes waiting in the journal.
     public var pendingCount: Int { state.pending }
     /// Whether the schema still has to be migrated (the database was down at start).

@@ -105,6 +105,26 @@ public final class MySQLInspectionStore: InspectionStore {
         }
     }
 
+    public func bulkInsert(_ inspections: [NewInspection]) async throws {
+        let time = time
+        for chunk in stride(from: 0, to: inspections.count, by: 1000).map({ Array(inspections[$0..<min($0 + 1000, inspections.count)]) }) {
+            var values: [MySQLValue] = []
+            for i in chunk {
+                values += [.text(i.cameraId), .text(i.defectType), .double(decimal54(i.confidence)), .text(time.string(from: i.inspectionTime)),
+                           .text(String(decoding: try JSONEncoder().encode(i.boxes), as: UTF8.self)), MySQLValue(i.gpio.pin),
+                           MySQLValue(i.gpio.durationMs), .text(i.category.rawValue), MySQLValue(i.captureTimestamp),
+                           MySQLValue(i.requestId), MySQLValue(i.inferenceTimeMs)]
+            }
+            let placeholders = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            let sql = """
+                INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, boxes, gpio_pin, gpio_duration_ms,
+                    category, capture_time, request_id, inference_time_ms) VALUES \(placeholders)
+                """
+            let parameters = values
+            try await pool.withConnection { db in try db.transaction { _ = try db.execute(sql, parameters) } }
+        }
+    }
+
     public func inspection(id: Int64) async throws -> StoredInspection? {
         try await pool.withConnection { db in
             try db.query("SELECT * FROM inspections WHERE id = ?", [.int(id)]).first.map(Self.inspection(from:))

@@ -115,6 +115,22 @@ public final class SQLiteInspectionStore: InspectionStore {
         }
     }
 
+    public func bulkInsert(_ inspections: [NewInspection]) async throws {
+        let rows = try inspections.map { i in
+            (i, time.string(from: i.inspectionTime), String(decoding: try encoder.encode(i.boxes), as: UTF8.self))
+        }
+        try await database.write { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, boxes, gpio_pin, gpio_duration_ms,
+                    category, capture_time, request_id, inference_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (i, localTime, boxes) in rows {
+                try statement.execute(arguments: [i.cameraId, i.defectType, decimal54(i.confidence), localTime, boxes, i.gpio.pin,
+                                                  i.gpio.durationMs, i.category.rawValue, i.captureTimestamp, i.requestId, i.inferenceTimeMs])
+            }
+        }
+    }
+
     public func inspection(id: Int64) async throws -> StoredInspection? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM inspections WHERE id = ?", arguments: [id]).map(Self.inspection(from:))
