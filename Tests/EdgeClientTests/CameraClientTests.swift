@@ -127,10 +127,14 @@ actor StandInServer {
         try await camera.run()
         try await http.shutdown()
         await server.stop()
-        // Then about 5 frames went, never two at once, and the rest were skipped
+        // Then frames went at most 5 a second (a loaded machine may send fewer, never more),
+        // never two at once, and the rest were skipped
         let received = await server.received
         let stats = await camera.statistics
-        #expect((5...7).contains(received.count), "\(received.count) requests")
+        #expect(received.count >= 2 && received.count <= 7, "\(received.count) requests")
+        for (a, b) in zip(received, received.dropFirst()) {
+            #expect(b.at - a.at >= 0.19, "two sends \(b.at - a.at) s apart at 5 fps")
+        }
         #expect(await server.maxConcurrent == 1)
         #expect(stats.sent == received.count && stats.skipped == 30 - received.count)
         #expect(received.allSatisfy { $0.cameraId == "left" && !$0.waitForBoard })
@@ -146,7 +150,7 @@ actor StandInServer {
         try await http.shutdown()
         await server.stop()
         let sequences = await server.received.map(\.sequence)
-        #expect((2...5).contains(sequences.count), "\(sequences)")
+        #expect(sequences.count >= 2 && sequences.count <= 10, "a 0.4 s server cannot take 20 frames in a second: \(sequences)")
         #expect(sequences == sequences.sorted())
         #expect(sequences.last == 19, "the last frame captured is sent once the server answers: \(sequences)")
         #expect(await server.maxConcurrent == 1)
