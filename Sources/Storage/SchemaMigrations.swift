@@ -4,6 +4,8 @@
 //      defect_images) and indexes.
 // 002: boards, and the line's columns on inspections (category code, capture time,
 //      request id for retries, board link, model time).
+// 003: inspection_daily_counts, the count per local day and category, kept in the same
+//      transaction as each insert, so statistics over any range read days, not rows.
 // A migration, once released, is never edited: a change is a new number.
 
 /// `system_config` rows the seed ships with.
@@ -86,5 +88,21 @@ enum SQLiteSchema {
             CREATE UNIQUE INDEX idx_inspections_request ON inspections(request_id);
             CREATE INDEX idx_inspections_time_category ON inspections(inspection_time, category);
             """),
+        ("003_daily_counts", """
+            CREATE TABLE inspection_daily_counts (
+                day TEXT NOT NULL,
+                category TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                PRIMARY KEY (day, category)
+            ) WITHOUT ROWID;
+            INSERT INTO inspection_daily_counts (day, category, n)
+                SELECT substr(inspection_time, 1, 10), category, COUNT(*) FROM inspections GROUP BY 1, 2;
+            """),
     ]
+
+    /// Counts one more inspection on its day (same transaction as the insert).
+    static let countInspection = """
+        INSERT INTO inspection_daily_counts (day, category, n) VALUES (?, ?, ?)
+        ON CONFLICT (day, category) DO UPDATE SET n = n + excluded.n
+        """
 }

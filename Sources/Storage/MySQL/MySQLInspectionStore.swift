@@ -78,6 +78,7 @@ public final class MySQLInspectionStore: InspectionStore {
                                   MySQLValue(inspection.gpio.durationMs), .text(inspection.category.rawValue),
                                   MySQLValue(inspection.captureTimestamp), MySQLValue(inspection.requestId),
                                   MySQLValue(inspection.inferenceTimeMs)])
+                        try db.execute(MySQLSchema.countInspection, [.text(String(localTime.prefix(10))), .text(inspection.category.rawValue), .int(1)])
                         if let imagePath {
                             try db.execute("INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
                                            [.int(id), .text(imagePath), MySQLValue(inspection.image?.count), .text(localTime)])
@@ -121,7 +122,15 @@ public final class MySQLInspectionStore: InspectionStore {
                     category, capture_time, request_id, inference_time_ms) VALUES \(placeholders)
                 """
             let parameters = values
-            try await pool.withConnection { db in try db.transaction { _ = try db.execute(sql, parameters) } }
+            var perDay: [String: Int] = [:]
+            for i in chunk { perDay[String(time.string(from: i.inspectionTime).prefix(10)) + "|" + i.category.rawValue, default: 0] += 1 }
+            let counts = perDay.map { key, n in (key.split(separator: "|").map(String.init), n) }
+            try await pool.withConnection { db in
+                try db.transaction {
+                    _ = try db.execute(sql, parameters)
+                    for (parts, n) in counts { try db.execute(MySQLSchema.countInspection, [.text(parts[0]), .text(parts[1]), .int(Int64(n))]) }
+                }
+            }
         }
     }
 
@@ -143,21 +152,26 @@ public final class MySQLInspectionStore: InspectionStore {
         return try await pool.withConnection { db in
             let total = try db.query("SELECT COUNT(*) AS n FROM inspections").first?.int("n") ?? 0
             if overflow || offset >= total { return InspectionPage(rows: [], total: total) }
-            let rows = try db.query("SELECT * FROM inspections ORDER BY inspection_time DESC, id DESC LIMIT ? OFFSET ?",
-                                    [.int(Int64(limit)), .int(Int64(offset))])
+            // Deferred join: the page's ids come from the (inspection_time, id) index alone; only
+            // those rows are read, so a deep page costs an index scan, not thousands of row reads.
+            let rows = try db.query("""
+                SELECT i.* FROM inspections i
+                JOIN (SELECT id FROM inspections ORDER BY inspection_time DESC, id DESC LIMIT ? OFFSET ?) page ON page.id = i.id
+                ORDER BY i.inspection_time DESC, i.id DESC
+                """, [.int(Int64(limit)), .int(Int64(offset))])
             return InspectionPage(rows: try rows.map(Self.inspection(from:)), total: total)
         }
     }
 
     public func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics {
-        let lower = "\(from) 00:00:00.000000", upper = "\(through) 23:59:59.999999"
+        // Whole local days: the per-day counts answer in O(days), whatever the number of rows.
         return try await pool.withConnection { db in
             var counts: [CategoryCode: Int] = [:]
             var total = 0
             for row in try db.query("""
-                SELECT category, COUNT(*) AS n FROM inspections
-                WHERE inspection_time >= ? AND inspection_time <= ? GROUP BY category
-                """, [.text(lower), .text(upper)]) {
+                SELECT category, SUM(n) AS n FROM inspection_daily_counts
+                WHERE day >= ? AND day <= ? GROUP BY category
+                """, [.text(from.description), .text(through.description)]) {
                 let n = row.int("n") ?? 0
                 total += n
                 if let code = row.string("category").flatMap(CategoryCode.init(rawValue:)) { counts[code, default: 0] += n }

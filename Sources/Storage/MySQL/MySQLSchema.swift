@@ -91,5 +91,27 @@ enum MySQLSchema {
             "CREATE INDEX IF NOT EXISTS idx_inspections_time_category ON inspections(inspection_time, category)",
             "CREATE INDEX IF NOT EXISTS idx_inspections_board ON inspections(board_id)",
         ]),
+        ("003_daily_counts", [
+            """
+            CREATE TABLE IF NOT EXISTS inspection_daily_counts (
+                day DATE NOT NULL,
+                category VARCHAR(32) NOT NULL,
+                n BIGINT NOT NULL,
+                PRIMARY KEY (day, category)
+            ) \(table)
+            """,
+            // Rebuilt from the rows, so running it again after an interruption is harmless.
+            "DELETE FROM inspection_daily_counts",
+            """
+            INSERT INTO inspection_daily_counts (day, category, n)
+                SELECT DATE(inspection_time), category, COUNT(*) FROM inspections GROUP BY DATE(inspection_time), category
+            """,
+        ]),
     ]
+
+    /// Counts one more inspection on its day (same transaction as the insert).
+    static let countInspection = """
+        INSERT INTO inspection_daily_counts (day, category, n) VALUES (?, ?, ?)
+        ON DUPLICATE KEY UPDATE n = n + VALUES(n)
+        """
 }
