@@ -39,6 +39,7 @@ struct BenchServer: AsyncParsableCommand {
         var roundTrips: [Double] = []
         var overheads: [Double] = []
         var models: [Double] = []
+        var stores: [Double] = []
         for index in 0..<(warmup + requests) {
             let body: [String: Any] = [
                 "camera_id": camera, "frame": base64,
@@ -64,6 +65,7 @@ struct BenchServer: AsyncParsableCommand {
             if index >= warmup {
                 roundTrips.append(roundTrip)
                 models.append(model)
+                stores.append(stages["store_ms"] as? Double ?? 0)
                 overheads.append(roundTrip - model - queue)
             }
         }
@@ -77,6 +79,7 @@ struct BenchServer: AsyncParsableCommand {
             "overhead_median_ms": percentile(overheads, 50), "overhead_p99_ms": percentile(overheads, 99),
             "roundtrip_median_ms": percentile(roundTrips, 50), "roundtrip_p99_ms": percentile(roundTrips, 99),
             "model_median_ms": percentile(models, 50),
+            "store_median_ms": percentile(stores, 50), "store_p99_ms": percentile(stores, 99),
         ]
         let line = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
         print(String(decoding: line, as: UTF8.self))
