@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(pkg-config libturbojpeg0-dev libopenblas0 libsqlite3-dev libmariadb-dev)
-if [ "${1:-}" = "--test" ]; then packages+=(mariadb-server mariadb-client); fi
+if [ "${1:-}" = "--test" ]; then packages+=(mariadb-server mariadb-client python3-venv); fi
 
 # The end-to-end tests speak to the server from a plain Python client (standard library only).
 command -v python3 >/dev/null 2>&1 || packages+=(python3)

@@ -45,17 +45,10 @@ struct Camera: AsyncParsableCommand {
         flags["api_token"] = apiToken
         flags["policy"] = policy
         flags["log_level"] = logLevel
-        let configPath = config ?? (FileManager.default.fileExists(atPath: "configs/camera.yaml") ? "configs/camera.yaml" : nil)
-        var fileText: String? = nil
-        if let configPath {
-            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
-                throw ValidationError("cannot read config file \(configPath)")
-            }
-            fileText = text
-        }
+        let file = try ConfigFile(explicit: config, defaultPath: "configs/camera.yaml")
         let settings: CameraConfig
         do {
-            settings = try CameraConfig.load(fileText: fileText, fileName: configPath ?? "", environment: ProcessInfo.processInfo.environment, flags: flags)
+            settings = try CameraConfig.load(fileText: file.text, fileName: file.path ?? "", environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch {
             throw ValidationError(error.description)
         }

@@ -43,17 +43,10 @@ struct Serve: AsyncParsableCommand {
         flags["log_level"] = logLevel
         flags["inference_threads"] = threads.map(String.init)
 
-        let configPath = config ?? (FileManager.default.fileExists(atPath: "configs/server.yaml") ? "configs/server.yaml" : nil)
-        var fileText: String? = nil
-        if let configPath {
-            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
-                throw ValidationError("cannot read config file \(configPath)")
-            }
-            fileText = text
-        }
+        let file = try ConfigFile(explicit: config, defaultPath: "configs/server.yaml")
         let settings: ServerConfig
         do {
-            settings = try ServerConfig.load(fileText: fileText, fileName: configPath ?? "", environment: ProcessInfo.processInfo.environment, flags: flags)
+            settings = try ServerConfig.load(fileText: file.text, fileName: file.path ?? "", environment: ProcessInfo.processInfo.environment, flags: flags)
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }
