@@ -132,8 +132,9 @@ actor StandInServer {
         let received = await server.received
         let stats = await camera.statistics
         #expect(received.count >= 2 && received.count <= 7, "\(received.count) requests")
+        // Arrival times jitter on a loaded machine; without pacing the gaps would be milliseconds.
         for (a, b) in zip(received, received.dropFirst()) {
-            #expect(b.at - a.at >= 0.19, "two sends \(b.at - a.at) s apart at 5 fps")
+            #expect(b.at - a.at >= 0.1, "two sends \(b.at - a.at) s apart at 5 fps")
         }
         #expect(await server.maxConcurrent == 1)
         #expect(stats.sent == received.count && stats.skipped == 30 - received.count)
