@@ -1,6 +1,6 @@
 // The store protocol: every query the server and the monitoring API make.
 //
-// One implementation per database engine (SQLite via GRDB now; MySQL/MariaDB next), and the
+// One implementation per database engine (SQLite via GRDB, MySQL/MariaDB via Connector/C), and the
 // same test suite runs against each. All methods are async and safe to call from any task.
 
 import Inspection

@@ -17,7 +17,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var dataDirectory = "./var"
     /// ONNX detector. Default: the bundled synthetic-board model.
     public var modelPath = ServerConfig.bundledModelPath
-    /// `sqlite:PATH`, `sqlite::memory:`, or (later) `mysql://...`. Default: SQLite in the data directory.
+    /// `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:password@host:3306/db`. Default: SQLite in the data directory.
     public var databaseURL: String? = nil
     /// When set, POST endpoints require `Authorization: Bearer <token>`.
     public var apiToken: String? = nil
