@@ -21,7 +21,13 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
 
     private func check() throws { if down { throw StoreError.unavailable("switched off") } }
     func migrate() async throws { try check(); try await inner.migrate() }
-    func saveInspection(_ i: NewInspection) async throws -> SavedInspection { try check(); return try await inner.saveInspection(i) }
+    /// Request ids the database refuses for good (a value it rejects, not an outage).
+    var refused: Set<String> = []
+    func saveInspection(_ i: NewInspection) async throws -> SavedInspection {
+        try check()
+        if let id = i.requestId, refused.contains(id) { throw StoreError.invalidArgument("value rejected: \(id)") }
+        return try await inner.saveInspection(i)
+    }
     func inspection(id: Int64) async throws -> StoredInspection? { try check(); return try await inner.inspection(id: id) }
     func inspection(requestId: String) async throws -> StoredInspection? { try check(); return try await inner.inspection(requestId: requestId) }
     func inspections(page: Int, limit: Int) async throws -> InspectionPage { try check(); return try await inner.inspections(page: page, limit: limit) }
@@ -71,7 +77,7 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
 
         // Then, once it is back, the replay writes everything once, in order, with real links.
         primary.down = false
-        let written = try await store.replayJournal()
+        let written = try await store.replayJournal().written
         let backOnline = await store.isReachable()
         #expect(written == 4 && store.pendingCount == 0 && backOnline)
         let page = try await primary.inner.inspections(page: 1, limit: 10)
@@ -84,7 +90,7 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         // Provisional ids still find their records after the replay.
         #expect(try await store.inspection(id: left.record.id)?.id == replayedLeft.id)
         // A second replay has nothing to do; a save goes straight to the database again.
-        #expect(try await store.replayJournal() == 0)
+        #expect(try await store.replayJournal().written == 0)
         #expect(try await store.saveInspection(newInspection(.normal)).record.id > 0)
     }
 
@@ -108,8 +114,26 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         #expect(restarted.pendingCount == 5)
         // when the journal is replayed, then each request is stored exactly once.
         try await restarted.migrate()
-        #expect(try await restarted.replayJournal() == 5)
+        #expect(try await restarted.replayJournal().written == 5)
         #expect(try await primary.inspections(page: 1, limit: 50).total == 5)
+    }
+
+    @Test func anEntryTheDatabaseRefusesIsSetAsideAndTheRestFlows() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        try await primary.migrate()
+        primary.down = true
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+        for k in 0..<4 { _ = try await store.saveInspection(newInspection(.normal, requestId: "d\(k)")) }
+        // Given the database back but refusing one of the journaled rows for good,
+        primary.down = false
+        primary.refused = ["d1"]
+        // when the journal is replayed, then that row is moved aside and the others are written.
+        let outcome = try await store.replayJournal()
+        #expect(outcome.written == 3 && outcome.deadLettered.count == 1, "\(outcome)")
+        #expect(store.pendingCount == 0 && store.deadLetterCount == 1)
+        #expect(try await primary.inspections(page: 1, limit: 10).total == 3)
     }
 
     @Test func journaledWritesSurviveARestart() async throws {

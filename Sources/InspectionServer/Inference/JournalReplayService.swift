@@ -22,15 +22,21 @@ struct JournalReplayService: Service {
                     logger.warning("database unreachable: results go to the local journal (\(pending) waiting) and are replayed when it is back")
                 }
                 do {
-                    let written = try await store.replayJournal()
+                    let outcome = try await store.replayJournal()
+                    for refusal in outcome.deadLettered {
+                        logger.error("database refused a journaled write, kept aside in journal.sqlite (dead_letter): \(refusal)")
+                    }
                     if store.pendingCount == 0 {
                         outage = false
-                        logger.notice("database back: \(written) journaled writes replayed, journal empty")
-                        try? await store.appendLog(SystemLogEntry(level: "WARNING", source: "storage",
-                                                                  message: "database outage over: \(written) journaled writes replayed"))
+                        logger.notice("database back: \(outcome.written) journaled writes replayed, journal empty")
+                        try? await store.appendLog(SystemLogEntry(
+                            level: outcome.deadLettered.isEmpty ? "WARNING" : "ERROR", source: "storage",
+                            message: "database outage over: \(outcome.written) journaled writes replayed, \(outcome.deadLettered.count) refused (dead_letter)"))
                     }
-                } catch {
+                } catch let error as StoreError where error.isUnavailable {
                     logger.debug("journal replay: database still unreachable: \(error)")
+                } catch {
+                    logger.error("journal replay failed: \(error)")
                 }
             }
             try? await Task.sleep(for: interval)

@@ -32,7 +32,16 @@ final class InspectionJournal: Sendable {
                     image BLOB,
                     request_id TEXT UNIQUE
                 );
-                CREATE TABLE IF NOT EXISTS id_map (provisional INTEGER PRIMARY KEY, real INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS id_map (provisional INTEGER PRIMARY KEY, kind TEXT NOT NULL, real INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS dead_letter (
+                    seq INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    image BLOB,
+                    request_id TEXT,
+                    reason TEXT NOT NULL,
+                    moved_at TEXT NOT NULL DEFAULT (datetime('now'))
+                );
                 """)
         }
     }
@@ -72,12 +81,29 @@ final class InspectionJournal: Sendable {
         }
     }
 
+    /// Moves an entry the database refused for good (not an outage: a value it rejects) aside,
+    /// so the entries behind it are not held up; it stays in `dead_letter` for an operator.
+    func deadLetter(seq: Int64, reason: String) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO dead_letter (seq, kind, payload, image, request_id, reason)
+                SELECT seq, kind, payload, image, request_id, ? FROM pending WHERE seq = ?
+                """, arguments: [reason, seq])
+            try db.execute(sql: "DELETE FROM pending WHERE seq = ?", arguments: [seq])
+        }
+    }
+
+    /// Entries moved aside so far.
+    func deadLetterCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letter") ?? 0 }
+    }
+
     /// Removes a replayed entry and remembers the id the database gave it.
-    func replayed(seq: Int64, realId: Int64?) throws {
+    func replayed(seq: Int64, kind: String, realId: Int64?) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM pending WHERE seq = ?", arguments: [seq])
             if let realId {
-                try db.execute(sql: "INSERT OR REPLACE INTO id_map (provisional, real) VALUES (?, ?)", arguments: [-seq, realId])
+                try db.execute(sql: "INSERT OR REPLACE INTO id_map (provisional, kind, real) VALUES (?, ?, ?)", arguments: [-seq, kind, realId])
             }
             // A board decided just after the replay may still name a provisional id: keep the
             // recent mappings (pruned, not cleared).
@@ -85,9 +111,11 @@ final class InspectionJournal: Sendable {
         }
     }
 
-    /// The database id of a provisional (negative) id, if it was replayed.
-    func realId(of provisional: Int64) throws -> Int64? {
-        try database.read { db in try Int64.fetchOne(db, sql: "SELECT real FROM id_map WHERE provisional = ?", arguments: [provisional]) }
+    /// The database id of a provisional (negative) id of an inspection or a board, once replayed.
+    func realId(of provisional: Int64, kind: String) throws -> Int64? {
+        try database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT real FROM id_map WHERE provisional = ? AND kind = ?", arguments: [provisional, kind])
+        }
     }
 
     // MARK: Encoding

@@ -24,13 +24,15 @@ public final class JournaledInspectionStore: InspectionStore {
     public init(primary: any InspectionStore, journalPath: String) throws {
         self.primary = primary
         journal = try InspectionJournal(path: journalPath)
-        state.pending = try journal.pendingCount()
+        state.setPending(try journal.pendingCount())
     }
 
     var primaryForBulk: any InspectionStore { primary }
 
     /// Writes waiting in the journal.
     public var pendingCount: Int { state.pending }
+    /// Entries the database refused for good, kept aside in the journal's `dead_letter` table.
+    public var deadLetterCount: Int { (try? journal.deadLetterCount()) ?? 0 }
     /// Whether the schema still has to be migrated (the database was down at start).
     public var migrationPending: Bool { state.needsMigration }
 
@@ -82,7 +84,7 @@ public final class JournaledInspectionStore: InspectionStore {
 
     public func inspection(id: Int64) async throws -> StoredInspection? {
         if id < 0 {
-            guard let real = try journal.realId(of: id) else { return nil }
+            guard let real = try journal.realId(of: id, kind: "inspection") else { return nil }
             return try await primary.inspection(id: real)
         }
         return try await primary.inspection(id: id)
@@ -103,7 +105,7 @@ public final class JournaledInspectionStore: InspectionStore {
 
     public func board(id: Int64) async throws -> StoredBoard? {
         if id < 0 {
-            guard let real = try journal.realId(of: id) else { return nil }
+            guard let real = try journal.realId(of: id, kind: "board") else { return nil }
             return try await primary.board(id: real)
         }
         return try await primary.board(id: id)
@@ -117,52 +119,75 @@ public final class JournaledInspectionStore: InspectionStore {
         state.pending == 0 && !state.needsMigration ? await primary.isReachable() : false
     }
 
+    /// What one replay did.
+    public struct ReplayOutcome: Sendable {
+        /// Entries written to the database.
+        public var written = 0
+        /// Entries the database refused for good (moved to `dead_letter`), with the reason.
+        public var deadLettered: [String] = []
+    }
+
     /// Writes journaled entries to the database, oldest first, until the journal is empty or the
-    /// database fails again. Returns how many were written. Call it periodically (the server's
-    /// `JournalReplayService` does, every half second); calls never overlap.
+    /// database is unreachable again (then it throws `StoreError.unavailable` and keeps the rest).
+    /// An entry the database refuses for another reason is moved aside, not retried forever.
+    /// Call it periodically (the server's `JournalReplayService` does, every half second);
+    /// calls never overlap.
     @discardableResult
-    public func replayJournal(batch: Int = 200) async throws -> Int {
-        guard state.beginReplay() else { return 0 }
+    public func replayJournal(batch: Int = 200) async throws -> ReplayOutcome {
+        var outcome = ReplayOutcome()
+        guard state.beginReplay() else { return outcome }
         defer { state.endReplay() }
         if state.needsMigration {
             try await primary.migrate()
             state.needsMigration = false
         }
-        var written = 0
-        while state.pending > 0 {
+        while true {
             let entries = try journal.oldest(limit: batch)
             if entries.isEmpty { break }
             for (seq, entry) in entries {
                 var realId: Int64? = nil
-                switch entry {
-                case .inspection(let inspection):
-                    realId = try await primary.saveInspection(inspection).record.id
-                case .board(var board):
-                    // Its sides came before it in the journal, so their ids are mapped by now;
-                    // an id that is not (a side that was never stored) is left out, not invented.
-                    board.leftInspectionId = try resolve(board.leftInspectionId).flatMap { $0 < 0 ? nil : $0 }
-                    board.rightInspectionId = try resolve(board.rightInspectionId).flatMap { $0 < 0 ? nil : $0 }
-                    realId = try await primary.saveBoard(board).id
-                case .log(let entry):
-                    try await primary.appendLog(entry)
+                let kind: String
+                do {
+                    switch entry {
+                    case .inspection(let inspection):
+                        kind = "inspection"
+                        realId = try await primary.saveInspection(inspection).record.id
+                    case .board(var board):
+                        kind = "board"
+                        // Its sides came before it in the journal, so their ids are mapped by now;
+                        // an id that is not (a side that was never stored) is left out, not invented.
+                        board.leftInspectionId = try resolve(board.leftInspectionId).flatMap { $0 < 0 ? nil : $0 }
+                        board.rightInspectionId = try resolve(board.rightInspectionId).flatMap { $0 < 0 ? nil : $0 }
+                        realId = try await primary.saveBoard(board).id
+                    case .log(let entry):
+                        kind = "log"
+                        try await primary.appendLog(entry)
+                    }
+                } catch let error as StoreError where error.isUnavailable {
+                    throw error
+                } catch {
+                    try journal.deadLetter(seq: seq, reason: String(describing: error))
+                    state.addPending(-1)
+                    outcome.deadLettered.append("journal entry \(seq): \(error)")
+                    continue
                 }
-                try journal.replayed(seq: seq, realId: realId)
-                state.pending = try journal.pendingCount()
-                written += 1
+                try journal.replayed(seq: seq, kind: kind, realId: realId)
+                state.addPending(-1)
+                outcome.written += 1
             }
         }
-        return written
+        return outcome
     }
 
-    /// The database id of a provisional id once replayed; other ids unchanged.
+    /// The database id of an inspection's provisional id once replayed; other ids unchanged.
     private func resolve(_ id: Int64?) throws -> Int64? {
         guard let id, id < 0 else { return id }
-        return try journal.realId(of: id) ?? id
+        return try journal.realId(of: id, kind: "inspection") ?? id
     }
 
     private func append(_ entry: JournalEntry) throws -> Int64 {
         let seq = try journal.append(entry)
-        state.pending = try journal.pendingCount()
+        state.addPending(1)
         return seq
     }
 
@@ -174,17 +199,17 @@ public final class JournaledInspectionStore: InspectionStore {
     }
 }
 
-/// Mutable flags of the journaled store, behind a lock.
+/// Mutable flags of the journaled store, behind a lock. The pending count moves by +1/-1 with
+/// each append and replay, so a count read by one task never overwrites another's change.
 private final class JournalState: @unchecked Sendable {
     private let lock = NSLock()
     private var _pending = 0
     private var _needsMigration = false
     private var replaying = false
 
-    var pending: Int {
-        get { lock.withLock { _pending } }
-        set { lock.withLock { _pending = newValue } }
-    }
+    var pending: Int { lock.withLock { _pending } }
+    func addPending(_ delta: Int) { lock.withLock { _pending = max(0, _pending + delta) } }
+    func setPending(_ value: Int) { lock.withLock { _pending = value } }
     var needsMigration: Bool {
         get { lock.withLock { _needsMigration } }
         set { lock.withLock { _needsMigration = newValue } }

@@ -37,8 +37,15 @@ struct MySQLError: Error, CustomStringConvertible {
     let message: String
     var description: String { "MySQL error \(code): \(message)" }
 
-    /// The connection itself is gone or unusable (client errors 2000-2999: refused, lost, gone away).
-    var isConnectionLost: Bool { (2000..<3000).contains(code) }
+    /// The database cannot take the statement now but may later: the connection is refused,
+    /// lost or killed, the server is shutting down, full, read-only after a failover, or the
+    /// statement lost a deadlock. The write is journaled and retried; the connection dropped.
+    var isConnectionLost: Bool { Self.unavailableCodes.contains(code) }
+
+    static let unavailableCodes: Set<UInt32> = [
+        2002, 2003, 2005, 2006, 2011, 2013, 2026, 2055,  // client: cannot connect, host unknown, gone away, lost, TLS
+        1040, 1053, 1205, 1213, 1290, 1927, 4031,        // server: too many connections, shutdown, lock wait, deadlock, read-only, killed, idle disconnect
+    ]
     /// ER_DUP_ENTRY: a unique key refused the row.
     var isDuplicateKey: Bool { code == 1062 }
 }
@@ -49,7 +56,9 @@ final class MariaDBConnection: @unchecked Sendable {
     var lastUsed = ProcessInfo.processInfo.systemUptime
 
     /// Connects, with utf8mb4 and short timeouts so a dead server is noticed in seconds.
-    init(_ url: MySQLURL, connectTimeout: UInt32 = 5, readWriteTimeout: UInt32 = 30) throws {
+    /// - Parameter readWriteTimeout: seconds a statement may wait for the server: short, so a
+    ///   silently dead network is noticed within a camera's 5 s request (migrations use a long one).
+    init(_ url: MySQLURL, connectTimeout: UInt32 = 3, readWriteTimeout: UInt32 = 3) throws {
         guard let handle = mysql_init(nil) else { throw MySQLError(code: 2008, message: "out of memory") }
         self.handle = handle
         var connect = connectTimeout, io = readWriteTimeout

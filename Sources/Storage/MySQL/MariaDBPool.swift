@@ -51,6 +51,24 @@ final class MariaDBPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on a connection of its own, outside the pool, with long timeouts (migrations
+    /// that rebuild a large table). Errors are mapped as in `withConnection`.
+    func withDedicatedConnection<T: Sendable>(readWriteTimeout: UInt32, _ body: @escaping @Sendable (MariaDBConnection) throws -> T) async throws -> T {
+        let url = url
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                do {
+                    let connection = try MariaDBConnection(url, readWriteTimeout: readWriteTimeout)
+                    continuation.resume(returning: try body(connection))
+                } catch let error as MySQLError where error.isConnectionLost {
+                    continuation.resume(throwing: StoreError.unavailable("\(url): \(error)"))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
     private func acquire() async {
         let mustWait: Bool = lock.withLock {
             if permits > 0 { permits -= 1; return false }

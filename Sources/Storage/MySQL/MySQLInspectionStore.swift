@@ -25,9 +25,10 @@ public final class MySQLInspectionStore: InspectionStore {
     }
 
     public func migrate() async throws {
-        try await pool.withConnection { db in
-            // One server migrates at a time; the others wait here (up to 60 s).
-            let locked = try db.query("SELECT GET_LOCK('pcb_schema_migrations', 60) AS locked").first?.int("locked")
+        // Its own connection with long timeouts: rebuilding a large table may take minutes.
+        try await pool.withDedicatedConnection(readWriteTimeout: 900) { db in
+            // One server migrates at a time; the others wait here (up to 10 minutes).
+            let locked = try db.query("SELECT GET_LOCK('pcb_schema_migrations', 600) AS locked").first?.int("locked")
             guard locked == 1 else { throw StoreError.unavailable("could not take the migration lock") }
             defer { _ = try? db.query("SELECT RELEASE_LOCK('pcb_schema_migrations') AS released") }
             try db.simple("""
@@ -38,7 +39,9 @@ public final class MySQLInspectionStore: InspectionStore {
                 """)
             let applied = Set(try db.query("SELECT id FROM schema_migrations").compactMap { $0.string("id") })
             for migration in MySQLSchema.migrations where !applied.contains(migration.id) {
-                for statement in migration.statements { try db.simple(statement) }
+                for statement in migration.statements {
+                    do { try db.simple(statement) } catch let error as MySQLError where MySQLSchema.alreadyApplied.contains(error.code) {}
+                }
                 try db.transaction {
                     if migration.id == "001_seed_schema" {
                         for row in seedSystemConfig {
@@ -100,6 +103,10 @@ public final class MySQLInspectionStore: InspectionStore {
             }
             if outcome.1, let imagePath { images?.remove(path: imagePath) }
             return SavedInspection(record: outcome.0, wasDuplicate: outcome.1)
+        } catch let error as StoreError where error.isUnavailable {
+            // The connection broke: the row may have been committed and point at the image, so
+            // the file stays (an orphan at worst, never a dangling reference).
+            throw error
         } catch {
             if let imagePath { images?.remove(path: imagePath) }
             throw error

@@ -7,6 +7,9 @@
 enum MySQLSchema {
     static let table = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
 
+    /// Errors that mean a re-run statement already took effect: table, column or index exists.
+    static let alreadyApplied: Set<UInt32> = [1050, 1060, 1061]
+
     static let migrations: [(id: String, statements: [String])] = [
         ("001_seed_schema", [
             """
@@ -81,15 +84,15 @@ enum MySQLSchema {
             """,
             """
             ALTER TABLE inspections
-                ADD COLUMN IF NOT EXISTS category VARCHAR(32) NOT NULL DEFAULT 'normal',
-                ADD COLUMN IF NOT EXISTS capture_time VARCHAR(64),
-                ADD COLUMN IF NOT EXISTS request_id VARCHAR(128),
-                ADD COLUMN IF NOT EXISTS board_id BIGINT,
-                ADD COLUMN IF NOT EXISTS inference_time_ms DOUBLE
+                ADD COLUMN category VARCHAR(32) NOT NULL DEFAULT 'normal',
+                ADD COLUMN capture_time VARCHAR(64),
+                ADD COLUMN request_id VARCHAR(128),
+                ADD COLUMN board_id BIGINT,
+                ADD COLUMN inference_time_ms DOUBLE
             """,
-            "CREATE UNIQUE INDEX IF NOT EXISTS idx_inspections_request ON inspections(request_id)",
-            "CREATE INDEX IF NOT EXISTS idx_inspections_time_category ON inspections(inspection_time, category)",
-            "CREATE INDEX IF NOT EXISTS idx_inspections_board ON inspections(board_id)",
+            "CREATE UNIQUE INDEX idx_inspections_request ON inspections(request_id)",
+            "CREATE INDEX idx_inspections_time_category ON inspections(inspection_time, category)",
+            "CREATE INDEX idx_inspections_board ON inspections(board_id)",
         ]),
         ("003_daily_counts", [
             """
