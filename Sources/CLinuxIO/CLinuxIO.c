@@ -124,7 +124,8 @@ fail:
     return r;
 }
 
-int clinuxio_camera_dequeue(struct clinuxio_camera *camera, int timeout_ms, uint32_t *index, uint32_t *bytes_used) {
+int clinuxio_camera_dequeue(struct clinuxio_camera *camera, int timeout_ms, uint32_t *index, uint32_t *bytes_used,
+                            int *corrupt) {
     struct pollfd descriptor = { .fd = camera->fd, .events = POLLIN };
     int ready;
     do { ready = poll(&descriptor, 1, timeout_ms); } while (ready == -1 && errno == EINTR);
@@ -138,6 +139,7 @@ int clinuxio_camera_dequeue(struct clinuxio_camera *camera, int timeout_ms, uint
     if (r < 0) return r;
     *index = buffer.index;
     *bytes_used = buffer.bytesused;
+    *corrupt = (buffer.flags & V4L2_BUF_FLAG_ERROR) ? 1 : 0;
     return 0;
 }
 

@@ -86,18 +86,47 @@ public actor CameraClient {
             }
         }
         defer { ticker.cancel() }
-        for try await frame in source.frames() {
-            try Task.checkCancellation()
-            captured(frame)
-        }
-        // The source is done: let what is in flight, held or awaited finish.
-        while inFlight > 0 || !held.isEmpty || (watchdog?.pending ?? 0) > 0 {
-            try Task.checkCancellation()
-            try await Task.sleep(for: .milliseconds(5))
+        do {
+            for try await frame in source.frames() {
+                try Task.checkCancellation()
+                captured(frame)
+            }
+            // The source is done: let what is in flight, held or awaited finish.
+            while inFlight > 0 || !held.isEmpty || (watchdog?.pending ?? 0) > 0 {
+                try Task.checkCancellation()
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        } catch {
+            // Stopped (camera failed, service stopped): boards still waiting get their
+            // fail-safe pulse now; none is left unjudged.
+            await failSafeEverythingPending(reason: "camera client stopping: \(error)")
+            throw error
         }
     }
 
+    private func failSafeEverythingPending(reason: String) async {
+        guard var watchdog, let actuator else { return }
+        let actions = watchdog.expireAll(reason: reason)
+        self.watchdog = watchdog
+        for case .pulse(let board, let signal, let failSafe, _) in actions {
+            statistics.pulses += 1
+            statistics.failSafePulses += 1
+            logger.warning("\(configuration.cameraId) #\(board): fail-safe pulse on pin \(signal.pin): \(reason)")
+            try? await actuator.pulse(signal, board: board, failSafe: failSafe)
+        }
+    }
+
+    private var lastSequence: Int?
+
     private func captured(_ frame: CapturedFrame) {
+        // A triggered board whose frame the stream dropped before it reached us still fails safe.
+        if configuration.everyFrameIsABoard, let last = lastSequence, frame.sequence > last + 1 {
+            for missing in (last + 1)..<frame.sequence {
+                watchdog?.triggered(board: missing, now: frame.capturedAt)
+                if let actions = watchdog?.verdictLost(board: missing, reason: "frame lost before it could be sent") { carryOut(actions) }
+            }
+        }
+        lastSequence = max(lastSequence ?? frame.sequence, frame.sequence)
         statistics.captured += 1
         held[frame.sequence] = frame
         if configuration.everyFrameIsABoard { watchdog?.triggered(board: frame.sequence, now: frame.capturedAt) }

@@ -219,6 +219,39 @@ actor StandInServer {
         #expect(await server.received.allSatisfy(\.waitForBoard))
     }
 
+    /// Frames 0, 1 and 4 only: 2 and 3 were lost between the camera and the client.
+    struct GappySource: FrameSource {
+        func frames() -> AsyncThrowingStream<CapturedFrame, Error> {
+            AsyncThrowingStream { continuation in
+                let clock = MonotonicClock()
+                for sequence in [0, 1, 4] {
+                    continuation.yield(CapturedFrame(sequence: sequence, jpeg: [0xFF, 0xD8, 0xFF, 0xD9], captureTime: Date(), capturedAt: clock.now))
+                }
+                continuation.finish()
+            }
+        }
+    }
+
+    @Test func triggeredBoardsLostBeforeTheClientStillFailSafe() async throws {
+        let server = StandInServer()
+        let port = try await server.start()
+        let solder = solder
+        await server.setAnswer { _ in .inspected(board: solder) }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let actuator = DryRunActuator(logger: logger)
+        let camera = CameraClient(
+            configuration: .init(cameraId: "left", fps: 100, waitForBoard: true, everyFrameIsABoard: true, verdictTimeout: 2),
+            source: GappySource(),
+            uploader: FrameUploader(serverURL: "http://127.0.0.1:\(port)", cameraId: "left", client: http),
+            actuator: actuator, failSafe: discard, logger: logger)
+        try await camera.run()
+        try await http.shutdown()
+        await server.stop()
+        let pulses = await actuator.pulses
+        #expect(pulses.map(\.board).sorted() == [0, 1, 2, 3, 4], "\(pulses.map(\.board))")
+        #expect(pulses.filter { [2, 3].contains($0.board) }.allSatisfy { $0.failSafe && $0.signal == discard })
+    }
+
     @Test func triggeredBoardsSkippedForASlowServerStillGetTheFailSafePulse() async throws {
         let server = StandInServer()
         let port = try await server.start()

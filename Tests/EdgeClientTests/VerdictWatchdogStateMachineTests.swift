@@ -52,6 +52,15 @@ import Testing
         #expect(due == [.pulse(board: 3, signal: discard, failSafe: true, reason: "no verdict within 2.0 s")])
     }
 
+    @Test func stoppingFailsSafeEveryWaitingBoard() {
+        var watchdog = VerdictWatchdogStateMachine(timeout: 3, failSafe: discard)
+        watchdog.triggered(board: 1, now: 0)
+        watchdog.triggered(board: 2, now: 0.1)
+        _ = watchdog.verdictArrived(board: 1, signal: solder)
+        #expect(watchdog.expireAll(reason: "stopping") == [.pulse(board: 2, signal: discard, failSafe: true, reason: "stopping")])
+        #expect(watchdog.pending == 0 && watchdog.tick(now: 10).isEmpty)
+    }
+
     @Test func hundredBoardsGiveExactlyHundredPulses() {
         var watchdog = VerdictWatchdogStateMachine(timeout: 1, failSafe: discard)
         var pulses: [Int: Int] = [:]

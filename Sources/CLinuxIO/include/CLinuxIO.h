@@ -48,9 +48,11 @@ int clinuxio_camera_open(const char *path, uint32_t width, uint32_t height, int 
                          struct clinuxio_camera *camera);
 
 /// Waits up to `timeout_ms` for a frame; on success `*index` and `*bytes_used` name it (its
-/// bytes are `camera->buffers[*index]`) until `clinuxio_camera_requeue(camera, *index)`.
+/// bytes are `camera->buffers[*index]`) until `clinuxio_camera_requeue(camera, *index)`, and
+/// `*corrupt` is 1 when the driver flagged the buffer (V4L2_BUF_FLAG_ERROR: skip it).
 /// Returns -ETIMEDOUT when no frame came in time.
-int clinuxio_camera_dequeue(struct clinuxio_camera *camera, int timeout_ms, uint32_t *index, uint32_t *bytes_used);
+int clinuxio_camera_dequeue(struct clinuxio_camera *camera, int timeout_ms, uint32_t *index, uint32_t *bytes_used,
+                            int *corrupt);
 
 /// Gives buffer `index` back to the driver.
 int clinuxio_camera_requeue(struct clinuxio_camera *camera, uint32_t index);

@@ -72,6 +72,16 @@ public struct VerdictWatchdogStateMachine: Sendable {
         }
     }
 
+    /// The client is stopping: every board still waiting gets the fail-safe pulse now.
+    public mutating func expireAll(reason: String) -> [Action] {
+        let due = deadlines.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        deadlines.removeAll()
+        return due.map { board, _ in
+            remember(board)
+            return .pulse(board: board, signal: failSafe, failSafe: true, reason: reason)
+        }
+    }
+
     private mutating func remember(_ board: Int) {
         pulsed.insert(board)
         pulsedOrder.append(board)

@@ -55,8 +55,8 @@ public struct V4L2FrameSource: FrameSource {
         var sequence = 0
         var timeouts = 0
         while !stop.isSet {
-            var index: UInt32 = 0, used: UInt32 = 0
-            let r = clinuxio_camera_dequeue(&camera, 200, &index, &used)
+            var index: UInt32 = 0, used: UInt32 = 0, corrupt: Int32 = 0
+            let r = clinuxio_camera_dequeue(&camera, 200, &index, &used, &corrupt)
             if r == -ETIMEDOUT {
                 timeouts += 1
                 if timeouts * 200 >= 5000 { throw FrameSourceError("camera \(devicePath) sent no frame for 5 s") }
@@ -71,8 +71,11 @@ public struct V4L2FrameSource: FrameSource {
                 }
             }
             var jpeg: [UInt8]? = nil
-            if camera.format == CLINUXIO_MJPEG {
-                jpeg = Array(bytes)
+            if corrupt != 0 {
+                jpeg = nil  // the driver flagged the buffer
+            } else if camera.format == CLINUXIO_MJPEG {
+                // A whole JPEG starts with SOI (FF D8); anything else is a torn USB transfer.
+                jpeg = bytes.count > 4 && bytes[0] == 0xFF && bytes[1] == 0xD8 ? Array(bytes) : nil
             } else if let image = YUYV.toRGB(bytes, width: Int(camera.width), height: Int(camera.height),
                                               bytesPerLine: Int(camera.bytes_per_line)) {
                 jpeg = try? codec.encode(image, quality: quality)
