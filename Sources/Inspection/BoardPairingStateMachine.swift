@@ -161,14 +161,17 @@ public struct BoardPairingStateMachine: Sendable {
         return actions
     }
 
-    /// The waiting board this result completes: same board id, or (without ids) the oldest
-    /// board missing this side whose capture time is within the window.
+    /// The waiting board this result completes: the same board id; else the oldest board
+    /// missing this side whose capture time is within the window, where at most one of the two
+    /// sides carries an id (one camera configured with board ids and the other without still
+    /// pairs by time; two different ids never pair).
     private func partnerIndex(for result: SideResult) -> Int? {
-        if let id = result.boardId {
-            return waiting.firstIndex { $0.keyFromCamera && $0.key == id }
+        if let id = result.boardId, let index = waiting.firstIndex(where: { $0.keyFromCamera && $0.key == id }) {
+            return index
         }
         return waiting.firstIndex { board in
-            guard board.sides[result.side] == nil, let other = board.sides[result.side.opposite], other.boardId == nil else { return false }
+            guard board.sides[result.side] == nil, let other = board.sides[result.side.opposite],
+                  other.boardId == nil || result.boardId == nil else { return false }
             return abs(other.captureTime - result.captureTime) <= configuration.pairingWindow
         }
     }

@@ -36,6 +36,21 @@ import Testing
         #expect(machine.waitingCount == 1)
     }
 
+    @Test func oneCameraWithIdsAndOneWithoutStillPairByTime() {
+        var machine = BoardPairingStateMachine(policy: policy, configuration: .init(pairingWindow: 0.3, deadline: 2))
+        // Given the left Pi sends board ids and the right one does not,
+        _ = machine.sideArrived(side(.left, 1, board: "B7", at: 10.0), now: 10.0)
+        let decided = decisions(machine.sideArrived(side(.right, 2, at: 10.1, ["short"]), now: 10.1))
+        // then the sides pair by capture time, and the other way round too.
+        #expect(decided.count == 1 && decided[0].left?.inspectionId == 1 && decided[0].right?.inspectionId == 2)
+        _ = machine.sideArrived(side(.right, 3, at: 20.0), now: 20.0)
+        #expect(decisions(machine.sideArrived(side(.left, 4, board: "B8", at: 20.05), now: 20.1)).count == 1)
+        // Two different ids never pair, however close in time.
+        _ = machine.sideArrived(side(.left, 5, board: "B9", at: 30.0), now: 30.0)
+        #expect(decisions(machine.sideArrived(side(.right, 6, board: "B10", at: 30.0), now: 30.0)).isEmpty)
+        #expect(machine.waitingCount == 2)
+    }
+
     @Test func outOfOrderArrivalStillPairs() {
         var machine = BoardPairingStateMachine(policy: policy)
         _ = machine.sideArrived(side(.right, 5, board: "B9", at: 3), now: 3)
