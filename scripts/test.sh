@@ -10,19 +10,21 @@ MARIADB_DIR=$(echo "$instance" | sed -n 's/^MARIADB_DIR=//p')
 PCB_TEST_MYSQL_URL=$(echo "$instance" | sed -n 's/^PCB_TEST_MYSQL_URL=//p')
 export PCB_TEST_MYSQL_URL
 trap './scripts/mariadb-test-instance.sh stop "$MARIADB_DIR"' EXIT
-# The seed's own camera client needs OpenCV and requests: a throwaway venv from PyPI. Without
-# network the test that runs it is skipped and says why.
-seed_venv=.build/seed-venv
-if [ ! -x "$seed_venv/bin/python" ] || ! "$seed_venv/bin/python" -c "import cv2, requests" 2>/dev/null; then
+# The seed's own camera client needs OpenCV and requests, the OpenAPI check PyYAML,
+# openapi-spec-validator and jsonschema: a throwaway venv from PyPI. Without network the
+# tests that use it are skipped and say why.
+seed_venv=.build/test-venv
+if [ ! -x "$seed_venv/bin/python" ] || ! "$seed_venv/bin/python" -c "import cv2, requests, yaml, openapi_spec_validator" 2>/dev/null; then
     rm -rf "$seed_venv"
     if python3 -m venv "$seed_venv" >/dev/null 2>&1 \
-        && "$seed_venv/bin/pip" install -q --disable-pip-version-check requests==2.32.3 opencv-python-headless==4.10.0.84 numpy==2.1.3 >/dev/null 2>&1; then
-        echo "seed client venv ready: $seed_venv"
+        && "$seed_venv/bin/pip" install -q --disable-pip-version-check requests==2.32.3 opencv-python-headless==4.10.0.84 numpy==2.1.3 \
+            pyyaml==6.0.2 openapi-spec-validator==0.7.1 >/dev/null 2>&1; then
+        echo "test venv ready: $seed_venv"
     else
-        echo "seed client venv could not be made (no PyPI?): its test is skipped"
+        echo "test venv could not be made (no PyPI?): the seed-client and OpenAPI tests are skipped"
         rm -rf "$seed_venv"
     fi
 fi
-if [ -x "$seed_venv/bin/python" ]; then export PCB_SEED_PYTHON="$PWD/$seed_venv/bin/python"; fi
+if [ -x "$seed_venv/bin/python" ]; then export PCB_TEST_PYTHON="$PWD/$seed_venv/bin/python"; fi
 echo "MariaDB for the store tests: ${PCB_TEST_MYSQL_URL%%:pcb-test@*}:***@${PCB_TEST_MYSQL_URL#*@}"
 swift test "$@"

@@ -57,7 +57,8 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
         pairing: pairing, maxBodyBytes: config.maxBodyBytes, logger: logger).endpoints)
     router.addRoutes(MonitoringController(
         store: dependencies.store, worker: worker, cameras: cameras, hostUsage: HostUsage(), storeTime: dependencies.storeTime,
-        cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds).endpoints)
+        cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
+        openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) }).endpoints)
 
     if !config.bindsLoopbackOnly && config.apiToken == nil {
         logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames; set --api-token or PCB_API_TOKEN")

@@ -100,10 +100,10 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
         try seedClientRun(database: Self.mysqlURL)
     }
 
-    /// A Python with OpenCV and requests for the seed's own client (`make test` makes one).
-    static let seedPython = ProcessInfo.processInfo.environment["PCB_SEED_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+    /// A Python with OpenCV, requests, PyYAML and openapi-spec-validator (`make test` makes one).
+    static let testPython = ProcessInfo.processInfo.environment["PCB_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
 
-    @Test(.enabled(if: seedPython != nil, "PCB_SEED_PYTHON is not set: `make test` makes a venv with opencv-python-headless and requests for the seed's client"))
+    @Test(.enabled(if: testPython != nil, "PCB_TEST_PYTHON is not set: `make test` makes a venv with opencv-python-headless and requests for the seed's client"))
     func seedsOwnSendFrameWorks() throws {
         // Given the server and a 640x480 synthetic board frame,
         let dataDirectory = NSTemporaryDirectory() + "pcb-seed-" + UUID().uuidString
@@ -117,10 +117,29 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
         try Data(try JPEGCodec().encode(RGBImage(width: 640, height: 480, pixels: pixels), quality: 95)).write(to: URL(fileURLWithPath: frame))
         // when the seed's own CameraClient.send_frame posts it (OpenCV, requests),
         let script = repositoryRoot.appendingPathComponent("Tests/EndToEndTests/seed_camera_client.py").path
-        let result = try run(Self.seedPython!, [script, "--url", "http://127.0.0.1:\(server.port)", "--frame", frame])
+        let result = try run(Self.testPython!, [script, "--url", "http://127.0.0.1:\(server.port)", "--frame", frame])
         // then both cameras get every field the seed's client reads.
         #expect(result.status == 0, "\(result.output)\nserver log:\n\(server.log)")
         #expect(result.output.contains("seed send_frame: all checks passed"), "\(result.output)")
+    }
+
+    @Test(.enabled(if: testPython != nil, "PCB_TEST_PYTHON is not set: `make test` makes a venv with openapi-spec-validator"))
+    func responsesMatchTheOpenAPIDescription() throws {
+        let dataDirectory = NSTemporaryDirectory() + "pcb-openapi-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let server = try ServerProcess(arguments: ["--data-dir", dataDirectory, "--model", fixtureModel, "--threads", "1"])
+        defer { server.stop() }
+        try server.waitUntilListening()
+        var pixels = [UInt8](repeating: 0, count: 320 * 240 * 3)
+        for i in 0..<(320 * 240) { pixels[i * 3] = UInt8(i % 251); pixels[i * 3 + 2] = UInt8((i / 320) % 200) }
+        let frame = dataDirectory + "/frame.jpg"
+        try Data(try JPEGCodec().encode(RGBImage(width: 320, height: 240, pixels: pixels), quality: 85)).write(to: URL(fileURLWithPath: frame))
+        // The description validates, and every response (good and bad requests) matches it.
+        let script = repositoryRoot.appendingPathComponent("Tests/EndToEndTests/openapi_check.py").path
+        let result = try run(Self.testPython!, [script, "--spec", repositoryRoot.appendingPathComponent("docs/openapi.yaml").path,
+                                                "--url", "http://127.0.0.1:\(server.port)", "--frame", frame])
+        #expect(result.status == 0, "\(result.output)\nserver log:\n\(server.log)")
+        #expect(result.output.contains("openapi: all checks passed"), "\(result.output)")
     }
 
     func seedClientRun(database: String?) throws {

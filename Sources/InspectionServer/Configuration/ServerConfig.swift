@@ -23,6 +23,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var apiToken: String? = nil
     /// The defect policy file. Default `data/pcb_defects.yaml`.
     public var policyPath = "data/pcb_defects.yaml"
+    /// The API description served at `/openapi.yaml`. Default `docs/openapi.yaml`.
+    public var openAPIPath = "docs/openapi.yaml"
     /// Camera ids accepted by `/predict`. Default `left`, `right`.
     public var cameras = ["left", "right"]
     /// Largest request body; larger ones get 413. Default 20 MiB.

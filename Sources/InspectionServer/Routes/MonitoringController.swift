@@ -13,6 +13,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     let hostUsage: HostUsage
     let storeTime: StoreTime
     let cameraOfflineAfterSeconds: Double
+    /// docs/openapi.yaml as read at start (nil when the file is not there).
+    let openAPIDocument: [UInt8]?
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -21,6 +23,16 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             .get("/api/statistics", use: statistics)
             .get("/api/defect-images/{id}", use: defectImage)
             .get("/api/system-status", use: systemStatus)
+            .get("/openapi.yaml", use: openAPI)
+    }
+
+    /// The OpenAPI 3.1 description of this API.
+    @Sendable func openAPI(_ request: Request, context: Context) async throws -> Response {
+        guard let document = openAPIDocument else {
+            throw APIError(.notFound, "API description not found (docs/openapi.yaml in the working directory, or `openapi:` in the config)")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: document)))
     }
 
     struct Health: Encodable {
