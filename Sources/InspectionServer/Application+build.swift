@@ -37,17 +37,19 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
 
     let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
     let cameras = CameraRegistry(cameras: config.cameras)
-    let inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, logger: logger)
+    let metrics = ServerMetrics()
+    let inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, metrics: metrics, logger: logger)
     let pairing = BoardPairingService(
         policy: dependencies.policy,
         configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
-        store: dependencies.store, logger: logger)
+        store: dependencies.store, metrics: metrics, logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     // CORS first (outermost), so error responses carry its headers too.
     router.add(middleware: CORSMiddleware(
         allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
         allowMethods: [.get, .post, .head, .options]))
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(store: dependencies.store, logger: logger))
     if let token = config.apiToken {
         router.add(middleware: BearerTokenMiddleware(token: token))
@@ -58,7 +60,7 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     router.addRoutes(MonitoringController(
         store: dependencies.store, worker: worker, cameras: cameras, hostUsage: HostUsage(), storeTime: dependencies.storeTime,
         cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
-        openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) }).endpoints)
+        openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) }, metrics: metrics).endpoints)
 
     if !config.bindsLoopbackOnly && config.apiToken == nil {
         logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames; set --api-token or PCB_API_TOKEN")

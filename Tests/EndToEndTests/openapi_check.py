@@ -75,6 +75,7 @@ def main():
         ("get", "/api/defect-images/{id}", "/api/defect-images/abc", None),
         ("get", "/api/system-status", "/api/system-status", None),
         ("get", "/openapi.yaml", "/openapi.yaml", None),
+        ("get", "/metrics", "/metrics", None),
     ]
     failures = 0
     for method, template, path, body in cases:
@@ -87,6 +88,8 @@ def main():
                 jsonschema.Draft202012Validator({**spec, **schema}).validate(document)
             elif content_type.startswith("application/yaml"):
                 assert yaml.safe_load(raw)["openapi"].startswith("3.1")
+            elif content_type.startswith("text/plain"):
+                assert b"pcb_http_requests_total" in raw, "no request counter in /metrics"
             print(f"ok   {method.upper()} {path} -> {status}", flush=True)
         except (AssertionError, jsonschema.ValidationError) as error:
             failures += 1

@@ -41,9 +41,13 @@ public actor BoardPairingService: Service {
     private var recent: [Int64: DecidedBoard] = [:]
     private var recentOrder: [Int64] = []
 
-    public init(policy: DefectPolicy, configuration: BoardPairingStateMachine.Configuration, store: any InspectionStore, logger: Logger) {
+    private let metrics: ServerMetrics?
+
+    public init(policy: DefectPolicy, configuration: BoardPairingStateMachine.Configuration, store: any InspectionStore,
+                metrics: ServerMetrics? = nil, logger: Logger) {
         machine = BoardPairingStateMachine(policy: policy, configuration: configuration)
         self.store = store
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -106,6 +110,7 @@ public actor BoardPairingService: Service {
 
     private func store(_ decision: BoardDecision) async {
         let verdict = decision.verdict
+        metrics?.board(category: verdict.category.code.rawValue, failSafe: decision.isFailSafe)
         let note = decision.missingSide.map { "\($0.rawValue) side missing at the pairing deadline: fail-safe verdict" }
         do {
             let stored = try await store.saveBoard(NewBoard(

@@ -17,6 +17,7 @@ struct FrameInspector: Sendable {
     let worker: InferenceWorker
     let policy: DefectPolicy
     let store: any InspectionStore
+    let metrics: ServerMetrics?
     let logger: Logger
 
     /// A frame ready for inspection.
@@ -68,6 +69,11 @@ struct FrameInspector: Sendable {
             let stages = WireStageTimes(
                 decode_ms: rounded(frame.decodeMs, 3), queue_ms: rounded(outcome.queueMs, 3), model_ms: rounded(outcome.modelMs, 3),
                 store_ms: rounded(storeMs, 3), total_ms: rounded((ContinuousClock.Instant.now - receivedAt).milliseconds, 3))
+            if !saved.wasDuplicate {
+                metrics?.inspection(camera: frame.cameraId, category: verdict.category.code.rawValue)
+                metrics?.stages([("decode", stages.decode_ms), ("queue", stages.queue_ms), ("model", stages.model_ms),
+                                 ("store", stages.store_ms), ("total", stages.total_ms)])
+            }
             results.append(Inspected(record: saved.record, verdict: verdict, duplicate: saved.wasDuplicate, stages: stages))
         }
         return results

@@ -15,6 +15,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     let cameraOfflineAfterSeconds: Double
     /// docs/openapi.yaml as read at start (nil when the file is not there).
     let openAPIDocument: [UInt8]?
+    let metrics: ServerMetrics
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -24,6 +25,22 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             .get("/api/defect-images/{id}", use: defectImage)
             .get("/api/system-status", use: systemStatus)
             .get("/openapi.yaml", use: openAPI)
+            .get("/metrics", use: prometheus)
+    }
+
+    /// Prometheus text format; gauges are read now, counters and histograms kept as they happen.
+    @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
+        metrics.gauge("pcb_model_ready", [], worker.isReady ? 1 : 0)
+        metrics.gauge("pcb_inference_queue_depth", [], Double(worker.queueDepth))
+        metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
+        metrics.gauge("pcb_journal_pending", [], Double((store as? JournaledInspectionStore)?.pendingCount ?? 0))
+        for id in cameras.cameras {
+            // -1 until the camera's first frame.
+            metrics.gauge("pcb_camera_last_frame_age_seconds", [("camera", id)], cameras.secondsSinceLastFrame(id) ?? -1)
+            metrics.gauge("pcb_camera_online", [("camera", id)], cameras.isOnline(id, window: cameraOfflineAfterSeconds) ? 1 : 0)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
     }
 
     /// The OpenAPI 3.1 description of this API.

@@ -1,0 +1,80 @@
+// What `GET /metrics` reports, in Prometheus' text format: requests by endpoint and status,
+// inspections and boards by category, per-stage latency histograms, and gauges read at scrape
+// time (queue depth, model state, camera last-frame ages, journal backlog). Metrics are
+// swift-metrics types on a PrometheusMetricsFactory over this server's own registry: no
+// global bootstrap, so every `buildApplication` (and every test) has its own.
+
+import Foundation
+import Hummingbird
+import Metrics
+import Prometheus
+
+/// The server's metrics.
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2500, 5000].map { .milliseconds($0) }
+        self.factory = factory
+    }
+
+    /// The endpoint label of a path: the route template, never a raw path (bounded cardinality).
+    static func endpoint(of path: String) -> String {
+        let known = ["/health", "/predict", "/predict_dual", "/api/inspections", "/api/statistics", "/api/system-status",
+                     "/openapi.yaml", "/metrics"]
+        if known.contains(path) { return path }
+        if path.hasPrefix("/api/defect-images/") { return "/api/defect-images/{id}" }
+        return "other"
+    }
+
+    func request(path: String, method: String, status: Int) {
+        Counter(label: "pcb_http_requests_total",
+                dimensions: [("endpoint", Self.endpoint(of: path)), ("method", method), ("status", String(status))],
+                factory: factory).increment()
+    }
+
+    func inspection(camera: String, category: String) {
+        Counter(label: "pcb_inspections_total", dimensions: [("camera", camera), ("category", category)], factory: factory).increment()
+    }
+
+    func board(category: String, failSafe: Bool) {
+        Counter(label: "pcb_boards_total", dimensions: [("category", category), ("fail_safe", failSafe ? "true" : "false")],
+                factory: factory).increment()
+    }
+
+    /// One frame's stage times (decode, queue, model, store, total), milliseconds.
+    func stages(_ times: [(String, Double)]) {
+        for (stage, ms) in times where ms.isFinite && ms >= 0 {
+            Metrics.Timer(label: "pcb_stage_duration_seconds", dimensions: [("stage", stage)], factory: factory)
+                .recordNanoseconds(Int64(ms * 1_000_000))
+        }
+    }
+
+    func gauge(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
+        Gauge(label: name, dimensions: labels, factory: factory).record(value)
+    }
+
+    /// The text exposition.
+    func render() -> [UInt8] { registry.emitToBuffer() }
+}
+
+/// Counts every request by endpoint, method and status (errors included, as answered).
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            metrics.request(path: request.uri.path, method: request.method.rawValue, status: Int(response.status.code))
+            return response
+        } catch let error as HTTPResponseError {
+            metrics.request(path: request.uri.path, method: request.method.rawValue, status: Int(error.status.code))
+            throw error
+        } catch {
+            metrics.request(path: request.uri.path, method: request.method.rawValue, status: 500)
+            throw error
+        }
+    }
+}
