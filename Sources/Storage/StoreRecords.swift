@@ -125,6 +125,16 @@ public struct StoredBoard: Sendable, Equatable {
     public var note: String?
 }
 
+extension StoredBoard {
+    /// The record of `board` as stored under `id` (confidence as DECIMAL(5,4) keeps it).
+    init(id: Int64, _ board: NewBoard, decidedAt: String) {
+        self.init(id: id, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
+                  confidence: decimal54(board.confidence), gpio: board.gpio, decidedAt: decidedAt,
+                  leftInspectionId: board.leftInspectionId, rightInspectionId: board.rightInspectionId,
+                  failSafe: board.failSafe, note: board.note)
+    }
+}
+
 /// A row of `system_logs`.
 public struct SystemLogEntry: Sendable, Equatable {
     public var level: String

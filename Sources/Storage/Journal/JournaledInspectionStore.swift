@@ -70,9 +70,7 @@ public final class JournaledInspectionStore: InspectionStore {
             do { return try await primary.saveBoard(resolved) } catch let error as StoreError where error.isUnavailable {}
         }
         let seq = try append(.board(board))
-        return StoredBoard(id: -seq, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
-                           confidence: decimal54(board.confidence), gpio: board.gpio, decidedAt: "", leftInspectionId: board.leftInspectionId,
-                           rightInspectionId: board.rightInspectionId, failSafe: board.failSafe, note: board.note)
+        return StoredBoard(id: -seq, board, decidedAt: "")
     }
 
     public func appendLog(_ entry: SystemLogEntry) async throws {

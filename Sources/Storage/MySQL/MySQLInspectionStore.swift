@@ -203,10 +203,7 @@ public final class MySQLInspectionStore: InspectionStore {
                 for inspectionId in [board.leftInspectionId, board.rightInspectionId].compactMap({ $0 }) {
                     try db.execute("UPDATE inspections SET board_id = ? WHERE id = ?", [.int(id), .int(inspectionId)])
                 }
-                return StoredBoard(id: id, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
-                                   confidence: confidence, gpio: board.gpio, decidedAt: decidedAt,
-                                   leftInspectionId: board.leftInspectionId, rightInspectionId: board.rightInspectionId,
-                                   failSafe: board.failSafe, note: board.note)
+                return StoredBoard(id: id, board, decidedAt: decidedAt)
             }
         }
     }

@@ -196,10 +196,7 @@ public final class SQLiteInspectionStore: InspectionStore {
             for inspectionId in [board.leftInspectionId, board.rightInspectionId].compactMap({ $0 }) {
                 try db.execute(sql: "UPDATE inspections SET board_id = ? WHERE id = ?", arguments: [id, inspectionId])
             }
-            return StoredBoard(id: id, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
-                               confidence: confidence, gpio: board.gpio, decidedAt: decidedAt,
-                               leftInspectionId: board.leftInspectionId, rightInspectionId: board.rightInspectionId,
-                               failSafe: board.failSafe, note: board.note)
+            return StoredBoard(id: id, board, decidedAt: decidedAt)
         }
     }
 
