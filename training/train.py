@@ -29,7 +29,8 @@ def parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="data.yaml of a YOLO-format dataset")
     p.add_argument("--name", required=True, help="run name (folder under .cache/runs)")
-    p.add_argument("--model", default="yolov8n.yaml", help="architecture YAML (from scratch), e.g. yolov8n.yaml, yolo11n.yaml")
+    p.add_argument("--model", default="yolov8n.yaml",
+                   help="architecture YAML (from scratch), e.g. yolov8n.yaml, yolo11n.yaml; or a .pt checkpoint to continue from")
     p.add_argument("--imgsz", type=int, default=640)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch", type=int, default=16)
@@ -68,7 +69,7 @@ def main():
             model = YOLO(args.model)
             model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
                         workers=args.workers, project=str(RUNS), name=args.name, exist_ok=True, seed=args.seed,
-                        deterministic=True, patience=args.patience, pretrained=False, amp=args.device != "cpu",
+                        deterministic=True, patience=args.patience, pretrained=args.model.endswith(".pt"), amp=args.device != "cpu",
                         plots=True, verbose=True)
         print(f"training took {(time.time() - started) / 60:.1f} min", flush=True)
 
