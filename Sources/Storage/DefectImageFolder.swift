@@ -36,6 +36,12 @@ public struct DefectImageFolder: Sendable {
         return "\(safeCamera)_\(category)_\(stamp)_\(suffix).jpg"
     }
 
+    /// Writes the image of `inspection` (if it has one) under a unique name; returns its path.
+    func write(imageOf inspection: NewInspection, localTime: String) throws -> String? {
+        guard let bytes = inspection.image else { return nil }
+        return try write(bytes, name: fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime))
+    }
+
     /// Writes `bytes` durably and returns the full path.
     public func write(_ bytes: [UInt8], name: String) throws -> String {
         let path = (directory as NSString).appendingPathComponent(name)

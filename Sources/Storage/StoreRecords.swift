@@ -125,6 +125,16 @@ public struct StoredBoard: Sendable, Equatable {
     public var note: String?
 }
 
+extension StoredInspection {
+    /// The record of `inspection` as stored under `id` (confidence as DECIMAL(5,4) keeps it).
+    init(id: Int64, _ inspection: NewInspection, inspectionTime: String, imagePath: String?) {
+        self.init(id: id, cameraId: inspection.cameraId, category: inspection.category, defectType: inspection.defectType,
+                  confidence: decimal54(inspection.confidence), inspectionTime: inspectionTime,
+                  captureTimestamp: inspection.captureTimestamp, imagePath: imagePath, boxes: inspection.boxes,
+                  gpio: inspection.gpio, requestId: inspection.requestId, boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs)
+    }
+}
+
 extension StoredBoard {
     /// The record of `board` as stored under `id` (confidence as DECIMAL(5,4) keeps it).
     init(id: Int64, _ board: NewBoard, decidedAt: String) {

@@ -190,10 +190,7 @@ public final class JournaledInspectionStore: InspectionStore {
     }
 
     private static func provisionalRecord(_ i: NewInspection, seq: Int64) -> StoredInspection {
-        StoredInspection(id: -seq, cameraId: i.cameraId, category: i.category, defectType: i.defectType,
-                         confidence: decimal54(i.confidence), inspectionTime: "", captureTimestamp: i.captureTimestamp,
-                         imagePath: nil, boxes: i.boxes, gpio: i.gpio, requestId: i.requestId, boardId: nil,
-                         inferenceTimeMs: i.inferenceTimeMs)
+        StoredInspection(id: -seq, i, inspectionTime: "", imagePath: nil)
     }
 }
 

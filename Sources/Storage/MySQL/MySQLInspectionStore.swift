@@ -61,12 +61,7 @@ public final class MySQLInspectionStore: InspectionStore {
         }
         let localTime = time.string(from: inspection.inspectionTime)
         let boxesJSON = String(decoding: try JSONEncoder().encode(inspection.boxes), as: UTF8.self)
-        var writtenPath: String? = nil
-        if let bytes = inspection.image, let images {
-            let name = images.fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime)
-            writtenPath = try images.write(bytes, name: name)
-        }
-        let imagePath = writtenPath
+        let imagePath = try images?.write(imageOf: inspection, localTime: localTime)
         let confidence = decimal54(inspection.confidence)
         do {
             let outcome: (StoredInspection, Bool) = try await pool.withConnection { db in
@@ -86,11 +81,7 @@ public final class MySQLInspectionStore: InspectionStore {
                             try db.execute("INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
                                            [.int(id), .text(imagePath), MySQLValue(inspection.image?.count), .text(localTime)])
                         }
-                        let stored = StoredInspection(
-                            id: id, cameraId: inspection.cameraId, category: inspection.category, defectType: inspection.defectType,
-                            confidence: confidence, inspectionTime: localTime, captureTimestamp: inspection.captureTimestamp,
-                            imagePath: imagePath, boxes: inspection.boxes, gpio: inspection.gpio, requestId: inspection.requestId,
-                            boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs)
+                        let stored = StoredInspection(id: id, inspection, inspectionTime: localTime, imagePath: imagePath)
                         return (stored, false)
                     }
                 } catch let error as MySQLError where error.isDuplicateKey && inspection.requestId != nil {

@@ -74,12 +74,7 @@ public final class SQLiteInspectionStore: InspectionStore {
         let localTime = time.string(from: inspection.inspectionTime)
         // Encoded before the image is written, so a box that cannot be stored leaves no file behind.
         let boxesJSON = String(decoding: try encoder.encode(inspection.boxes), as: UTF8.self)
-        var writtenPath: String? = nil
-        if let bytes = inspection.image, let images {
-            let name = images.fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime)
-            writtenPath = try images.write(bytes, name: name)
-        }
-        let imagePath = writtenPath
+        let imagePath = try images?.write(imageOf: inspection, localTime: localTime)
         let confidence = decimal54(inspection.confidence)
         do {
             let outcome: (StoredInspection, Bool) = try await database.write { db in
@@ -102,11 +97,7 @@ public final class SQLiteInspectionStore: InspectionStore {
                     try db.execute(sql: "INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
                                    arguments: [id, imagePath, inspection.image?.count, localTime])
                 }
-                let stored = StoredInspection(
-                    id: id, cameraId: inspection.cameraId, category: inspection.category, defectType: inspection.defectType,
-                    confidence: confidence, inspectionTime: localTime, captureTimestamp: inspection.captureTimestamp,
-                    imagePath: imagePath, boxes: inspection.boxes, gpio: inspection.gpio, requestId: inspection.requestId,
-                    boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs)
+                let stored = StoredInspection(id: id, inspection, inspectionTime: localTime, imagePath: imagePath)
                 return (stored, false)
             }
             if outcome.1, let imagePath { images?.remove(path: imagePath) }
