@@ -5,6 +5,7 @@
 import Detection
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import ImageKit
 import Inspection
 import Logging
@@ -38,11 +39,22 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
     let cameras = CameraRegistry(cameras: config.cameras)
     let metrics = ServerMetrics()
-    let inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, metrics: metrics, logger: logger)
+    let store = dependencies.store
+    let today = CalendarDay(String(dependencies.storeTime.string(from: Date()).prefix(10)))!
+    let live = LiveFeed(
+        policy: dependencies.policy, cameras: cameras, storeTime: dependencies.storeTime,
+        cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
+        today: try? await store.statistics(from: today, through: today),
+        status: {
+            LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
+                                queueDepth: worker.queueDepth, journalPending: (store as? JournaledInspectionStore)?.pendingCount ?? 0)
+        })
+    var inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, metrics: metrics, logger: logger)
+    inspector.live = live
     let pairing = BoardPairingService(
         policy: dependencies.policy,
         configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
-        store: dependencies.store, metrics: metrics, logger: logger)
+        store: dependencies.store, metrics: metrics, live: live, logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     // CORS first (outermost), so error responses carry its headers too.
@@ -61,6 +73,16 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
         store: dependencies.store, worker: worker, cameras: cameras, hostUsage: HostUsage(), storeTime: dependencies.storeTime,
         cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) }, metrics: metrics).endpoints)
+    let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
+    if dashboardFiles.isEmpty {
+        logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
+    }
+    router.addRoutes(DashboardController(live: live, files: dashboardFiles).endpoints)
+    // The live feed's WebSocket is upgraded by its own small router.
+    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    webSocketRouter.ws("/ws/live") { inbound, outbound, _ in
+        try await live.serve(inbound: inbound, outbound: outbound)
+    }
 
     if !config.bindsLoopbackOnly && config.apiToken == nil {
         logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames; set --api-token or PCB_API_TOKEN")
@@ -70,9 +92,10 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
 
     var app = Application(
         router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
         logger: logger)
-    app.addServices(worker, pairing)
+    app.addServices(worker, pairing, live)
     if let journaled = dependencies.store as? JournaledInspectionStore {
         app.addServices(JournalReplayService(store: journaled, logger: logger))
     }

@@ -76,6 +76,13 @@ def main():
         ("get", "/api/system-status", "/api/system-status", None),
         ("get", "/openapi.yaml", "/openapi.yaml", None),
         ("get", "/metrics", "/metrics", None),
+        ("get", "/live/snapshot", "/live/snapshot", None),
+        ("get", "/live/frames/{id}", "/live/frames/1", None),
+        ("get", "/live/frames/{id}", "/live/frames/999999", None),
+        ("get", "/live/frames/{id}", "/live/frames/abc", None),
+        ("get", "/", "/", None),
+        ("get", "/dashboard/{file}", "/dashboard/dashboard.js", None),
+        ("get", "/dashboard/{file}", "/dashboard/nope.js", None),
     ]
     failures = 0
     for method, template, path, body in cases:
@@ -90,6 +97,10 @@ def main():
                 assert yaml.safe_load(raw)["openapi"].startswith("3.1")
             elif content_type.startswith("text/plain"):
                 assert b"pcb_http_requests_total" in raw, "no request counter in /metrics"
+            elif content_type.startswith("image/jpeg"):
+                assert raw[:2] == b"\xff\xd8", "not a JPEG"
+            elif content_type.startswith("text/html"):
+                assert b'<meta charset="utf-8">' in raw, "dashboard page without a charset"
             print(f"ok   {method.upper()} {path} -> {status}", flush=True)
         except (AssertionError, jsonschema.ValidationError) as error:
             failures += 1

@@ -96,13 +96,15 @@ struct TestServer {
         configure(&config)
     }
 
-    func run<T>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    /// Runs `body` against the application: through the router alone (default), or on a live
+    /// loopback server (`.live`, for WebSockets).
+    func run<T>(_ testing: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let app = try await buildApplication(
             config, dependencies: ServerDependencies(policy: try shippedPolicy(), detector: detector, store: store), logger: logger)
         defer { try? FileManager.default.removeItem(atPath: imageDirectory) }
-        return try await app.test(.router) { client in try await body(client) }
+        return try await app.test(testing) { client in try await body(client) }
     }
 }
 

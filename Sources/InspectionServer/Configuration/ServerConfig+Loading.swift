@@ -19,6 +19,7 @@ extension ServerConfig {
         "api_token": { $0.apiToken = $1.isEmpty ? nil : $1 },
         "policy": { $0.policyPath = $1 },
         "openapi": { $0.openAPIPath = $1 },
+        "dashboard": { $0.dashboardDirectory = $1 },
         "cameras": { config, value in
             let cameras = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !cameras.isEmpty else { throw ConfigError(description: "cameras: give at least one camera id") }

@@ -25,6 +25,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var policyPath = "data/pcb_defects.yaml"
     /// The API description served at `/openapi.yaml`. Default `docs/openapi.yaml`.
     public var openAPIPath = "docs/openapi.yaml"
+    /// The live dashboard's files, served at `/`. Default `dashboard`.
+    public var dashboardDirectory = "dashboard"
     /// Camera ids accepted by `/predict`. Default `left`, `right`.
     public var cameras = ["left", "right"]
     /// Largest request body; larger ones get 413. Default 20 MiB.

@@ -42,12 +42,14 @@ public actor BoardPairingService: Service {
     private var recentOrder: [Int64] = []
 
     private let metrics: ServerMetrics?
+    private let live: LiveFeed?
 
     public init(policy: DefectPolicy, configuration: BoardPairingStateMachine.Configuration, store: any InspectionStore,
-                metrics: ServerMetrics? = nil, logger: Logger) {
+                metrics: ServerMetrics? = nil, live: LiveFeed? = nil, logger: Logger) {
         machine = BoardPairingStateMachine(policy: policy, configuration: configuration)
         self.store = store
         self.metrics = metrics
+        self.live = live
         self.logger = logger
     }
 
@@ -133,6 +135,11 @@ public actor BoardPairingService: Service {
     }
 
     private func finish(_ board: DecidedBoard) {
+        let decision = board.decision
+        live?.boardDecided(LiveBoard.Decision(
+            boardId: board.stored?.id, boardKey: decision.boardKey, category: decision.verdict.category, failSafe: decision.isFailSafe,
+            missingSide: decision.missingSide?.rawValue, leftInspectionId: decision.left?.inspectionId,
+            rightInspectionId: decision.right?.inspectionId))
         for id in [board.decision.left?.inspectionId, board.decision.right?.inspectionId].compactMap({ $0 }) {
             recent[id] = board
             recentOrder.append(id)

@@ -18,6 +18,8 @@ struct FrameInspector: Sendable {
     let policy: DefectPolicy
     let store: any InspectionStore
     let metrics: ServerMetrics?
+    /// The live dashboard's feed (nil in tests that do not need it).
+    var live: LiveFeed? = nil
     let logger: Logger
 
     /// A frame ready for inspection.
@@ -73,6 +75,7 @@ struct FrameInspector: Sendable {
                 metrics?.inspection(camera: frame.cameraId, category: verdict.category.code.rawValue)
                 metrics?.stages([("decode", stages.decode_ms), ("queue", stages.queue_ms), ("model", stages.model_ms),
                                  ("store", stages.store_ms), ("total", stages.total_ms)])
+                live?.inspected(saved.record, jpeg: frame.jpeg, width: frame.image.width, height: frame.image.height, stages: stages)
             }
             results.append(Inspected(record: saved.record, verdict: verdict, duplicate: saved.wasDuplicate, stages: stages))
         }

@@ -120,6 +120,11 @@ struct PredictController<Context: RequestContext>: Sendable {
             throw APIError(.serviceUnavailable, "Database unavailable: the board was not stored, retry the request",
                            detail: "\(error)", headers: [.retryAfter: "2"])
         }
+        if !results.allSatisfy(\.duplicate) {
+            inspector.live?.boardDecided(LiveBoard.Decision(
+                boardId: stored.id, boardKey: boardKey, category: board.category, failSafe: false, missingSide: nil,
+                leftInspectionId: results[0].record.id, rightInspectionId: results[1].record.id))
+        }
         logger.info("board inspected", metadata: ["board": "\(boardKey)", "category": "\(board.category.code.rawValue)"])
         return JSONResponse.make(WireDualResult(
             final_defect_type: board.category.label, final_category: board.category.code.rawValue,

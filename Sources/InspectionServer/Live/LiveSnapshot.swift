@@ -1,0 +1,167 @@
+// The live dashboard's wire types: one `LiveSnapshot` (the body of `GET /live/snapshot` and of
+// every `/ws/live` message), and the frames and boards it lists. Field names are snake_case
+// like the rest of the API; docs/openapi.yaml describes them (`LiveSnapshot`).
+
+import Inspection
+
+/// Everything the dashboard shows at one moment.
+struct LiveSnapshot: Encodable, Sendable {
+    var type = "snapshot"
+    let server_time: String
+    let model_ready: Bool
+    let model: String
+    let database_online: Bool
+    let queue_depth: Int
+    let journal_pending: Int
+    /// Every category with its wire label and sorter pin.
+    let categories: [Category]
+    /// Model class -> category code (the colour of a box).
+    let class_categories: [String: String]
+    /// Inspections (frames) today, the seed's statistics for the server's current day.
+    let today: Counts
+    /// Boards decided since the server started.
+    let boards: BoardCounts
+    let cameras: [Camera]
+    /// Per stage (decode, queue, model, store, total): percentiles of the latest 1,000 frames.
+    let latency_ms: [String: Percentiles]
+    let defect_rate_history: RateHistory
+    /// Newest first.
+    let recent_boards: [LiveBoard]
+    /// Newest first.
+    let recent_frames: [LiveFrame.Summary]
+
+    struct Status: Sendable {
+        var modelReady: Bool
+        var model: String
+        var databaseOnline: Bool
+        var queueDepth: Int
+        var journalPending: Int
+    }
+
+    struct Category: Encodable, Sendable {
+        let code: String
+        let label: String
+        let gpio_pin: Int
+    }
+
+    struct Counts: Encodable, Sendable {
+        let day: String
+        let total: Int
+        let counts: [String: Int]
+        /// Percentage of non-normal frames.
+        let defect_rate: Double
+    }
+
+    struct BoardCounts: Encodable, Sendable {
+        let total: Int
+        let counts: [String: Int]
+        let fail_safe: Int
+    }
+
+    struct Camera: Encodable, Sendable {
+        let camera_id: String
+        let online: Bool
+        /// nil until the camera's first frame.
+        let last_frame_age_s: Double?
+        let fps: Double
+        let frames: Int
+    }
+
+    struct Percentiles: Encodable, Sendable {
+        let count: Int
+        let p50: Double
+        let p95: Double
+        let p99: Double
+
+        /// Nearest-rank percentiles of `samples`.
+        init(_ samples: [Double]) {
+            let sorted = samples.sorted()
+            count = sorted.count
+            func rank(_ p: Double) -> Double {
+                guard !sorted.isEmpty else { return 0 }
+                let index = Int((p * Double(sorted.count)).rounded(.up)) - 1
+                return rounded(sorted[min(max(index, 0), sorted.count - 1)], 3)
+            }
+            p50 = rank(0.50)
+            p95 = rank(0.95)
+            p99 = rank(0.99)
+        }
+    }
+
+    struct RateHistory: Encodable, Sendable {
+        let bucket_s: Int
+        let window_s: Int
+        /// Minutes with at least one frame, oldest first.
+        let points: [RatePoint]
+    }
+
+    struct RatePoint: Encodable, Sendable {
+        /// Start of the bucket, milliseconds since 1970 (UTC).
+        let t: Int64
+        let total: Int
+        let defective: Int
+    }
+}
+
+/// A recent frame: its verdict, boxes and JPEG (served at `/live/frames/{inspection_id}`).
+struct LiveFrame: Sendable {
+    let inspection_id: Int64
+    let camera_id: String
+    let category: String
+    let label: String
+    let confidence: Double
+    let time: String
+    let width: Int
+    let height: Int
+    let boxes: [WireBox]
+    let jpeg: [UInt8]
+
+    /// The frame without its bytes, as the snapshot lists it.
+    struct Summary: Encodable, Sendable {
+        let inspection_id: Int64
+        let camera_id: String
+        let category: String
+        let label: String
+        let confidence: Double
+        let time: String
+        let width: Int
+        let height: Int
+        let boxes: [WireBox]
+        let image_url: String
+    }
+
+    var summary: Summary {
+        Summary(inspection_id: inspection_id, camera_id: camera_id, category: category, label: label, confidence: confidence,
+                time: time, width: width, height: height, boxes: boxes, image_url: "/live/frames/\(inspection_id)")
+    }
+}
+
+/// A recent board and its two sides.
+struct LiveBoard: Encodable, Sendable {
+    let board_id: Int64?
+    let board_key: String
+    let category: String
+    let label: String
+    let fail_safe: Bool
+    let missing_side: String?
+    let decided_at: String
+    let left: Side?
+    let right: Side?
+
+    struct Side: Encodable, Sendable {
+        let inspection_id: Int64
+        /// nil when the frame is no longer in the feed.
+        let frame: LiveFrame.Summary?
+    }
+
+    /// What a board decider reports.
+    struct Decision: Sendable {
+        var boardId: Int64?
+        var boardKey: String
+        var category: DefectCategory
+        var failSafe: Bool
+        var missingSide: String?
+        var leftInspectionId: Int64?
+        var rightInspectionId: Int64?
+    }
+}

@@ -1,0 +1,198 @@
+// The live dashboard: opens /ws/live, renders every snapshot the server pushes (counters,
+// latest boards with both sides and their boxes, cameras, latency, defect-rate chart), and
+// reconnects by itself (1 s, doubling to 10 s) when the server goes away.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const STAGES = ["decode", "queue", "model", "store", "total"];
+const STAGE_NAMES = { decode: "디코드 · decode", queue: "대기 · queue", model: "모델 · model", store: "저장 · store", total: "전체 · total" };
+const COLORS = { normal: "#2ea043", component_defect: "#d29922", solder_defect: "#db6d28", discard: "#f85149" };
+
+const $ = (id) => document.getElementById(id);
+const state = { snapshots: 0, lastBoards: "", categories: "" };
+
+function el(tag, attributes = {}, text) {
+  const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function setPill(node, ok, text) {
+  node.textContent = text;
+  node.className = "pill " + (ok ? "ok" : "bad");
+}
+
+// One tile per category (policy order from the server), made once.
+function ensureCategoryTiles(snapshot) {
+  const key = snapshot.categories.map((c) => c.code + c.label).join("|");
+  if (key === state.categories) return;
+  state.categories = key;
+  const container = $("counters");
+  container.querySelectorAll(".counter.category").forEach((node) => node.remove());
+  const anchor = container.querySelector(".counter.rate");
+  for (const category of snapshot.categories) {
+    const tile = el("div", { class: "counter category", "data-code": category.code });
+    tile.append(el("div", { class: "label" }, `${category.label} · ${category.code.replace("_", " ")}`),
+                el("div", { class: "value", id: "count-" + category.code }, "0"));
+    container.insertBefore(tile, anchor);
+  }
+}
+
+function renderCounters(snapshot) {
+  ensureCategoryTiles(snapshot);
+  $("today-total").textContent = snapshot.today.total.toLocaleString();
+  for (const category of snapshot.categories) {
+    $("count-" + category.code).textContent = (snapshot.today.counts[category.code] || 0).toLocaleString();
+  }
+  $("defect-rate").textContent = snapshot.today.defect_rate.toFixed(1) + "%";
+  $("boards-total").textContent = snapshot.boards.total.toLocaleString();
+  const labels = Object.fromEntries(snapshot.categories.map((c) => [c.code, c.label]));
+  $("boards-detail").textContent = snapshot.categories
+    .map((c) => `${labels[c.code]} ${snapshot.boards.counts[c.code] || 0}`).join(" · ") + ` · fail-safe ${snapshot.boards.fail_safe}`;
+}
+
+function renderStatus(snapshot) {
+  setPill($("model"), snapshot.model_ready, snapshot.model_ready ? "모델 준비 · model ready" : "모델 준비 중 · model loading");
+  setPill($("database"), snapshot.database_online,
+          snapshot.database_online ? "DB 연결 · online" : `DB 끊김 · offline (journal ${snapshot.journal_pending})`);
+  setPill($("queue"), snapshot.queue_depth < 4, `대기열 · queue ${snapshot.queue_depth}`);
+  $("clock").textContent = new Date().toLocaleTimeString("ko-KR", { hour12: false });
+}
+
+// A side picture: the frame, and its boxes drawn over it in frame pixels.
+function sideView(side, name, classCategories) {
+  const box = el("div", { class: "side" });
+  if (!side || !side.frame) {
+    box.append(el("div", { class: "missing" }, side ? `${name}: 이미지 없음 · image gone` : `${name}: 없음 · missing`));
+    return box;
+  }
+  const frame = side.frame;
+  box.append(el("img", { src: frame.image_url, alt: `${name} ${frame.inspection_id}`, "data-inspection": String(frame.inspection_id) }));
+  const overlay = el("svg:svg", { viewBox: `0 0 ${frame.width} ${frame.height}`, preserveAspectRatio: "none" });
+  for (const b of frame.boxes) {
+    const color = COLORS[classCategories[b.class]] || "#f85149";
+    overlay.append(el("svg:rect", { x: b.x1, y: b.y1, width: Math.max(1, b.x2 - b.x1), height: Math.max(1, b.y2 - b.y1), stroke: color }));
+    overlay.append(el("svg:text", { x: b.x1 + 2, y: Math.max(12, b.y1 - 3), fill: color }, `${b.class} ${b.confidence.toFixed(2)}`));
+  }
+  box.append(overlay);
+  box.append(el("div", { class: "caption" }, `${name} · ${frame.label} · #${frame.inspection_id}`));
+  return box;
+}
+
+function renderBoards(snapshot) {
+  // Rebuilt only when the list changes, so pictures do not reload every second.
+  const key = snapshot.recent_boards.map((b) => b.board_key + (b.left?.frame ? "L" : "") + (b.right?.frame ? "R" : "")).join("|");
+  if (key === state.lastBoards) return;
+  state.lastBoards = key;
+  const list = $("boards");
+  list.replaceChildren();
+  if (snapshot.recent_boards.length === 0) {
+    list.append(el("p", { class: "empty" }, "아직 보드가 없습니다 · no boards yet"));
+    return;
+  }
+  for (const board of snapshot.recent_boards.slice(0, 4)) {
+    const card = el("div", { class: "board", "data-category": board.category, "data-board": board.board_key });
+    const head = el("div", { class: "board-head" });
+    const time = new Date(board.decided_at).toLocaleTimeString("ko-KR", { hour12: false });
+    head.append(el("span", { class: "verdict", style: `color:${COLORS[board.category] || "inherit"}` },
+                   board.label + (board.fail_safe ? " (fail-safe)" : "")),
+                el("span", { class: "meta" }, `${time} · ${board.board_id ? "#" + board.board_id : ""} ${board.board_key}`));
+    const sides = el("div", { class: "sides" });
+    sides.append(sideView(board.left, "좌 · left", snapshot.class_categories), sideView(board.right, "우 · right", snapshot.class_categories));
+    card.append(head, sides);
+    list.append(card);
+  }
+}
+
+function renderCameras(snapshot) {
+  const body = $("cameras").querySelector("tbody");
+  body.replaceChildren();
+  for (const camera of snapshot.cameras) {
+    const row = el("tr", { "data-camera": camera.camera_id });
+    const status = el("td");
+    status.append(el("span", { class: "dot" + (camera.online ? " on" : "") }), document.createTextNode(camera.online ? "온라인" : "오프라인"));
+    const age = camera.last_frame_age_s === undefined || camera.last_frame_age_s === null ? "—" : camera.last_frame_age_s.toFixed(1) + " s";
+    row.append(el("td", {}, camera.camera_id), status, el("td", { class: "num" }, age),
+               el("td", { class: "num" }, camera.fps.toFixed(1)), el("td", { class: "num" }, String(camera.frames)));
+    body.append(row);
+  }
+}
+
+function renderLatency(snapshot) {
+  const body = $("latency").querySelector("tbody");
+  body.replaceChildren();
+  for (const stage of STAGES) {
+    const p = snapshot.latency_ms[stage];
+    const cells = p ? [p.p50, p.p95, p.p99].map((v) => v.toFixed(1)).concat(String(p.count)) : ["—", "—", "—", "0"];
+    const row = el("tr", { "data-stage": stage });
+    row.append(el("td", {}, STAGE_NAMES[stage]), ...cells.map((c) => el("td", { class: "num" }, c)));
+    body.append(row);
+  }
+}
+
+// Defect rate per minute over the window, as a line over a 0-100 % axis.
+function renderChart(snapshot) {
+  const chart = $("rate-chart");
+  const history = snapshot.defect_rate_history;
+  const width = 400, height = 130, left = 30, bottom = 16, top = 6;
+  const end = Date.now(), start = end - history.window_s * 1000;
+  const x = (t) => left + ((t - start) / (end - start)) * (width - left - 4);
+  const y = (rate) => top + (1 - rate / 100) * (height - top - bottom);
+  chart.replaceChildren();
+  for (const rate of [0, 50, 100]) {
+    chart.append(el("svg:line", { class: "axis", x1: left, x2: width - 4, y1: y(rate), y2: y(rate) }));
+    chart.append(el("svg:text", { x: 2, y: y(rate) + 3 }, rate + "%"));
+  }
+  for (let hours = 6; hours >= 0; hours -= 2) {
+    chart.append(el("svg:text", { x: x(end - hours * 3600 * 1000) - 8, y: height - 3 }, hours ? `-${hours}h` : "now"));
+  }
+  const points = history.points.filter((p) => p.t >= start && p.total > 0)
+    .map((p) => [x(p.t + history.bucket_s * 500), y((p.defective / p.total) * 100)]);
+  if (points.length === 0) return;
+  const line = points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
+  const baseline = y(0).toFixed(1);
+  chart.append(el("svg:polygon", { class: "area", points: `${points[0][0].toFixed(1)},${baseline} ${line} ${points[points.length - 1][0].toFixed(1)},${baseline}` }));
+  chart.append(el("svg:polyline", { class: "rate", points: points.length === 1 ? `${line} ${(points[0][0] + 2).toFixed(1)},${points[0][1].toFixed(1)}` : line }));
+}
+
+function render(snapshot) {
+  state.snapshots += 1;
+  renderCounters(snapshot);
+  renderStatus(snapshot);
+  renderBoards(snapshot);
+  renderCameras(snapshot);
+  renderLatency(snapshot);
+  renderChart(snapshot);
+  document.body.dataset.snapshots = String(state.snapshots);
+}
+
+function setConnection(connected, text) {
+  const pill = $("connection");
+  pill.textContent = text;
+  pill.className = "pill " + (connected ? "ok" : "offline");
+  pill.dataset.state = connected ? "live" : "offline";
+}
+
+// The WebSocket, reopened after any close with a growing delay.
+function connect(delay = 1000) {
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live";
+  const socket = new WebSocket(url);
+  let opened = false;
+  socket.onopen = () => { opened = true; setConnection(true, "실시간 · live"); };
+  socket.onmessage = (event) => {
+    try {
+      const message = JSON.parse(event.data);
+      if (message.type === "snapshot") render(message);
+    } catch (error) {
+      console.warn("bad live message", error);
+    }
+  };
+  socket.onclose = () => {
+    const next = opened ? 1000 : Math.min(delay * 2, 10000);
+    setConnection(false, `연결 끊김 · reconnecting in ${Math.round((opened ? 1000 : delay) / 1000)} s`);
+    setTimeout(() => connect(next), opened ? 1000 : delay);
+  };
+}
+
+connect();
