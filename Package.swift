@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ImageKit", "Inspection"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
         // Runs the real `pcb` binary (built by `swift build --build-tests`) on a fixture model.
-        .testTarget(name: "EndToEndTests", dependencies: ["ImageKit"], exclude: ["seed_client.py", "db_outage_client.py", "seed_camera_client.py", "openapi_check.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ImageKit"], exclude: [
+            "seed_client.py", "db_outage_client.py", "seed_camera_client.py", "openapi_check.py", "dashboard_browser_check.py",
+        ]),
         .testTarget(name: "InspectionServerTests", dependencies: [
             "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -9,6 +9,8 @@ const STAGE_NAMES = { decode: "디코드 · decode", queue: "대기 · queue", m
 const COLORS = { normal: "#2ea043", component_defect: "#d29922", solder_defect: "#db6d28", discard: "#f85149" };
 
 const $ = (id) => document.getElementById(id);
+const two = (n) => String(n).padStart(2, "0");
+const clockText = (date) => `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 const state = { snapshots: 0, lastBoards: "", categories: "" };
 
 function el(tag, attributes = {}, text) {
@@ -57,7 +59,7 @@ function renderStatus(snapshot) {
   setPill($("database"), snapshot.database_online,
           snapshot.database_online ? "DB 연결 · online" : `DB 끊김 · offline (journal ${snapshot.journal_pending})`);
   setPill($("queue"), snapshot.queue_depth < 4, `대기열 · queue ${snapshot.queue_depth}`);
-  $("clock").textContent = new Date().toLocaleTimeString("ko-KR", { hour12: false });
+  $("clock").textContent = clockText(new Date());
 }
 
 // A side picture: the frame, and its boxes drawn over it in frame pixels.
@@ -94,7 +96,7 @@ function renderBoards(snapshot) {
   for (const board of snapshot.recent_boards.slice(0, 4)) {
     const card = el("div", { class: "board", "data-category": board.category, "data-board": board.board_key });
     const head = el("div", { class: "board-head" });
-    const time = new Date(board.decided_at).toLocaleTimeString("ko-KR", { hour12: false });
+    const time = clockText(new Date(board.decided_at));
     head.append(el("span", { class: "verdict", style: `color:${COLORS[board.category] || "inherit"}` },
                    board.label + (board.fail_safe ? " (fail-safe)" : "")),
                 el("span", { class: "meta" }, `${time} · ${board.board_id ? "#" + board.board_id : ""} ${board.board_key}`));
@@ -102,6 +104,21 @@ function renderBoards(snapshot) {
     sides.append(sideView(board.left, "좌 · left", snapshot.class_categories), sideView(board.right, "우 · right", snapshot.class_categories));
     card.append(head, sides);
     list.append(card);
+  }
+}
+
+function renderFrames(snapshot) {
+  const body = $("frames").querySelector("tbody");
+  body.replaceChildren();
+  for (const frame of snapshot.recent_frames.slice(0, 8)) {
+    const row = el("tr", { "data-inspection": String(frame.inspection_id) });
+    const verdict = el("td", { style: `color:${COLORS[frame.category] || "inherit"}` }, frame.label);
+    const classes = [...new Set(frame.boxes.map((b) => b.class))];
+    row.append(el("td", {}, clockText(new Date(frame.time))), el("td", {}, frame.camera_id), verdict,
+               el("td", { class: "num" }, String(frame.boxes.length)),
+               el("td", { class: "classes" }, classes.slice(0, 3).join(", ") + (classes.length > 3 ? " …" : "")),
+               el("td", { class: "num" }, "#" + frame.inspection_id));
+    body.append(row);
   }
 }
 
@@ -145,7 +162,8 @@ function renderChart(snapshot) {
     chart.append(el("svg:text", { x: 2, y: y(rate) + 3 }, rate + "%"));
   }
   for (let hours = 6; hours >= 0; hours -= 2) {
-    chart.append(el("svg:text", { x: x(end - hours * 3600 * 1000) - 8, y: height - 3 }, hours ? `-${hours}h` : "now"));
+    chart.append(el("svg:text", { x: x(end - hours * 3600 * 1000), y: height - 3, "text-anchor": hours === 6 ? "start" : hours ? "middle" : "end" },
+                    hours ? `-${hours}h` : "now"));
   }
   const points = history.points.filter((p) => p.t >= start && p.total > 0)
     .map((p) => [x(p.t + history.bucket_s * 500), y((p.defective / p.total) * 100)]);
@@ -153,7 +171,8 @@ function renderChart(snapshot) {
   const line = points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
   const baseline = y(0).toFixed(1);
   chart.append(el("svg:polygon", { class: "area", points: `${points[0][0].toFixed(1)},${baseline} ${line} ${points[points.length - 1][0].toFixed(1)},${baseline}` }));
-  chart.append(el("svg:polyline", { class: "rate", points: points.length === 1 ? `${line} ${(points[0][0] + 2).toFixed(1)},${points[0][1].toFixed(1)}` : line }));
+  chart.append(el("svg:polyline", { class: "rate", points: line }));
+  for (const [px, py] of points.slice(-60)) chart.append(el("svg:circle", { class: "dot", cx: px.toFixed(1), cy: py.toFixed(1), r: 2 }));
 }
 
 function render(snapshot) {
@@ -161,6 +180,7 @@ function render(snapshot) {
   renderCounters(snapshot);
   renderStatus(snapshot);
   renderBoards(snapshot);
+  renderFrames(snapshot);
   renderCameras(snapshot);
   renderLatency(snapshot);
   renderChart(snapshot);

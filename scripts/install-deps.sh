@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages the project builds and tests with (Debian/Ubuntu, apt).
 # Called by `make run` and (with --test) `make test`; does nothing when everything is there.
-#   --test   also the MariaDB server the MySQL store tests run against (scripts/test.sh)
+#   --test   also what the tests need: the MariaDB server the MySQL store tests run against,
+#            and headless Chromium with a CJK font for the dashboard's browser test (scripts/test.sh)
 set -euo pipefail
 
 packages=(pkg-config libturbojpeg0-dev libopenblas0 libsqlite3-dev libmariadb-dev)
-if [ "${1:-}" = "--test" ]; then packages+=(mariadb-server mariadb-client python3-venv); fi
+if [ "${1:-}" = "--test" ]; then packages+=(mariadb-server mariadb-client python3-venv chromium fonts-noto-cjk); fi
 
 # The end-to-end tests speak to the server from a plain Python client (standard library only).
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
