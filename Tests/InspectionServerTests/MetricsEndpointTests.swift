@@ -14,6 +14,7 @@ import Testing
             #expect(try await client.postJSON("/predict", seedRequest(camera: "right", colour: Frames.green)).status == .ok)
             #expect(try await client.postRaw("/predict", "{not json").status == .badRequest)
             _ = try await client.get("/api/defect-images/12345")
+            _ = try await client.get("/live/frames/67890")
             // when Prometheus scrapes,
             let response = try await client.get("/metrics")
             #expect(response.status == .ok)
@@ -23,7 +24,8 @@ import Testing
             #expect(text.contains(#"pcb_http_requests_total{endpoint="/predict",method="POST",status="200"} 2"#), "\(text)")
             #expect(text.contains(#"pcb_http_requests_total{endpoint="/predict",method="POST",status="400"} 1"#), "\(text)")
             #expect(text.contains(#"endpoint="/api/defect-images/{id}""#), "\(text)")
-            #expect(!text.contains("12345"))
+            #expect(text.contains(#"pcb_http_requests_total{endpoint="/live/frames/{id}",method="GET",status="404"} 1"#), "\(text)")
+            #expect(!text.contains("12345") && !text.contains("67890"))
             // inspections by camera and category, latency per stage as histograms,
             #expect(text.contains(#"pcb_inspections_total{camera="left",category=""#), "\(text)")
             #expect(text.contains(#"pcb_inspections_total{camera="right",category=""#), "\(text)")

@@ -23,9 +23,11 @@ public final class ServerMetrics: Sendable {
     /// The endpoint label of a path: the route template, never a raw path (bounded cardinality).
     static func endpoint(of path: String) -> String {
         let known = ["/health", "/predict", "/predict_dual", "/api/inspections", "/api/statistics", "/api/system-status",
-                     "/openapi.yaml", "/metrics"]
+                     "/openapi.yaml", "/metrics", "/", "/live/snapshot", "/ws/live"]
         if known.contains(path) { return path }
         if path.hasPrefix("/api/defect-images/") { return "/api/defect-images/{id}" }
+        if path.hasPrefix("/live/frames/") { return "/live/frames/{id}" }
+        if path.hasPrefix("/dashboard/") { return "/dashboard/{file}" }
         return "other"
     }
 
