@@ -87,8 +87,7 @@ enum ConvDepthwise {
         let pw = p.outW + p.kernelW - 1 + 16, ph = p.outH + p.kernelH - 1
         let planeFloats = (ph * pw + 16 + 15) & ~15
         let workers = Swift.max(1, Swift.min(context.threads, planes, planes * n * taps / 100_000))
-        return [Float](unsafeUninitializedCapacity: planes * n) { ybuf, initialized in
-            let y = ybuf.baseAddress!
+        return context.floats(planes * n) { y in
             x.withUnsafeBufferPointer { xb in
                 w.withUnsafeBufferPointer { wb in
                     context.withScratch(count: workers * planeFloats) { scratch in
@@ -160,7 +159,6 @@ enum ConvDepthwise {
                     }
                 }
             }
-            initialized = planes * n
         }
     }
 

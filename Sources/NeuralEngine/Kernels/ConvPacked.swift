@@ -217,8 +217,7 @@ enum ConvPacked {
         let offsetFloats = (2 * k * MemoryLayout<Int>.stride / 4 + 15) & ~15
         let workerFloats = offsetFloats + (((layout.direct ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p) + 15) & ~15)
         let biasFloats = (mTiles * mr + 15) & ~15
-        return [Float](unsafeUninitializedCapacity: outCount) { ybuf, initialized in
-            let y = ybuf.baseAddress!
+        return context.floats(outCount) { y in
             x.withUnsafeBufferPointer { xb in
                 context.withScratch(count: biasFloats + workers * workerFloats + 16) { scratch in
                     // 64-byte align the worker regions.
@@ -249,7 +248,6 @@ enum ConvPacked {
                     }
                 }
             }
-            initialized = outCount
         }
     }
 

@@ -14,7 +14,28 @@ struct BinaryArithmeticKernel: Kernel {
 
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
         let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
+        // Same-shape Float operands (residual adds) write into the planned output buffer.
+        if a.shape == b.shape, case .float(let x) = a.storage, case .float(let y) = b.storage {
+            switch op {
+            case .add: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, +))]
+            case .sub: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, -))]
+            case .mul: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, *))]
+            case .div: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, /))]
+            case .pow, .mod: break
+            }
+        }
         return [try BinaryArithmeticKernel.compute(op, a, b, opType: opType)]
+    }
+
+    @inline(__always)
+    private static func sameShape(_ x: [Float], _ y: [Float], _ context: ExecutionContext, _ f: (Float, Float) -> Float) -> [Float] {
+        context.floats(x.count) { out in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeBufferPointer { py in
+                    for i in 0..<px.count { out[i] = f(px[i], py[i]) }
+                }
+            }
+        }
     }
 
     static func compute(_ op: Operation, _ a: Tensor, _ b: Tensor, opType: String = "") throws -> Tensor {

@@ -21,7 +21,7 @@ struct ConcatKernel: Kernel {
             outShape[ax] += x.shape[ax]
         }
         switch first.storage {
-        case .float: return [Tensor(shape: outShape, elements: try ConcatKernel.concat(xs, axis: ax, as: Float.self))]
+        case .float: return [Tensor(shape: outShape, floats: try ConcatKernel.concatFloats(xs, axis: ax, context: context))]
         case .int64: return [Tensor(shape: outShape, elements: try ConcatKernel.concat(xs, axis: ax, as: Int64.self))]
         case .bool: return [Tensor(shape: outShape, elements: try ConcatKernel.concat(xs, axis: ax, as: Bool.self))]
         }
@@ -43,6 +43,26 @@ struct ConcatKernel: Kernel {
             }
         }
         return out
+    }
+
+    /// The Float case into the context's planned output buffer (one copy per block).
+    static func concatFloats(_ xs: [Tensor], axis: Int, context: ExecutionContext) throws -> [Float] {
+        let shape = xs[0].shape
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let arrays: [[Float]] = try xs.map { try $0.elements(Float.self) }
+        let blocks = xs.map { $0.shape[axis] * inner }
+        let row = blocks.reduce(0, +)
+        return context.floats(outer * row) { out in
+            for (k, a) in arrays.enumerated() where blocks[k] > 0 {
+                let offset = blocks[..<k].reduce(0, +)
+                a.withUnsafeBufferPointer { src in
+                    for o in 0..<outer {
+                        (out + o * row + offset).update(from: src.baseAddress! + o * blocks[k], count: blocks[k])
+                    }
+                }
+            }
+        }
     }
 
     static let definition = OperatorDefinition("Concat", since: 4) { node, _ in

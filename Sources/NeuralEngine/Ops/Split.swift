@@ -46,7 +46,7 @@ struct SplitKernel: Kernel {
             throw EngineError.shapeMismatch("Split produces \(sizes.count) parts but the node has \(numOutputs) outputs")
         }
         switch x.storage {
-        case .float(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
+        case .float(let a): return SplitKernel.splitFloats(a, shape: x.shape, axis: ax, sizes: sizes, context: context)
         case .int64(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
         case .bool(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
         }
@@ -69,6 +69,30 @@ struct SplitKernel: Kernel {
             outShape[axis] = s
             result.append(Tensor(shape: outShape, elements: out))
             offset += block
+        }
+        return result
+    }
+
+    /// The Float case into the context's planned output buffers.
+    static func splitFloats(_ a: [Float], shape: [Int], axis: Int, sizes: [Int], context: ExecutionContext) -> [Tensor] {
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let rowLen = shape[axis] * inner
+        var offset = 0
+        var result: [Tensor] = []
+        a.withUnsafeBufferPointer { src in
+            for s in sizes {
+                let block = s * inner
+                let out = context.floats(outer * block) { out in
+                    for o in 0..<outer {
+                        (out + o * block).update(from: src.baseAddress! + o * rowLen + offset, count: block)
+                    }
+                }
+                var outShape = shape
+                outShape[axis] = s
+                result.append(Tensor(shape: outShape, floats: out))
+                offset += block
+            }
         }
         return result
     }

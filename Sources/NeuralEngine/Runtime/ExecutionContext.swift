@@ -1,13 +1,21 @@
 // ExecutionContext carries per-session execution resources into kernels: the
-// thread count and reusable scratch buffers (e.g. the im2col matrix), so that
-// large temporary allocations are made once per session rather than once per
-// node. A future memory planner/arena can hang off this type. Not thread-safe:
-// one context serves one run at a time.
+// thread count, reusable scratch buffers (e.g. the im2col matrix), and the
+// memory plan of the current input shape, so that large allocations are made
+// once per session and shape rather than once per node and run. Not
+// thread-safe: one context serves one run at a time.
 
 final class ExecutionContext {
     let threads: Int
     /// Reusable float scratch space (grown on demand, never shrunk).
     private var scratch: [Float] = []
+
+    /// The arena of the current run's input shape; nil while a new shape is recorded.
+    private(set) var arena: MemoryArena?
+    /// Collects the first run of a new input shape.
+    private(set) var recording: MemoryPlanRecording?
+    /// The node being run and how many outputs it has allocated.
+    private var node = 0
+    private var outputIndex = 0
 
     init(threads: Int) {
         self.threads = max(1, threads)
@@ -21,5 +29,52 @@ final class ExecutionContext {
             scratch = [Float](repeating: 0, count: need)
         }
         return try scratch.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+    }
+
+    /// The next output of the current node: `count` floats that `body` must write in full
+    /// (the contents are unspecified on entry). Kernels call it once per output, in output
+    /// order, and return the array as that output. With a memory plan the array is the
+    /// planned buffer (no allocation); otherwise a fresh one, recorded for the plan.
+    func floats(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> Void) rethrows -> [Float] {
+        let key = NodeOutput(node: node, index: outputIndex)
+        outputIndex += 1
+        if count == 0 { return [] }
+        if let arena, let planned = arena.plan.outputs[key], planned.count == count {
+            var array = arena.take(planned.buffer, count: count)
+            try array.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+            return array
+        }
+        recording?.allocated[key] = count
+        return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try body(buffer.baseAddress!)
+            initialized = count
+        }
+    }
+
+    // MARK: - Driven by the executor
+
+    /// Starts a run: with the arena of its input shape, or recording a new plan.
+    func beginRun(arena: MemoryArena?) {
+        self.arena = arena
+        recording = arena == nil ? MemoryPlanRecording() : nil
+    }
+
+    func beginNode(_ index: Int) {
+        node = index
+        outputIndex = 0
+    }
+
+    /// Ends a run, handing back what was recorded (nil when the run used a plan).
+    func endRun() -> MemoryPlanRecording? {
+        defer { recording = nil; arena = nil }
+        return recording
+    }
+
+    func recordProduced(node: Int, outputs: [(index: Int, slot: Int, address: Int?)]) {
+        recording?.produced(node: node, outputs: outputs)
+    }
+
+    func recordReleased(slot: Int) {
+        recording?.released(slot: slot)
     }
 }

@@ -3,8 +3,9 @@
 // kernel its input tensors from a slot-indexed value table. Liveness is
 // computed once at load: after node i runs, every value whose last consumer
 // is i (and which is not a graph output) is released, so peak memory tracks
-// the live set rather than the whole graph. A memory planner can later
-// replace the value table without changing kernels.
+// the live set rather than the whole graph. The first run of each input shape
+// records a `MemoryPlan`; later runs of that shape take their outputs from the
+// plan's `MemoryArena` and give them back on release (MemoryPlan.swift).
 
 import Dispatch
 
@@ -23,6 +24,10 @@ final class Executor {
     private let kernels: [any Kernel]
     /// Slots to release after node i has run.
     private let releaseAfter: [[Int]]
+    /// Memory plans by input shapes, the most recently used last.
+    private var arenas: [(shapes: [[Int]], arena: MemoryArena)] = []
+    /// Plans kept at once (each holds its buffers); the least recently used goes first.
+    static let maxPlans = 3
 
     init(graph: Graph) throws {
         self.graph = graph
@@ -59,7 +64,18 @@ final class Executor {
         var values = [Tensor?](repeating: nil, count: graph.valueNames.count)
         for (slot, t) in graph.constants { values[slot] = t }
         for (slot, t) in feeds { values[slot] = t }
+        let shapes = graph.inputs.map { feeds[$0]?.shape ?? [] }
+        var arena: MemoryArena? = nil
+        if let index = arenas.firstIndex(where: { $0.shapes == shapes }) {
+            let entry = arenas.remove(at: index)
+            arenas.append(entry)
+            arena = entry.arena
+        }
+        context.beginRun(arena: arena)
+        var finished = false
+        defer { if !finished { _ = context.endRun() } }
         for (i, node) in graph.nodes.enumerated() {
+            context.beginNode(i)
             let inputs: [Tensor?] = node.inputs.map { s in s.flatMap { values[$0] } }
             for (k, s) in node.inputs.enumerated() where s != nil && inputs[k] == nil {
                 throw EngineError.atNode(node.name, op: node.opType,
@@ -86,11 +102,42 @@ final class Executor {
                 values[s] = outputs[k]
                 if let captured, capture.contains(s) { captured.pointee[s] = outputs[k] }
             }
-            for s in releaseAfter[i] { values[s] = nil }
+            if arena == nil {
+                context.recordProduced(node: i, outputs: node.outputs.enumerated().compactMap { k, s in
+                    guard let s, k < outputs.count else { return nil }
+                    return (k, s, Self.address(of: outputs[k]))
+                })
+            }
+            for s in releaseAfter[i] {
+                if let arena, let buffer = arena.plan.returningSlots[s], let value = values[s], case .float(let array) = value.storage {
+                    values[s] = nil
+                    arena.give(buffer, array)
+                } else {
+                    context.recordReleased(slot: s)
+                    values[s] = nil
+                }
+            }
         }
-        return try graph.outputs.map { s in
+        let results = try graph.outputs.map { s in
             guard let t = values[s] else { throw EngineError.invalidModel("graph output '\(graph.valueNames[s])' was not computed") }
             return t
         }
+        finished = true
+        if let recording = context.endRun() {
+            let plan = MemoryPlan(recording: recording, releaseAfter: releaseAfter, pinned: Set(graph.outputs))
+            arenas.append((shapes, MemoryArena(plan: plan)))
+            if arenas.count > Self.maxPlans { arenas.removeFirst() }
+        }
+        return results
     }
+
+    /// Base address of a Float tensor's storage (alias detection while recording a plan).
+    private static func address(of tensor: Tensor) -> Int? {
+        guard case .float(let array) = tensor.storage, !array.isEmpty else { return nil }
+        return array.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+    }
+
+    /// The plan of the most recently run input shape, and its arena (tests, benchmarks).
+    var currentArena: MemoryArena? { arenas.last?.arena }
+    var planCount: Int { arenas.count }
 }

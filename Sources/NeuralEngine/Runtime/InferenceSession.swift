@@ -21,7 +21,7 @@ public final class InferenceSession: @unchecked Sendable {
     public let producerName: String
 
     let graph: Graph
-    private let executor: Executor
+    let executor: Executor
     private let context: ExecutionContext
     private let lock = NSLock()
 
@@ -75,6 +75,15 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Number of nodes executed per run after graph optimisation.
     public var nodeCount: Int { graph.nodes.count }
+
+    /// The memory plan of the most recently run input shape: buffers, their bytes, and the
+    /// bytes its planned outputs would take without reuse (nil before the first run).
+    public var memoryPlanSummary: (buffers: Int, arenaBytes: Int, unplannedBytes: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let plan = executor.currentArena?.plan else { return nil }
+        return (plan.capacities.count, plan.arenaElements * 4, plan.unplannedElements * 4)
+    }
 
     /// Runs and additionally returns the intermediate values named in `names`
     /// that exist in the executed graph (values removed by fusion or folding
