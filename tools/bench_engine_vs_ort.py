@@ -2,6 +2,8 @@
 """Side-by-side latency of NeuralEngine (`pcb engine bench`) and ONNX Runtime on the same model
 files, inputs and thread counts, on the same machine, interleaved so machine noise hits both.
 Prints a Markdown table (medians of the per-round medians, and the ratio NeuralEngine / ORT).
+NeuralEngine runs twice per round: with its memory plan (the default) and with
+`--no-memory-plan` (every activation allocated afresh), to show what the plan does.
 
     /work/venv/bin/python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --models .cache/models
 Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic}.onnx from tools/engine-fixtures/export_full_models.py.
@@ -40,21 +42,24 @@ def main():
     for label, file, height, width in CASES:
         model = str(Path(args.models) / file)
         for threads in [int(t) for t in args.threads.split(",")]:
-            ours, theirs, rss_ours, rss_theirs = [], [], [], []
+            ours, theirs, rss_ours, rss_theirs, unplanned, rss_unplanned, arena = [], [], [], [], [], [], []
             common = ["--model", model, "--threads", str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup),
                       "--height", str(height), "--width", str(width)]
             for _ in range(args.rounds):
                 a = run([args.pcb, "engine", "bench"] + common)
+                c = run([args.pcb, "engine", "bench", "--no-memory-plan"] + common)
                 b = run([sys.executable, str(HERE / "engine-fixtures" / "bench_ort.py")] + common)
-                ours.append(a["median_ms"]); theirs.append(b["median_ms"])
-                rss_ours.append(a["peak_rss_mb"]); rss_theirs.append(b["peak_rss_mb"])
-                print(f"  {label} t={threads}: ours {a['median_ms']:.1f} ms, ORT {b['median_ms']:.1f} ms", file=sys.stderr, flush=True)
-            o, t = statistics.median(ours), statistics.median(theirs)
-            rows.append((label, threads, o, t, o / t, max(rss_ours), max(rss_theirs)))
-    print("| model | threads | NeuralEngine ms | ONNX Runtime ms | ratio | peak RSS NE / ORT MB |")
-    print("|---|---|---|---|---|---|")
-    for label, threads, o, t, r, ro, rt in rows:
-        print(f"| {label} | {threads} | {o:.1f} | {t:.1f} | {r:.2f} | {ro:.0f} / {rt:.0f} |")
+                ours.append(a["median_ms"]); theirs.append(b["median_ms"]); unplanned.append(c["median_ms"])
+                rss_ours.append(a["peak_rss_mb"]); rss_theirs.append(b["peak_rss_mb"]); rss_unplanned.append(c["peak_rss_mb"])
+                arena.append(a.get("arena_mb", 0))
+                print(f"  {label} t={threads}: ours {a['median_ms']:.1f} ms (no plan {c['median_ms']:.1f}), ORT {b['median_ms']:.1f} ms",
+                      file=sys.stderr, flush=True)
+            o, t, u = statistics.median(ours), statistics.median(theirs), statistics.median(unplanned)
+            rows.append((label, threads, o, t, o / t, u, max(rss_ours), max(rss_unplanned), max(rss_theirs), max(arena)))
+    print("| model | threads | NeuralEngine ms | ONNX Runtime ms | ratio | NE without plan ms | peak RSS NE / NE without plan / ORT MB | plan arena MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, threads, o, t, r, u, ro, ru, rt, am in rows:
+        print(f"| {label} | {threads} | {o:.1f} | {t:.1f} | {r:.2f} | {u:.1f} | {ro:.0f} / {ru:.0f} / {rt:.0f} | {am:.1f} |")
 
 
 if __name__ == "__main__":

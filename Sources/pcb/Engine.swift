@@ -53,9 +53,11 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "Input height (dynamic-size models; default 640).") var height: Int?
     @Option(help: "Input width (dynamic-size models; default 640).") var width: Int?
     @Flag(help: "Also print time per operator type and the slowest nodes (stderr).") var profile = false
+    @Flag(name: .customLong("no-memory-plan"), help: "Allocate every activation afresh (to measure the memory plan).") var noMemoryPlan = false
 
     func run() async throws {
-        let session = try InferenceSession(path: model, options: SessionOptions(threads: threads))
+        let session = try InferenceSession(
+            path: model, options: SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: !noMemoryPlan))
         guard let input = session.inputs.first, input.shape.count == 4 else { throw ValidationError("expected one NCHW input") }
         func dimension(_ index: Int, _ requested: Int?, _ fallback: Int) -> Int {
             if case .fixed(let value) = input.shape[index] { return value }
@@ -85,7 +87,11 @@ struct EngineBench: AsyncParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peak = (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10
-        print(#"{"median_ms": \#(pick(0.5)), "p90_ms": \#(pick(0.9)), "min_ms": \#(pick(0)), "max_ms": \#(pick(1)), "peak_rss_mb": \#(peak)}"#)
+        let arenaBytes: Int = session.memoryPlanSummary?.arenaBytes ?? 0
+        let arena: Double = (Double(arenaBytes) / 104_857.6).rounded() / 10
+        let liveBytes: Int = session.memoryPlanSummary?.peakLiveBytes ?? 0
+        let live: Double = (Double(liveBytes) / 104_857.6).rounded() / 10
+        print(#"{"median_ms": \#(pick(0.5)), "p90_ms": \#(pick(0.9)), "min_ms": \#(pick(0)), "max_ms": \#(pick(1)), "peak_rss_mb": \#(peak), "arena_mb": \#(arena), "planned_peak_live_mb": \#(live)}"#)
     }
 }
 

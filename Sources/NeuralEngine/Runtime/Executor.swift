@@ -8,6 +8,9 @@
 // plan's `MemoryArena` and give them back on release (MemoryPlan.swift).
 
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Wall time of one node in a profiled run.
 public struct NodeTiming: Sendable {
@@ -29,8 +32,12 @@ final class Executor {
     /// Plans kept at once (each holds its buffers); the least recently used goes first.
     static let maxPlans = 3
 
-    init(graph: Graph) throws {
+    /// Whether runs record and use memory plans.
+    private let memoryPlanning: Bool
+
+    init(graph: Graph, memoryPlanning: Bool = true) throws {
         self.graph = graph
+        self.memoryPlanning = memoryPlanning
         var kernels: [any Kernel] = []
         kernels.reserveCapacity(graph.nodes.count)
         for node in graph.nodes {
@@ -123,12 +130,29 @@ final class Executor {
             return t
         }
         finished = true
-        if let recording = context.endRun() {
+        if let recording = context.endRun(), memoryPlanning {
             let plan = MemoryPlan(recording: recording, releaseAfter: releaseAfter, pinned: Set(graph.outputs))
             arenas.append((shapes, MemoryArena(plan: plan)))
             if arenas.count > Self.maxPlans { arenas.removeFirst() }
+            // The recording run's allocations are freed now; hand their pages back to the
+            // system before the arena takes its own, so the plan does not raise peak memory.
+            Self.trimMallocHeap()
         }
         return results
+    }
+
+    /// glibc's `malloc_trim(0)`, looked up at run time (absent on other C libraries).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
+
+    static func trimMallocHeap() {
+        _ = mallocTrim?(0)
     }
 
     /// Base address of a Float tensor's storage (alias detection while recording a plan).

@@ -43,7 +43,7 @@ public final class InferenceSession: @unchecked Sendable {
             DeadNodeElimination.run(&graph)
         }
         self.graph = graph
-        self.executor = try Executor(graph: graph)
+        self.executor = try Executor(graph: graph, memoryPlanning: options.memoryPlanning)
         self.context = ExecutionContext(threads: options.threads)
         self.inputs = graph.inputInfos
         self.outputs = graph.outputInfos
@@ -78,11 +78,11 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// The memory plan of the most recently run input shape: buffers, their bytes, and the
     /// bytes its planned outputs would take without reuse (nil before the first run).
-    public var memoryPlanSummary: (buffers: Int, arenaBytes: Int, unplannedBytes: Int)? {
+    public var memoryPlanSummary: (buffers: Int, arenaBytes: Int, unplannedBytes: Int, peakLiveBytes: Int)? {
         lock.lock()
         defer { lock.unlock() }
         guard let plan = executor.currentArena?.plan else { return nil }
-        return (plan.capacities.count, plan.arenaElements * 4, plan.unplannedElements * 4)
+        return (plan.capacities.count, plan.arenaElements * 4, plan.unplannedElements * 4, plan.peakLiveElements * 4)
     }
 
     /// Runs and additionally returns the intermediate values named in `names`

@@ -6,8 +6,8 @@
 // their element counts, which later outputs alias them (Reshape, Identity, ... share the
 // storage), and when the executor releases each value. Outputs and their aliases form a
 // group that lives from its producing node to the release of its last alias. Groups are
-// then packed into buffers by their lifetimes (best fit, the largest free buffer grown when
-// none fits), like a register allocator. Graph outputs are never planned: they are handed to
+// then packed into buffers by their lifetimes (greedy by size: the largest value first, each
+// into the smallest buffer free for its whole life), like a register allocator. Graph outputs are never planned: they are handed to
 // the caller. Later runs of the same shape take each output's buffer from the `MemoryArena`
 // and give it back when the group's last value is released.
 
@@ -74,6 +74,8 @@ struct MemoryPlan: Sendable {
     let capacities: [Int]
     /// Elements the planned outputs would take without reuse.
     let unplannedElements: Int
+    /// The most elements of planned values alive at once (no packing can use less).
+    let peakLiveElements: Int
 
     var arenaElements: Int { capacities.reduce(0, +) }
 
@@ -96,42 +98,49 @@ struct MemoryPlan: Sendable {
             else { continue }
             groups.append(Group(output: group.output, count: group.count, end: last.1.node, returning: last.0))
         }
-        let startingAt = Dictionary(grouping: groups.indices, by: { groups[$0].output.node })
-        let endingAt = Dictionary(grouping: groups.indices, by: { groups[$0].end })
-        let lastNode = max(groups.map(\.output.node).max() ?? 0, groups.map(\.end).max() ?? 0)
-
+        // Greedy by size: the largest values choose first; each takes the smallest buffer
+        // whose values never live at the same time as it (a buffer is as large as its first,
+        // largest, value), or a new one. Lifetimes are inclusive node ranges: a value made by
+        // node i never shares with one released after node i (outputs are written while
+        // inputs are read).
         var capacities: [Int] = []
-        var free: [Int] = []
-        var bufferOf: [Int: Int] = [:]
+        var occupied: [[(start: Int, end: Int)]] = []
         var outputs: [NodeOutput: (buffer: Int, count: Int)] = [:]
         var returning: [Int: Int] = [:]
-        for node in 0...max(lastNode, 0) {
-            // Outputs of a node are written while its inputs are read: allocate first, free after.
-            for g in (startingAt[node] ?? []).sorted(by: { groups[$0].output.index < groups[$1].output.index }) {
-                let need = groups[g].count
-                let buffer: Int
-                if let best = free.filter({ capacities[$0] >= need }).min(by: { capacities[$0] < capacities[$1] }) {
-                    buffer = best
-                } else if let largest = free.max(by: { capacities[$0] < capacities[$1] }) {
-                    buffer = largest
-                    capacities[largest] = need
-                } else {
-                    buffer = capacities.count
-                    capacities.append(need)
-                }
-                free.removeAll { $0 == buffer }
-                bufferOf[g] = buffer
-                outputs[groups[g].output] = (buffer, need)
-                returning[groups[g].returning] = buffer
+        let bySize = groups.indices.sorted { (groups[$0].count, groups[$1].output.node) > (groups[$1].count, groups[$0].output.node) }
+        for g in bySize {
+            let group = groups[g], start = group.output.node
+            let fits = capacities.indices.filter { b in
+                occupied[b].allSatisfy { $0.end < start || group.end < $0.start }
             }
-            for g in endingAt[node] ?? [] {
-                if let buffer = bufferOf[g] { free.append(buffer) }
+            let buffer: Int
+            if let best = fits.min(by: { capacities[$0] < capacities[$1] }) {
+                buffer = best
+            } else {
+                buffer = capacities.count
+                capacities.append(group.count)
+                occupied.append([])
             }
+            occupied[buffer].append((start, group.end))
+            outputs[group.output] = (buffer, group.count)
+            returning[group.returning] = buffer
+        }
+        // The most elements alive at once, for comparison.
+        var delta = [Int: Int]()
+        for group in groups {
+            delta[group.output.node, default: 0] += group.count
+            delta[group.end + 1, default: 0] -= group.count
+        }
+        var live = 0, peakLive = 0
+        for node in delta.keys.sorted() {
+            live += delta[node]!
+            peakLive = max(peakLive, live)
         }
         self.outputs = outputs
         self.returningSlots = returning
         self.capacities = capacities
         self.unplannedElements = groups.map(\.count).reduce(0, +)
+        self.peakLiveElements = peakLive
     }
 }
 

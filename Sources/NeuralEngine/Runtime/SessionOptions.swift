@@ -1,21 +1,25 @@
 // Options controlling an InferenceSession: the number of CPU threads the
 // engine may use (forwarded to OpenBLAS, which is a process-wide setting) and
 // whether load-time graph optimisations (constant folding, Conv+activation
-// fusion, dead node elimination) run.
+// fusion, dead node elimination) run, and whether activations come from a
+// memory plan made once per input shape (MemoryPlan.swift).
 
 public struct SessionOptions: Sendable {
     /// Number of threads for BLAS and parallel kernels (>= 1).
     public var threads: Int
     /// Run load-time graph optimisations (constant folding, operator fusion).
     public var graphOptimizations: Bool
+    /// Reuse planned buffers for activations (default); off, every output is a fresh allocation.
+    public var memoryPlanning = true
 
     public init(threads: Int = 1) {
         self.threads = max(1, threads)
         self.graphOptimizations = true
     }
 
-    public init(threads: Int = 1, graphOptimizations: Bool) {
+    public init(threads: Int = 1, graphOptimizations: Bool, memoryPlanning: Bool = true) {
         self.threads = max(1, threads)
         self.graphOptimizations = graphOptimizations
+        self.memoryPlanning = memoryPlanning
     }
 }
