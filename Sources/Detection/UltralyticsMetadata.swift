@@ -86,10 +86,12 @@ public struct UltralyticsMetadata: Sendable, Equatable {
 
 /// Why a model cannot be used as a detector, or a detection failed.
 public struct DetectionError: Error, CustomStringConvertible {
-    private enum Code { case invalidModel, inference }
+    private enum Code { case invalidModel, inference, anomaly }
     private let code: Code
     public let description: String
 
     static func invalidModel(_ message: String) -> DetectionError { DetectionError(code: .invalidModel, description: message) }
     static func inference(_ message: String) -> DetectionError { DetectionError(code: .inference, description: message) }
+    /// The anomaly model cannot be fitted, read or applied.
+    static func anomaly(_ message: String) -> DetectionError { DetectionError(code: .anomaly, description: message) }
 }

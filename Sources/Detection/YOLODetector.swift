@@ -24,6 +24,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     public var postprocessor: YOLOPostprocessor
 
     private let model: YOLOModelFile
+    var modelFile: YOLOModelFile { model }
     /// Input size the model was exported for (height, width).
     private let targetHeight: Int
     private let targetWidth: Int
@@ -71,6 +72,44 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
         }
     }
 
+    /// One frame's boxes (frame pixels), the named intermediate maps of its run (each
+    /// `[1, C, h, w]`, over the letterboxed input) and its letterbox.
+    public struct Analysis: Sendable {
+        public var boxes: [DetectedDefect]
+        public var features: [String: Tensor]
+        public var transform: LetterboxTransform
+    }
+
+    /// Detects and, in the same run, captures the intermediate values named in `layers`
+    /// (e.g. backbone maps for the anomaly model).
+    public func analyze(_ frames: [RGBImage], capturing layers: Set<String>) throws -> [Analysis] {
+        var results: [Analysis] = []
+        var start = 0
+        while start < frames.count {
+            let transform = letterbox(frameWidth: frames[start].width, frameHeight: frames[start].height)
+            var end = start + 1
+            let limit = fixedBatch ?? Int.max
+            while end < frames.count, end - start < limit,
+                  frames[end].width == frames[start].width, frames[end].height == frames[start].height { end += 1 }
+            let (batch, captured) = try run(Array(frames[start..<end]), transform: transform, capturing: layers)
+            for (offset, detections) in batch.enumerated() {
+                let boxes = detections.map { raw in
+                    let (x1, y1, x2, y2) = transform.frameBox(x1: raw.x1, y1: raw.y1, x2: raw.x2, y2: raw.y2)
+                    return DetectedDefect(className: classNames[raw.classIndex], confidence: raw.score, x1: x1, y1: y1, x2: x2, y2: y2)
+                }
+                var features: [String: Tensor] = [:]
+                for (name, tensor) in captured where tensor.rank == 4 {
+                    let per = tensor.count / tensor.shape[0]
+                    let values = tensor.floats
+                    features[name] = Tensor(shape: [1] + tensor.shape.dropFirst(), floats: Array(values[(offset * per)..<((offset + 1) * per)]))
+                }
+                results.append(Analysis(boxes: boxes, features: features, transform: transform))
+            }
+            start = end
+        }
+        return results
+    }
+
     /// Post-processed boxes in model-input pixels, per frame.
     public func detectRaw(_ frames: [RGBImage]) throws -> [[RawDetection]] {
         var results = [[RawDetection]](repeating: [], count: frames.count)
@@ -82,7 +121,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             let limit = fixedBatch ?? Int.max
             while end < frames.count, end - start < limit,
                   frames[end].width == frames[start].width, frames[end].height == frames[start].height { end += 1 }
-            let batch = try run(Array(frames[start..<end]), transform: transform)
+            let (batch, _) = try run(Array(frames[start..<end]), transform: transform, capturing: [])
             for (offset, detections) in batch.enumerated() { results[start + offset] = detections }
             start = end
         }
@@ -90,7 +129,8 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     }
 
     // frames: B x (H, W, 3) -> input (B', 3, inH, inW) with B' = fixed batch or B -> output (B', 4 + nc, N)
-    private func run(_ frames: [RGBImage], transform: LetterboxTransform) throws -> [[RawDetection]] {
+    private func run(_ frames: [RGBImage], transform: LetterboxTransform,
+                     capturing layers: Set<String>) throws -> ([[RawDetection]], [String: Tensor]) {
         let batch = fixedBatch ?? frames.count
         let plane = 3 * transform.inputHeight * transform.inputWidth
         var input = [Float](repeating: 114.0 / 255.0, count: batch * plane)
@@ -99,15 +139,17 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
                 transform.fill(UnsafeMutableBufferPointer(rebasing: buffer[(index * plane)..<((index + 1) * plane)]), from: frame)
             }
         }
-        let output = try model.run(Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input))
+        let (output, captured) = try model.run(Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input),
+                                               capturing: layers)
         let anchors = output.shape[2]
         let stride = output.shape[1] * anchors
         let values = output.floats
-        return values.withUnsafeBufferPointer { buffer in
+        let detections = values.withUnsafeBufferPointer { buffer in
             (0..<frames.count).map { index in
                 postprocessor.process(UnsafeBufferPointer(rebasing: buffer[(index * stride)..<((index + 1) * stride)]),
                                       classCount: classNames.count, anchors: anchors)
             }
         }
+        return (detections, captured)
     }
 }

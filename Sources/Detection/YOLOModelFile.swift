@@ -51,11 +51,18 @@ public struct YOLOModelFile: @unchecked Sendable {
     /// Runs the model on a (batch, 3, height, width) input and returns the detection output,
     /// checked to be (batch, 4 + classes, anchors).
     public func run(_ input: Tensor) throws -> Tensor {
-        let outputs = try session.run([inputName: input])
+        try run(input, capturing: []).output
+    }
+
+    /// Runs the model and also returns the named intermediate values (for example backbone
+    /// feature maps) from the same run.
+    public func run(_ input: Tensor, capturing names: Set<String>) throws -> (output: Tensor, captured: [String: Tensor]) {
+        let (outputs, captured) = names.isEmpty ? (try session.run([inputName: input]), [:])
+            : try session.run([inputName: input], capturing: names)
         guard let output = outputs[outputName], output.shape.count == 3, output.shape[0] == input.shape[0],
               output.shape[1] == 4 + classNames.count else {
             throw DetectionError.inference("unexpected output shape \(outputs[outputName]?.shape ?? [])")
         }
-        return output
+        return (output, captured)
     }
 }

@@ -69,9 +69,11 @@ public enum SyntheticDataset {
     /// - Parameters:
     ///   - valFraction: share of images in the validation split.
     ///   - defectRate: share of images with at least one defect.
+    ///   - layoutSeed: when set, every image shows the same board design (one product, as on a
+    ///     line), photographed with its own defects, pose and light.
     ///   - progress: called after each image with (done, total), from worker threads (serialised).
     public static func write(to directory: String, count: Int, seed: UInt64, size: ImageSize = ImageSize(width: 640, height: 480),
-                             valFraction: Double = 0.1, defectRate: Double = 0.75,
+                             valFraction: Double = 0.1, defectRate: Double = 0.75, layoutSeed: UInt64? = nil,
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Summary {
         precondition(count >= 1, "count must be at least 1")
         let root = URL(fileURLWithPath: directory).standardizedFileURL
@@ -90,7 +92,9 @@ public enum SyntheticDataset {
         let start = Date()
         DispatchQueue.concurrentPerform(iterations: count) { index in
             if state.failed { return }
-            let board = renderer.render(index: index)
+            var seeds = renderer.seeds(forIndex: index)
+            if let layoutSeed { seeds.layout = layoutSeed }
+            let board = renderer.render(seeds: seeds)
             var rng = SplitMix64(seed: SplitMix64.derive(seed, UInt64(index), 4))
             let quality = rng.int(80...95)
             let split = isValidation(index, count: count, fraction: valFraction) ? "val" : "train"

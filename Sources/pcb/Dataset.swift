@@ -25,6 +25,8 @@ extension Dataset {
         @Option(help: "Image size WIDTHxHEIGHT.") var size: String = "640x480"
         @Option(name: .customLong("val-fraction"), help: "Share of images in the validation split (0...1).") var valFraction: Double = 0.1
         @Option(name: .customLong("defect-rate"), help: "Share of images with at least one defect (0...1).") var defectRate: Double = 0.75
+        @Option(name: .customLong("layout-seed"), help: "One board design for every image (a product on a line; for the anomaly model).")
+        var layoutSeed: UInt64?
 
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
@@ -44,7 +46,8 @@ extension Dataset {
             let directory = URL(fileURLWithPath: out).standardizedFileURL.path
             Self.log("rendering \(total) images of \(imageSize) (seed \(seed)) into \(directory)")
             let summary = try SyntheticDataset.write(
-                to: directory, count: total, seed: seed, size: imageSize, valFraction: valFraction, defectRate: defectRate
+                to: directory, count: total, seed: seed, size: imageSize, valFraction: valFraction, defectRate: defectRate,
+                layoutSeed: layoutSeed
             ) { done, total in
                 guard done % step == 0 || done == total else { return }
                 let elapsed = Date().timeIntervalSince(start)

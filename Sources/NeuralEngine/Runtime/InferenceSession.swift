@@ -73,6 +73,9 @@ public final class InferenceSession: @unchecked Sendable {
     /// The OpenBLAS CPU kernel in use (for example "Cooperlake"), or "not loaded".
     public static var blasKernel: String { BLAS.coreName }
 
+    /// Whether a value of this name is computed by the optimised graph (it can be captured).
+    public func hasValue(named name: String) -> Bool { graph.existingSlot(name) != nil }
+
     /// Number of nodes executed per run after graph optimisation.
     public var nodeCount: Int { graph.nodes.count }
 
@@ -87,8 +90,10 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Runs and additionally returns the intermediate values named in `names`
     /// that exist in the executed graph (values removed by fusion or folding
-    /// are absent; folded constants are returned from the constant table).
-    func run(_ feeds: [String: Tensor], capturing names: Set<String>) throws -> (outputs: [String: Tensor], captured: [String: Tensor]) {
+    /// are absent; folded constants are returned from the constant table), in
+    /// the same run: an anomaly model reads the detector's backbone maps this
+    /// way without a second pass.
+    public func run(_ feeds: [String: Tensor], capturing names: Set<String>) throws -> (outputs: [String: Tensor], captured: [String: Tensor]) {
         var slots = Set<Int>()
         var captured: [String: Tensor] = [:]
         for name in names {

@@ -1,0 +1,162 @@
+// PaDiM (Defard et al., 2020) on the detector's own backbone: defects the detector was never
+// taught still stand out as features no normal board has at that place.
+//
+// Embedding: chosen backbone maps (by default the outputs of YOLOv8's C2f stages 2, 4 and 6,
+// strides 4, 8 and 16) are brought onto one grid (finer maps average-pooled, coarser ones
+// repeated; default stride 16, 40x30 cells for a 640x480 frame), concatenated, and a fixed random subset of channels is kept (default 64).
+// Fit: per grid cell, the mean and covariance of the normal boards' embeddings, regularised
+// with 0.01 I (no gradients). Score: per cell, the Mahalanobis distance of the embedding to
+// that cell's Gaussian; the image score is the largest cell distance.
+//
+// Alignment: plain PaDiM compares each cell only with the same cell of the normal boards, so
+// it needs boards registered to a few pixels. Conveyor boards shift, so each cell is compared
+// with the Gaussians of the cells around it (`radius` cells, default 1: +-16 px at stride 16)
+// and keeps the smallest distance: a shifted normal board still matches its own features
+// one cell over, while a defect matches no neighbour. Larger shifts need a larger radius.
+
+import Foundation
+import NeuralEngine
+
+/// A fitted PaDiM model: where its features come from and the per-cell Gaussians.
+public struct PaDiMModel: Sendable {
+    /// The layers (graph value names) whose maps form the embedding.
+    public var layers: [String]
+    /// Stride of each layer's map in input pixels.
+    public var layerStrides: [Int]
+    /// Stride of the grid in input pixels, and its size in cells.
+    public var gridStride: Int
+    public var gridHeight: Int
+    public var gridWidth: Int
+    /// The model input (letterboxed) size the grid covers.
+    public var inputHeight: Int
+    public var inputWidth: Int
+    /// Indices into the concatenated channels of `layers`, in order.
+    public var channels: [Int]
+    /// Neighbourhood (in cells) searched for the closest Gaussian.
+    public var radius: Int
+    /// Image-score threshold above which a board is anomalous, and how it was chosen.
+    public var threshold: Float
+    public var thresholdRule: String
+    /// Normal boards fitted on.
+    public var fittedImages: Int
+    /// Per cell: the mean (d floats).
+    public var means: [Float]
+    /// Per cell: L^-1 where Sigma = L L^T (d x d, lower triangular), so that the squared
+    /// Mahalanobis distance is |L^-1 (x - mean)|^2.
+    public var whiteners: [Float]
+
+    public var dimension: Int { channels.count }
+    public var cellCount: Int { gridHeight * gridWidth }
+}
+
+/// The default backbone layers of an Ultralytics YOLOv8/YOLO11 export.
+public enum PaDiMDefaults {
+    public static let layers = ["/model.2/cv2/act/Mul_output_0", "/model.4/cv2/act/Mul_output_0", "/model.6/cv2/act/Mul_output_0"]
+    public static let gridStride = 16
+    public static let channels = 64
+    public static let radius = 1
+}
+
+/// Turns captured backbone maps into per-cell embeddings.
+public struct PaDiMEmbedder: Sendable {
+    public let layers: [String]
+    public let gridStride: Int
+    public let channels: [Int]
+
+    public init(layers: [String], gridStride: Int, channels: [Int]) {
+        self.layers = layers
+        self.gridStride = gridStride
+        self.channels = channels
+    }
+
+    /// A fixed random subset of `count` of `total` channels (sorted), from `seed`.
+    public static func chooseChannels(total: Int, count: Int, seed: UInt64) -> [Int] {
+        var state = seed
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var indices = Array(0..<total)
+        for i in stride(from: total - 1, to: 0, by: -1) { indices.swapAt(i, Int(next() % UInt64(i + 1))) }
+        return Array(indices.prefix(min(count, total))).sorted()
+    }
+
+    /// The embedding of one frame: `cells x d` floats (cell-major), plus the grid size and the
+    /// stride of each layer. Maps must be `[1, C, h, w]` over an input of `inputHeight x inputWidth`.
+    public func embed(_ maps: [String: Tensor], inputHeight: Int, inputWidth: Int) throws -> (values: [Float], height: Int, width: Int, strides: [Int]) {
+        let gridH = inputHeight / gridStride, gridW = inputWidth / gridStride
+        guard gridH > 0, gridW > 0 else { throw DetectionError.anomaly("input \(inputWidth)x\(inputHeight) is smaller than one grid cell") }
+        // Each layer pooled to the grid: [C_l][gridH * gridW].
+        var pooled: [[Float]] = []
+        var strides: [Int] = []
+        var channelCount = 0
+        for name in layers {
+            guard let map = maps[name], map.rank == 4, map.shape[0] == 1 else {
+                throw DetectionError.anomaly("layer '\(name)' was not captured (is it in the model's graph?)")
+            }
+            let (c, h, w) = (map.shape[1], map.shape[2], map.shape[3])
+            guard h > 0, inputHeight % h == 0, inputWidth / w == inputHeight / h else {
+                throw DetectionError.anomaly("layer '\(name)' map \(w)x\(h) does not divide the input \(inputWidth)x\(inputHeight)")
+            }
+            let stride = inputHeight / h
+            guard gridStride % stride == 0 || stride % gridStride == 0 else {
+                throw DetectionError.anomaly("layer '\(name)' has stride \(stride), which does not divide or multiply the grid stride \(gridStride)")
+            }
+            strides.append(stride)
+            let values = map.floats
+            var out = [Float](repeating: 0, count: c * gridH * gridW)
+            if stride >= gridStride {
+                // A coarser map: each grid cell takes the value of the map cell it lies in.
+                let up = stride / gridStride
+                for ch in 0..<c {
+                    for gy in 0..<gridH {
+                        let row = ch * h * w + min(gy / up, h - 1) * w
+                        for gx in 0..<gridW { out[(ch * gridH + gy) * gridW + gx] = values[row + min(gx / up, w - 1)] }
+                    }
+                }
+            } else {
+                // A finer map: the average of the map cells under each grid cell.
+                let f = gridStride / stride
+                let scale = 1 / Float(f * f)
+                for ch in 0..<c {
+                    let plane = ch * h * w
+                    for gy in 0..<gridH {
+                        for gx in 0..<gridW {
+                            var sum: Float = 0
+                            for dy in 0..<f {
+                                let row = plane + (gy * f + dy) * w + gx * f
+                                for dx in 0..<f { sum += values[row + dx] }
+                            }
+                            out[(ch * gridH + gy) * gridW + gx] = sum * scale
+                        }
+                    }
+                }
+            }
+            pooled.append(out)
+            channelCount += c
+        }
+        guard let last = channels.last, last < channelCount else {
+            throw DetectionError.anomaly("the layers have \(channelCount) channels, the model file expects more")
+        }
+        // Which (layer, channel) each chosen index is.
+        var sources: [(layer: Int, channel: Int)] = []
+        var offsets: [Int] = []
+        var running = 0
+        for map in pooled { offsets.append(running); running += map.count / (gridH * gridW) }
+        for index in channels {
+            let layer = offsets.lastIndex { $0 <= index }!
+            sources.append((layer, index - offsets[layer]))
+        }
+        let cells = gridH * gridW, d = channels.count
+        var embedding = [Float](repeating: 0, count: cells * d)
+        for (k, source) in sources.enumerated() {
+            let base = source.channel * cells
+            let map = pooled[source.layer]
+            for cell in 0..<cells { embedding[cell * d + k] = map[base + cell] }
+        }
+        return (embedding, gridH, gridW, strides)
+    }
+}

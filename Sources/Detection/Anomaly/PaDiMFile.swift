@@ -1,0 +1,134 @@
+// The `.padim` file: a versioned binary holding a fitted PaDiM model.
+//
+//   "PCBPADIM"  8 bytes, magic
+//   UInt32 LE   format version (1)
+//   UInt32 LE   header length H
+//   H bytes     JSON header: layers, strides, grid, input size, channel subset, radius,
+//               threshold and how it was chosen, boards fitted, the detector it was fitted on
+//   Float32 LE  means, cells x d
+//   Float32 LE  whiteners, per cell the lower triangle of L^-1 row by row (d (d + 1) / 2)
+//
+// Reading checks every size against the header; a damaged or foreign file is refused.
+
+import Foundation
+
+extension PaDiMModel {
+    static let magic = Array("PCBPADIM".utf8)
+    static let formatVersion: UInt32 = 1
+
+    struct Header: Codable {
+        var layers: [String]
+        var layer_strides: [Int]
+        var grid_stride: Int
+        var grid_height: Int
+        var grid_width: Int
+        var input_height: Int
+        var input_width: Int
+        var channels: [Int]
+        var radius: Int
+        var threshold: Float
+        var threshold_rule: String
+        var fitted_images: Int
+        var detector: String
+    }
+
+    /// The file's bytes. `detector` names the model it was fitted on (informational).
+    public func encoded(detector: String) throws -> [UInt8] {
+        let header = Header(
+            layers: layers, layer_strides: layerStrides, grid_stride: gridStride, grid_height: gridHeight, grid_width: gridWidth,
+            input_height: inputHeight, input_width: inputWidth, channels: channels, radius: radius, threshold: threshold,
+            threshold_rule: thresholdRule, fitted_images: fittedImages, detector: detector)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = [UInt8](try encoder.encode(header))
+        var bytes = Self.magic
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func append(_ value: Float) { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        append(Self.formatVersion)
+        append(UInt32(json.count))
+        bytes += json
+        let d = dimension
+        bytes.reserveCapacity(bytes.count + 4 * (means.count + cellCount * d * (d + 1) / 2))
+        for value in means { append(value) }
+        for cell in 0..<cellCount {
+            for i in 0..<d { for j in 0...i { append(whiteners[cell * d * d + i * d + j]) } }
+        }
+        return bytes
+    }
+
+    public func write(to path: String, detector: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(try encoded(detector: detector)).write(to: url, options: .atomic)
+    }
+
+    /// Reads a `.padim` file.
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DetectionError.anomaly("cannot read anomaly model '\(path)'")
+        }
+        try self.init(bytes: [UInt8](data), name: path)
+    }
+
+    public init(bytes: [UInt8], name: String = "anomaly model") throws {
+        func fail(_ why: String) -> DetectionError { .anomaly("\(name): \(why)") }
+        guard bytes.count >= 16, Array(bytes[0..<8]) == Self.magic else { throw fail("not a PaDiM file (bad magic)") }
+        func u32(_ offset: Int) -> UInt32 {
+            UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+        }
+        let version = u32(8)
+        guard version == Self.formatVersion else { throw fail("format version \(version), this program reads \(Self.formatVersion)") }
+        let headerLength = Int(u32(12))
+        guard headerLength > 0, 16 + headerLength <= bytes.count else { throw fail("truncated header") }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + headerLength)]))
+        } catch {
+            throw fail("unreadable header: \(error)")
+        }
+        let d = header.channels.count, cells = header.grid_height * header.grid_width
+        guard d > 0, cells > 0, header.layers.count == header.layer_strides.count, !header.layers.isEmpty,
+              header.channels == header.channels.sorted(), Set(header.channels).count == d, header.radius >= 0 else {
+            throw fail("inconsistent header")
+        }
+        let floats = cells * d + cells * d * (d + 1) / 2
+        guard bytes.count == 16 + headerLength + 4 * floats else {
+            throw fail("expected \(16 + headerLength + 4 * floats) bytes, the file has \(bytes.count)")
+        }
+        var offset = 16 + headerLength
+        func next() -> Float {
+            defer { offset += 4 }
+            return Float(bitPattern: u32(offset))
+        }
+        var means = [Float](repeating: 0, count: cells * d)
+        for k in 0..<means.count { means[k] = next() }
+        var whiteners = [Float](repeating: 0, count: cells * d * d)
+        for cell in 0..<cells {
+            for i in 0..<d { for j in 0...i { whiteners[cell * d * d + i * d + j] = next() } }
+        }
+        guard means.allSatisfy(\.isFinite), whiteners.allSatisfy(\.isFinite) else { throw fail("non-finite statistics") }
+        self.init(layers: header.layers, layerStrides: header.layer_strides, gridStride: header.grid_stride,
+                  gridHeight: header.grid_height, gridWidth: header.grid_width, inputHeight: header.input_height,
+                  inputWidth: header.input_width, channels: header.channels, radius: header.radius, threshold: header.threshold,
+                  thresholdRule: header.threshold_rule, fittedImages: header.fitted_images, means: means, whiteners: whiteners)
+    }
+}
+
+/// Image AUROC: the probability that a defective board scores above a normal one (ties count
+/// half), by the Mann-Whitney U statistic.
+public func areaUnderROC(normal: [Float], defective: [Float]) -> Double {
+    guard !normal.isEmpty, !defective.isEmpty else { return .nan }
+    let all = (normal.map { ($0, false) } + defective.map { ($0, true) }).sorted { $0.0 < $1.0 }
+    // Average ranks over ties.
+    var rankSum = 0.0
+    var i = 0
+    while i < all.count {
+        var j = i
+        while j + 1 < all.count && all[j + 1].0 == all[i].0 { j += 1 }
+        let rank = Double(i + j) / 2 + 1
+        for k in i...j where all[k].1 { rankSum += rank }
+        i = j + 1
+    }
+    let m = Double(defective.count), n = Double(normal.count)
+    return (rankSum - m * (m + 1) / 2) / (m * n)
+}

@@ -1,0 +1,140 @@
+// Fitting PaDiM: per grid cell, the running sum and sum of outer products of the normal
+// boards' embeddings (in Double), then mean, covariance + 0.01 I, and its Cholesky factor's
+// inverse. Streaming: one embedding at a time, memory cells x d x d doubles (40 MB for
+// 1,200 cells x 64 channels).
+
+import Foundation
+
+/// Accumulates normal embeddings and produces the per-cell Gaussians.
+public struct PaDiMFitter: Sendable {
+    public let cells: Int
+    public let dimension: Int
+    /// Added to the covariance diagonal (PaDiM's regulariser).
+    public var epsilon = 0.01
+    private var sums: [Double]
+    /// Lower triangle of each cell's sum of outer products, row-major d x d.
+    private var products: [Double]
+    public private(set) var count = 0
+
+    public init(cells: Int, dimension: Int) {
+        self.cells = cells
+        self.dimension = dimension
+        sums = [Double](repeating: 0, count: cells * dimension)
+        products = [Double](repeating: 0, count: cells * dimension * dimension)
+    }
+
+    /// Adds one board's embedding (`cells x d`, cell-major).
+    public mutating func add(_ embedding: [Float]) {
+        precondition(embedding.count == cells * dimension, "embedding size \(embedding.count) != \(cells) x \(dimension)")
+        let d = dimension
+        var x = [Double](repeating: 0, count: d)
+        sums.withUnsafeMutableBufferPointer { sum in
+            products.withUnsafeMutableBufferPointer { product in
+                for cell in 0..<cells {
+                    for i in 0..<d { x[i] = Double(embedding[cell * d + i]) }
+                    let s = sum.baseAddress! + cell * d, p = product.baseAddress! + cell * d * d
+                    for i in 0..<d {
+                        s[i] += x[i]
+                        let xi = x[i], row = p + i * d
+                        for j in 0...i { row[j] += xi * x[j] }
+                    }
+                }
+            }
+        }
+        count += 1
+    }
+
+    /// Means and whiteners (L^-1 of each cell's regularised covariance, as Float).
+    public func finish() throws -> (means: [Float], whiteners: [Float]) {
+        guard count >= 2 else { throw DetectionError.anomaly("PaDiM needs at least 2 normal boards, got \(count)") }
+        let d = dimension, n = Double(count)
+        var means = [Float](repeating: 0, count: cells * d)
+        var whiteners = [Float](repeating: 0, count: cells * d * d)
+        var mean = [Double](repeating: 0, count: d)
+        var sigma = [Double](repeating: 0, count: d * d)
+        for cell in 0..<cells {
+            for i in 0..<d { mean[i] = sums[cell * d + i] / n; means[cell * d + i] = Float(mean[i]) }
+            for i in 0..<d {
+                for j in 0...i {
+                    let value = (products[cell * d * d + i * d + j] - n * mean[i] * mean[j]) / (n - 1)
+                    sigma[i * d + j] = value
+                    sigma[j * d + i] = value
+                }
+                sigma[i * d + i] += epsilon
+            }
+            let inverse = try Self.inverseCholesky(sigma, d)
+            for k in 0..<(d * d) { whiteners[cell * d * d + k] = Float(inverse[k]) }
+        }
+        return (means, whiteners)
+    }
+
+    /// L^-1 for a symmetric positive definite `a` (d x d) = L L^T; lower triangular.
+    static func inverseCholesky(_ a: [Double], _ d: Int) throws -> [Double] {
+        var l = [Double](repeating: 0, count: d * d)
+        for i in 0..<d {
+            for j in 0...i {
+                var s = a[i * d + j]
+                for k in 0..<j { s -= l[i * d + k] * l[j * d + k] }
+                if i == j {
+                    guard s > 0 else { throw DetectionError.anomaly("covariance is not positive definite (raise the regulariser)") }
+                    l[i * d + i] = s.squareRoot()
+                } else {
+                    l[i * d + j] = s / l[j * d + j]
+                }
+            }
+        }
+        // Forward substitution, column by column: L X = I.
+        var inverse = [Double](repeating: 0, count: d * d)
+        for column in 0..<d {
+            for i in column..<d {
+                var s = i == column ? 1.0 : 0.0
+                for k in column..<i { s -= l[i * d + k] * inverse[k * d + column] }
+                inverse[i * d + column] = s / l[i * d + i]
+            }
+        }
+        return inverse
+    }
+}
+
+extension PaDiMModel {
+    /// The anomaly map of one embedding: per cell, the smallest Mahalanobis distance to the
+    /// Gaussians of the cells within `radius`; and the image score, its largest value.
+    public func score(_ embedding: [Float]) -> (map: [Float], score: Float) {
+        let d = dimension, h = gridHeight, w = gridWidth
+        var map = [Float](repeating: 0, count: h * w)
+        var v = [Float](repeating: 0, count: d)
+        embedding.withUnsafeBufferPointer { x in
+            means.withUnsafeBufferPointer { mu in
+                whiteners.withUnsafeBufferPointer { lInv in
+                    v.withUnsafeMutableBufferPointer { v in
+                        for gy in 0..<h {
+                            for gx in 0..<w {
+                                let cell = gy * w + gx
+                                var best = Float.infinity
+                                for ny in max(0, gy - radius)...min(h - 1, gy + radius) {
+                                    for nx in max(0, gx - radius)...min(w - 1, gx + radius) {
+                                        let other = ny * w + nx
+                                        for i in 0..<d { v[i] = x[cell * d + i] - mu[other * d + i] }
+                                        // |L^-1 v|^2, L^-1 lower triangular.
+                                        let m = lInv.baseAddress! + other * d * d
+                                        var q: Float = 0
+                                        for i in 0..<d {
+                                            let row = m + i * d
+                                            var t: Float = 0
+                                            for j in 0...i { t += row[j] * v[j] }
+                                            q += t * t
+                                            if q >= best { break }
+                                        }
+                                        if q < best { best = q }
+                                    }
+                                }
+                                map[cell] = best.squareRoot()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (map, map.max() ?? 0)
+    }
+}

@@ -1,0 +1,103 @@
+// PaDiM beside the YOLO detector: fitting from folders of normal boards, and scoring a frame
+// from the maps captured in its detection run (no second backbone pass).
+
+import Foundation
+import ImageKit
+import NeuralEngine
+
+/// Scores frames with a fitted PaDiM model on a detector's backbone.
+public struct PaDiMScorer: Sendable {
+    public let model: PaDiMModel
+    public let embedder: PaDiMEmbedder
+
+    public init(model: PaDiMModel) {
+        self.model = model
+        embedder = PaDiMEmbedder(layers: model.layers, gridStride: model.gridStride, channels: model.channels)
+    }
+
+    /// Checks that the detector computes every layer the model reads.
+    public func check(detector: YOLODetector) throws {
+        for layer in model.layers where !detector.computesValue(named: layer) {
+            throw DetectionError.anomaly("the detector's graph has no value '\(layer)': fit the anomaly model on this detector")
+        }
+    }
+
+    /// The anomaly of one analysed frame: per-cell map (grid rows), image score, and whether
+    /// it is above the model's threshold.
+    public func score(_ analysis: YOLODetector.Analysis) throws -> (map: [Float], score: Float, anomalous: Bool) {
+        let t = analysis.transform
+        guard t.inputHeight == model.inputHeight, t.inputWidth == model.inputWidth else {
+            throw DetectionError.anomaly("frame letterboxes to \(t.inputWidth)x\(t.inputHeight), the anomaly model was fitted at \(model.inputWidth)x\(model.inputHeight)")
+        }
+        let embedding = try embedder.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+        let (map, score) = model.score(embedding.values)
+        return (map, score, score > model.threshold)
+    }
+}
+
+extension YOLODetector {
+    /// Whether the optimised graph computes a value of this name (it can be captured).
+    public func computesValue(named name: String) -> Bool { modelFile.session.hasValue(named: name) }
+}
+
+/// How to fit.
+public struct PaDiMFitOptions: Sendable {
+    public var layers = PaDiMDefaults.layers
+    public var gridStride = PaDiMDefaults.gridStride
+    public var channels = PaDiMDefaults.channels
+    public var radius = PaDiMDefaults.radius
+    public var seed: UInt64 = 0
+    /// Share of the normal boards kept out of the fit to choose the threshold.
+    public var holdOutFraction = 0.1
+
+    public init() {}
+}
+
+extension PaDiMModel {
+    /// Fits on normal boards. `load(i)` gives board i of `count`; every board must letterbox to
+    /// the same input size. The threshold is the highest score among the held-out boards.
+    public static func fit(detector: YOLODetector, count: Int, load: (Int) throws -> RGBImage, options: PaDiMFitOptions,
+                           progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> PaDiMModel {
+        guard count >= 3 else { throw DetectionError.anomaly("need at least 3 normal boards to fit, got \(count)") }
+        for layer in options.layers where !detector.computesValue(named: layer) {
+            throw DetectionError.anomaly("the detector's graph has no value '\(layer)'")
+        }
+        let heldOut = max(1, Int((Double(count) * options.holdOutFraction).rounded()))
+        // Every k-th board is held out, so both parts cover the whole folder.
+        let step = max(1, count / heldOut)
+        let heldOutIndices = Set((0..<heldOut).map { $0 * step })
+        var fitter: PaDiMFitter? = nil
+        var embedder: PaDiMEmbedder? = nil
+        var geometry: (height: Int, width: Int, strides: [Int], inputHeight: Int, inputWidth: Int)? = nil
+        var heldOutEmbeddings: [[Float]] = []
+        for index in 0..<count {
+            let analysis = try detector.analyze([try load(index)], capturing: Set(options.layers))[0]
+            let t = analysis.transform
+            if embedder == nil {
+                let total = options.layers.reduce(0) { $0 + (analysis.features[$1]?.shape[1] ?? 0) }
+                embedder = PaDiMEmbedder(layers: options.layers, gridStride: options.gridStride,
+                                         channels: PaDiMEmbedder.chooseChannels(total: total, count: options.channels, seed: options.seed))
+            }
+            let embedding = try embedder!.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+            if let geometry, (geometry.inputHeight, geometry.inputWidth) != (t.inputHeight, t.inputWidth) {
+                throw DetectionError.anomaly("board \(index) letterboxes to \(t.inputWidth)x\(t.inputHeight), the first to \(geometry.inputWidth)x\(geometry.inputHeight): fit on frames of one size")
+            }
+            if geometry == nil {
+                geometry = (embedding.height, embedding.width, embedding.strides, t.inputHeight, t.inputWidth)
+                fitter = PaDiMFitter(cells: embedding.height * embedding.width, dimension: embedder!.channels.count)
+            }
+            if heldOutIndices.contains(index) { heldOutEmbeddings.append(embedding.values) } else { fitter!.add(embedding.values) }
+            progress(index + 1, count)
+        }
+        let (means, whiteners) = try fitter!.finish()
+        var model = PaDiMModel(
+            layers: options.layers, layerStrides: geometry!.strides, gridStride: options.gridStride, gridHeight: geometry!.height,
+            gridWidth: geometry!.width, inputHeight: geometry!.inputHeight, inputWidth: geometry!.inputWidth,
+            channels: embedder!.channels, radius: options.radius, threshold: 0, thresholdRule: "", fittedImages: fitter!.count,
+            means: means, whiteners: whiteners)
+        let scores = heldOutEmbeddings.map { model.score($0).score }
+        model.threshold = scores.max() ?? 0
+        model.thresholdRule = "highest image score of \(scores.count) held-out normal boards (every \(step)th of \(count))"
+        return model
+    }
+}

@@ -1,0 +1,139 @@
+// `pcb anomaly fit` and `pcb anomaly eval`: PaDiM on the detector's backbone (issue 8).
+
+import ArgumentParser
+import Detection
+import Foundation
+import ImageKit
+
+struct Anomaly: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit and evaluate the PaDiM anomaly model that runs beside the detector.",
+        subcommands: [AnomalyFit.self, AnomalyEval.self])
+}
+
+/// JPEG files under a folder (recursively) whose file name matches a shell-style glob.
+enum GlobbedImages {
+    static func list(_ folder: String, glob: String?) throws -> [String] {
+        let files = try ImageFiles.expand([folder])
+        guard let glob else { return files }
+        return files.filter { fnmatch(glob, ($0 as NSString).lastPathComponent, 0) == 0 }
+    }
+
+    static func load(_ path: String, codec: JPEGCodec) throws -> RGBImage {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        do { return try codec.decode([UInt8](data)) } catch { throw ValidationError("\(path): \(error)") }
+    }
+}
+
+struct AnomalyFit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit", abstract: "Fit PaDiM on normal boards and write a .padim file.")
+
+    @Option(help: "The detector (ONNX) whose backbone gives the features.") var model: String
+    @Option(help: "Folder of normal (defect-free) board images, searched recursively.") var normal: String
+    @Option(name: .customLong("normal-glob"), help: "Only files whose name matches, e.g. '*_temp.jpg' (DeepPCB templates).")
+    var normalGlob: String?
+    @Option(help: "Output file, e.g. models/anomaly/line.padim.") var out: String
+    @Option(help: "Backbone layers (graph value names), comma separated.") var layers = PaDiMDefaults.layers.joined(separator: ",")
+    @Option(name: .customLong("grid-stride"), help: "Grid cell size in input pixels.") var gridStride = PaDiMDefaults.gridStride
+    @Option(help: "Random channels kept.") var channels = PaDiMDefaults.channels
+    @Option(help: "Neighbourhood in cells searched for the closest Gaussian (shift tolerance).") var radius = PaDiMDefaults.radius
+    @Option(help: "Seed of the channel subset.") var seed: UInt64 = 0
+    @Option(help: "Engine threads.") var threads = 2
+
+    func run() async throws {
+        let detector = try YOLODetector(path: model, threads: threads)
+        let files = try GlobbedImages.list(normal, glob: normalGlob)
+        guard files.count >= 3 else { throw ValidationError("need at least 3 normal images in \(normal), found \(files.count)") }
+        var options = PaDiMFitOptions()
+        options.layers = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        options.gridStride = gridStride
+        options.channels = channels
+        options.radius = radius
+        options.seed = seed
+        let codec = JPEGCodec()
+        let started = Date()
+        let fitted = try PaDiMModel.fit(detector: detector, count: files.count, load: { try GlobbedImages.load(files[$0], codec: codec) },
+                                        options: options) { done, total in
+            if done % 10 == 0 || done == total {
+                FileHandle.standardError.write(Data(String(format: "fit: %d/%d boards, %.0f s\n", done, total, Date().timeIntervalSince(started)).utf8))
+            }
+        }
+        try fitted.write(to: out, detector: (model as NSString).lastPathComponent)
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        print("wrote \(out): \(fitted.fittedImages) boards fitted, grid \(fitted.gridWidth)x\(fitted.gridHeight), \(fitted.dimension) channels, radius \(fitted.radius), threshold \(fitted.threshold) (\(fitted.thresholdRule)), \(size / 1024) KiB")
+    }
+}
+
+struct AnomalyEval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Image AUROC of a .padim model on normal vs defective boards.")
+
+    @Option(help: "The detector (ONNX) the anomaly model was fitted on.") var model: String
+    @Option(help: "The .padim file.") var anomaly: String
+    @Option(help: "Folder of normal boards.") var normal: String
+    @Option(help: "Folder of defective boards.") var defective: String
+    @Option(name: .customLong("normal-glob"), help: "Only normal files whose name matches, e.g. '*_temp.jpg'.") var normalGlob: String?
+    @Option(name: .customLong("defective-glob"), help: "Only defective files whose name matches, e.g. '*_test.jpg'.") var defectiveGlob: String?
+    @Option(help: "Engine threads.") var threads = 2
+    @Option(help: "Score with this neighbourhood (cells) instead of the file's (to compare; the file's threshold was chosen for its own).")
+    var radius: Int?
+    @Flag(help: "Print the result as one JSON line last.") var json = false
+    @Option(name: .customLong("scores-out"), help: "Also write every image's score as CSV (path,set,score).") var scoresOut: String?
+
+    func run() async throws {
+        let detector = try YOLODetector(path: model, threads: threads)
+        var fitted = try PaDiMModel(path: anomaly)
+        if let radius { fitted.radius = max(0, radius) }
+        let scorer = PaDiMScorer(model: fitted)
+        try scorer.check(detector: detector)
+        let codec = JPEGCodec()
+        let layers = Set(scorer.model.layers)
+        var rows = ["path,set,score"]
+        func scores(_ folder: String, _ glob: String?, _ label: String) throws -> [Float] {
+            let files = try GlobbedImages.list(folder, glob: glob)
+            guard !files.isEmpty else { throw ValidationError("no images in \(folder)\(glob.map { " matching \($0)" } ?? "")") }
+            var result: [Float] = []
+            for (index, file) in files.enumerated() {
+                let analysis = try detector.analyze([try GlobbedImages.load(file, codec: codec)], capturing: layers)[0]
+                result.append(try scorer.score(analysis).score)
+                rows.append("\(file),\(label),\(result.last!)")
+                if (index + 1) % 20 == 0 || index + 1 == files.count {
+                    FileHandle.standardError.write(Data("eval: \(label) \(index + 1)/\(files.count)\n".utf8))
+                }
+            }
+            return result
+        }
+        let normalScores = try scores(normal, normalGlob, "normal")
+        let defectiveScores = try scores(defective, defectiveGlob, "defective")
+        if let scoresOut { try (rows.joined(separator: "\n") + "\n").write(toFile: scoresOut, atomically: true, encoding: .utf8) }
+        let auroc = areaUnderROC(normal: normalScores, defective: defectiveScores)
+        let threshold = scorer.model.threshold
+        let falsePositive = Double(normalScores.filter { $0 > threshold }.count) / Double(normalScores.count)
+        let truePositive = Double(defectiveScores.filter { $0 > threshold }.count) / Double(defectiveScores.count)
+        // The threshold that would best separate these sets (Youden's J), for comparison.
+        let candidates = Set(normalScores + defectiveScores).sorted()
+        var best = (j: -1.0, threshold: threshold)
+        for t in candidates {
+            let tpr = Double(defectiveScores.filter { $0 > t }.count) / Double(defectiveScores.count)
+            let fpr = Double(normalScores.filter { $0 > t }.count) / Double(normalScores.count)
+            if tpr - fpr > best.j { best = (tpr - fpr, t) }
+        }
+        func r(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+        print("normal boards: \(normalScores.count), scores \(r(Double(normalScores.min() ?? 0)))...\(r(Double(normalScores.max() ?? 0)))")
+        print("defective boards: \(defectiveScores.count), scores \(r(Double(defectiveScores.min() ?? 0)))...\(r(Double(defectiveScores.max() ?? 0)))")
+        print("image AUROC \(r(auroc))")
+        print("model threshold \(r(Double(threshold))) (\(scorer.model.thresholdRule)): TPR \(r(truePositive)), FPR \(r(falsePositive))")
+        print("best threshold on this data (Youden's J) \(r(Double(best.threshold))): J \(r(best.j))")
+        if json {
+            let line: [String: Any] = [
+                "image_auroc": r(auroc), "threshold": r(Double(threshold)), "threshold_rule": scorer.model.thresholdRule,
+                "tpr_at_threshold": r(truePositive), "fpr_at_threshold": r(falsePositive),
+                "youden_threshold": r(Double(best.threshold)), "youden_j": r(best.j),
+                "normal_images": normalScores.count, "defective_images": defectiveScores.count,
+                "pixel_auroc": NSNull(),
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}

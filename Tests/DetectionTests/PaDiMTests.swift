@@ -1,0 +1,140 @@
+// PaDiM: AUROC on hand-made cases, the Gaussian fit and its whitening, the embedding's
+// pooling, position tolerance, the .padim file (round trip and damaged files), and a fit and
+// score on a real (fixture) detector's backbone in the detection run.
+
+import Foundation
+import ImageKit
+import NeuralEngine
+import Testing
+@testable import Detection
+
+@Suite struct PaDiMTests {
+    @Test func aurocOnKnownCases() {
+        #expect(areaUnderROC(normal: [1, 2, 3], defective: [4, 5]) == 1)
+        #expect(areaUnderROC(normal: [4, 5], defective: [1, 2, 3]) == 0)
+        #expect(areaUnderROC(normal: [1, 1], defective: [1, 1]) == 0.5)
+        // 3 of the 4 (defective, normal) pairs are ordered right.
+        #expect(areaUnderROC(normal: [1, 3], defective: [2, 4]) == 0.75)
+        #expect(areaUnderROC(normal: [], defective: [1]).isNaN)
+    }
+
+    @Test func inverseCholeskyWhitens() throws {
+        // Sigma = [[4, 2], [2, 3]] = L L^T with L = [[2, 0], [1, sqrt 2]].
+        let inverse = try PaDiMFitter.inverseCholesky([4, 2, 2, 3], 2)
+        let expected: [Double] = [0.5, 0, -0.5 / 2.0.squareRoot(), 1 / 2.0.squareRoot()]
+        for (a, b) in zip(inverse, expected) { #expect(abs(a - b) < 1e-12) }
+        #expect(throws: DetectionError.self) { try PaDiMFitter.inverseCholesky([1, 2, 2, 1], 2) }
+    }
+
+    /// A model fitted on embeddings `base(cell) + noise`, 2 channels, a 3x3 grid.
+    func fittedModel(radius: Int, base: (Int) -> (Float, Float)) throws -> PaDiMModel {
+        var fitter = PaDiMFitter(cells: 9, dimension: 2)
+        var state: UInt64 = 1
+        func noise() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) * 0.2 - 0.1
+        }
+        for _ in 0..<200 {
+            var embedding: [Float] = []
+            for cell in 0..<9 { let (a, b) = base(cell); embedding += [a + noise(), b + noise()] }
+            fitter.add(embedding)
+        }
+        let (means, whiteners) = try fitter.finish()
+        return PaDiMModel(layers: ["x"], layerStrides: [16], gridStride: 16, gridHeight: 3, gridWidth: 3, inputHeight: 48,
+                          inputWidth: 48, channels: [0, 1], radius: radius, threshold: 5, thresholdRule: "test", fittedImages: 200,
+                          means: means, whiteners: whiteners)
+    }
+
+    @Test func normalEmbeddingsScoreLowAndOutliersHigh() throws {
+        let model = try fittedModel(radius: 0) { cell in (Float(cell), -Float(cell)) }
+        #expect(abs(model.means[4 * 2] - 4) < 0.05)
+        let normal = (0..<9).flatMap { [Float($0), -Float($0)] }
+        var outlier = normal
+        outlier[4 * 2] += 3   // cell 4, channel 0: 3 units off (noise sd is about 0.06)
+        let (map, score) = model.score(outlier)
+        #expect(model.score(normal).score < 1)
+        #expect(score > 10)
+        #expect(map.firstIndex(of: score) == 4, "the map points at the anomalous cell")
+    }
+
+    @Test func neighbourhoodToleratesAShiftedBoard() throws {
+        // A feature only at cell (1, 1) of the normal boards...
+        let pattern = { (cell: Int) -> (Float, Float) in cell == 4 ? (5, 5) : (0, 0) }
+        let strict = try fittedModel(radius: 0, base: pattern)
+        let tolerant = try fittedModel(radius: 1, base: pattern)
+        // ...seen one cell to the right, as on a board shifted by one cell.
+        var shifted = [Float](repeating: 0, count: 18)
+        shifted[5 * 2] = 5
+        shifted[5 * 2 + 1] = 5
+        #expect(strict.score(shifted).score > 10, "plain PaDiM fires on a shifted normal board")
+        #expect(tolerant.score(shifted).score < 1, "the neighbourhood finds the feature one cell over")
+        // A feature no normal board has anywhere still fires.
+        var defect = [Float](repeating: 0, count: 18)
+        defect[0] = -4
+        #expect(tolerant.score(defect).score > 10)
+    }
+
+    @Test func embedderPoolsFinerMapsAndRepeatsCoarserOnes() throws {
+        // Input 16x16, grid stride 8 (2x2 cells). Layer a: stride 4 (4x4 map, 1 channel), layer
+        // b: stride 16 (1x1 map, 1 channel).
+        let a = Tensor(shape: [1, 1, 4, 4], floats: (0..<16).map(Float.init))
+        let b = Tensor(shape: [1, 1, 1, 1], floats: [7])
+        let embedder = PaDiMEmbedder(layers: ["a", "b"], gridStride: 8, channels: [0, 1])
+        let e = try embedder.embed(["a": a, "b": b], inputHeight: 16, inputWidth: 16)
+        #expect(e.height == 2 && e.width == 2 && e.strides == [4, 16])
+        // Cell (0, 0) averages a[0, 1, 4, 5] = 2.5; every cell gets b's 7.
+        #expect(e.values == [2.5, 7, 4.5, 7, 10.5, 7, 12.5, 7])
+        #expect(throws: DetectionError.self) { try embedder.embed(["a": a], inputHeight: 16, inputWidth: 16) }
+        let channels = PaDiMEmbedder.chooseChannels(total: 224, count: 64, seed: 3)
+        #expect(channels.count == 64 && Set(channels).count == 64 && channels == channels.sorted() && channels.last! < 224)
+        #expect(channels == PaDiMEmbedder.chooseChannels(total: 224, count: 64, seed: 3))
+    }
+
+    @Test func fileRoundTripsAndDamagedFilesAreRefused() throws {
+        let model = try fittedModel(radius: 1) { cell in (Float(cell), 1) }
+        let bytes = try model.encoded(detector: "test.onnx")
+        let read = try PaDiMModel(bytes: bytes)
+        #expect(read.means == model.means)
+        // Only the lower triangle is stored; the upper one is zero by construction.
+        #expect(read.whiteners == model.whiteners)
+        #expect((read.layers, read.gridWidth, read.radius, read.threshold, read.channels) == (model.layers, 3, 1, 5, [0, 1]))
+
+        func refusal(_ damaged: [UInt8]) -> String {
+            do { _ = try PaDiMModel(bytes: damaged, name: "f.padim"); return "accepted" } catch { return "\(error)" }
+        }
+        #expect(refusal(Array(bytes.dropLast(4))).contains("f.padim: expected"))
+        #expect(refusal([UInt8](repeating: 0, count: 40)).contains("bad magic"))
+        var version = bytes
+        version[8] = 9
+        #expect(refusal(version).contains("format version 9"))
+        #expect(refusal(Array(bytes.prefix(20))).contains("truncated header"))
+    }
+
+    @Test func fitsAndScoresOnTheDetectorsOwnBackbone() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = repository.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
+        let detector = try YOLODetector(path: path, threads: 1, inputSize: (64, 64))
+        func board(_ k: Int, spot: Bool = false) -> RGBImage {
+            var image = RGBImage(width: 64, height: 64, fill: (30, 120, 60))
+            for y in 0..<64 where (y / 8) % 2 == 0 { for x in 0..<64 { image.pixels[(y * 64 + x) * 3 + 1] = UInt8(140 + k % 5) } }
+            if spot { for y in 30..<38 { for x in 30..<38 { image.pixels[(y * 64 + x) * 3] = 250 } } }
+            return image
+        }
+        var options = PaDiMFitOptions()
+        options.channels = 8
+        var ticks = 0
+        let model = try PaDiMModel.fit(detector: detector, count: 10, load: { board($0) }, options: options) { _, _ in ticks += 1 }
+        #expect(ticks == 10)
+        #expect(model.fittedImages == 9 && model.gridWidth == 4 && model.gridHeight == 4 && model.layerStrides == [4, 8, 16])
+        let scorer = PaDiMScorer(model: try PaDiMModel(bytes: try model.encoded(detector: "fixture")))
+        try scorer.check(detector: detector)
+        let layers = Set(model.layers)
+        let normal = try scorer.score(try detector.analyze([board(2)], capturing: layers)[0])
+        let spotted = try scorer.score(try detector.analyze([board(2, spot: true)], capturing: layers)[0])
+        #expect(normal.map.count == 16 && normal.score.isFinite)
+        #expect(spotted.score > normal.score, "a red square no normal board has scores higher")
+        // A frame of another size is refused, not mis-scored.
+        let other = try detector.analyze([RGBImage(width: 128, height: 64, fill: (0, 0, 0))], capturing: layers)[0]
+        #expect(throws: DetectionError.self) { try scorer.score(other) }
+    }
+}
