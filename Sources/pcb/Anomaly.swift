@@ -8,7 +8,7 @@ import ImageKit
 struct Anomaly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit and evaluate the PaDiM anomaly model that runs beside the detector.",
-        subcommands: [AnomalyFit.self, AnomalyEval.self])
+        subcommands: [AnomalyFit.self, AnomalyEval.self, AnomalyBench.self])
 }
 
 /// JPEG files under a folder (recursively) whose file name matches a shell-style glob.
@@ -85,7 +85,7 @@ struct AnomalyEval: AsyncParsableCommand {
         let detector = try YOLODetector(path: model, threads: threads)
         var fitted = try PaDiMModel(path: anomaly)
         if let radius { fitted.radius = max(0, radius) }
-        let scorer = PaDiMScorer(model: fitted)
+        let scorer = PaDiMScorer(model: fitted, threads: threads)
         try scorer.check(detector: detector)
         let codec = JPEGCodec()
         let layers = Set(scorer.model.layers)
@@ -135,5 +135,55 @@ struct AnomalyEval: AsyncParsableCommand {
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
         }
+    }
+}
+
+struct AnomalyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Median latency of the detector alone and with the anomaly model, on the same frames.")
+
+    @Option(help: "The detector (ONNX).") var model: String
+    @Option(help: "The .padim file.") var anomaly: String
+    @Option(help: "Folder of frames.") var images: String
+    @Option(help: "Frames used (the first N).") var count = 20
+    @Option(help: "Rounds over the frames (interleaved).") var rounds = 3
+    @Option(help: "Engine threads.") var threads = 1
+
+    func run() async throws {
+        let detector = try YOLODetector(path: model, threads: threads)
+        let scorer = PaDiMScorer(model: try PaDiMModel(path: anomaly), threads: threads)
+        try scorer.check(detector: detector)
+        let codec = JPEGCodec()
+        let frames = try GlobbedImages.list(images, glob: nil).prefix(count).map { try GlobbedImages.load($0, codec: codec) }
+        guard !frames.isEmpty else { throw ValidationError("no frames in \(images)") }
+        let layers = Set(scorer.model.layers)
+        func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = ContinuousClock.now
+            try body()
+            let (s, a) = (ContinuousClock.now - start).components
+            return Double(s) * 1000 + Double(a) / 1e15
+        }
+        _ = try detector.detect([frames[0]])
+        _ = try scorer.score(detector.analyze([frames[0]], capturing: layers)[0])
+        var alone: [Double] = [], both: [Double] = [], scoring: [Double] = []
+        for _ in 0..<rounds {
+            for frame in frames {
+                alone.append(try milliseconds { _ = try detector.detect([frame]) })
+                var analysis: YOLODetector.Analysis? = nil
+                let total = try milliseconds {
+                    analysis = try detector.analyze([frame], capturing: layers)[0]
+                    scoring.append(try milliseconds { _ = try scorer.score(analysis!) })
+                }
+                both.append(total)
+            }
+        }
+        func median(_ values: [Double]) -> Double { let s = values.sorted(); return (s[s.count / 2] * 100).rounded() / 100 }
+        let size = (try? FileManager.default.attributesOfItem(atPath: anomaly)[.size] as? Int) ?? 0
+        let line: [String: Any] = [
+            "detector_ms": median(alone), "detector_plus_anomaly_ms": median(both), "anomaly_scoring_ms": median(scoring),
+            "added_fraction": ((median(both) / median(alone) - 1) * 1000).rounded() / 1000, "frames": frames.count, "rounds": rounds,
+            "threads": threads, "anomaly_file_mb": (Double(size) / 104_857.6).rounded() / 10,
+        ]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
     }
 }

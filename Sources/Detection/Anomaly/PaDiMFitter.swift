@@ -98,37 +98,45 @@ public struct PaDiMFitter: Sendable {
 
 extension PaDiMModel {
     /// The anomaly map of one embedding: per cell, the smallest Mahalanobis distance to the
-    /// Gaussians of the cells within `radius`; and the image score, its largest value.
-    public func score(_ embedding: [Float]) -> (map: [Float], score: Float) {
+    /// Gaussians of the cells within `radius`; and the image score, its largest value. Grid
+    /// rows are split over `threads` workers.
+    public func score(_ embedding: [Float], threads: Int = 1) -> (map: [Float], score: Float) {
         let d = dimension, h = gridHeight, w = gridWidth
         var map = [Float](repeating: 0, count: h * w)
-        var v = [Float](repeating: 0, count: d)
+        let workers = max(1, min(threads, h))
         embedding.withUnsafeBufferPointer { x in
             means.withUnsafeBufferPointer { mu in
                 whiteners.withUnsafeBufferPointer { lInv in
-                    v.withUnsafeMutableBufferPointer { v in
-                        for gy in 0..<h {
-                            for gx in 0..<w {
-                                let cell = gy * w + gx
-                                var best = Float.infinity
-                                for ny in max(0, gy - radius)...min(h - 1, gy + radius) {
-                                    for nx in max(0, gx - radius)...min(w - 1, gx + radius) {
-                                        let other = ny * w + nx
-                                        for i in 0..<d { v[i] = x[cell * d + i] - mu[other * d + i] }
-                                        // |L^-1 v|^2, L^-1 lower triangular.
-                                        let m = lInv.baseAddress! + other * d * d
-                                        var q: Float = 0
-                                        for i in 0..<d {
-                                            let row = m + i * d
-                                            var t: Float = 0
-                                            for j in 0...i { t += row[j] * v[j] }
-                                            q += t * t
-                                            if q >= best { break }
+                    map.withUnsafeMutableBufferPointer { out in
+                        // Workers write disjoint rows of `out` and only read the rest.
+                        nonisolated(unsafe) let out = out.baseAddress!
+                        nonisolated(unsafe) let x = x.baseAddress!, mu = mu.baseAddress!, lInv = lInv.baseAddress!
+                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                            let v = UnsafeMutablePointer<Float>.allocate(capacity: d)
+                            defer { v.deallocate() }
+                            for gy in (h * worker / workers)..<(h * (worker + 1) / workers) {
+                                for gx in 0..<w {
+                                    let cell = gy * w + gx
+                                    var best = Float.infinity
+                                    for ny in max(0, gy - radius)...min(h - 1, gy + radius) {
+                                        for nx in max(0, gx - radius)...min(w - 1, gx + radius) {
+                                            let other = ny * w + nx
+                                            for i in 0..<d { v[i] = x[cell * d + i] - mu[other * d + i] }
+                                            // |L^-1 v|^2, L^-1 lower triangular; stop once it cannot win.
+                                            let m = lInv + other * d * d
+                                            var q: Float = 0
+                                            for i in 0..<d {
+                                                let row = m + i * d
+                                                var t: Float = 0
+                                                for j in 0...i { t += row[j] * v[j] }
+                                                q += t * t
+                                                if q >= best { break }
+                                            }
+                                            if q < best { best = q }
                                         }
-                                        if q < best { best = q }
                                     }
+                                    out[cell] = best.squareRoot()
                                 }
-                                map[cell] = best.squareRoot()
                             }
                         }
                     }

@@ -9,9 +9,12 @@ import NeuralEngine
 public struct PaDiMScorer: Sendable {
     public let model: PaDiMModel
     public let embedder: PaDiMEmbedder
+    /// Workers for the distance map (the detector's thread count).
+    public var threads: Int
 
-    public init(model: PaDiMModel) {
+    public init(model: PaDiMModel, threads: Int = 1) {
         self.model = model
+        self.threads = threads
         embedder = PaDiMEmbedder(layers: model.layers, gridStride: model.gridStride, channels: model.channels)
     }
 
@@ -30,7 +33,7 @@ public struct PaDiMScorer: Sendable {
             throw DetectionError.anomaly("frame letterboxes to \(t.inputWidth)x\(t.inputHeight), the anomaly model was fitted at \(model.inputWidth)x\(model.inputHeight)")
         }
         let embedding = try embedder.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
-        let (map, score) = model.score(embedding.values)
+        let (map, score) = model.score(embedding.values, threads: threads)
         return (map, score, score > model.threshold)
     }
 }
