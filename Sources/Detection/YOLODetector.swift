@@ -84,14 +84,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// (e.g. backbone maps for the anomaly model).
     public func analyze(_ frames: [RGBImage], capturing layers: Set<String>) throws -> [Analysis] {
         var results: [Analysis] = []
-        var start = 0
-        while start < frames.count {
-            let transform = letterbox(frameWidth: frames[start].width, frameHeight: frames[start].height)
-            var end = start + 1
-            let limit = fixedBatch ?? Int.max
-            while end < frames.count, end - start < limit,
-                  frames[end].width == frames[start].width, frames[end].height == frames[start].height { end += 1 }
-            let (batch, captured) = try run(Array(frames[start..<end]), transform: transform, capturing: layers)
+        try forEachBatch(frames, capturing: layers) { _, transform, batch, captured in
             for (offset, detections) in batch.enumerated() {
                 let boxes = detections.map { raw in
                     let (x1, y1, x2, y2) = transform.frameBox(x1: raw.x1, y1: raw.y1, x2: raw.x2, y2: raw.y2)
@@ -105,7 +98,6 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
                 }
                 results.append(Analysis(boxes: boxes, features: features, transform: transform))
             }
-            start = end
         }
         return results
     }
@@ -113,7 +105,16 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// Post-processed boxes in model-input pixels, per frame.
     public func detectRaw(_ frames: [RGBImage]) throws -> [[RawDetection]] {
         var results = [[RawDetection]](repeating: [], count: frames.count)
-        // Frames of one size share a letterbox and can share a batch.
+        try forEachBatch(frames, capturing: []) { start, _, batch, _ in
+            for (offset, detections) in batch.enumerated() { results[start + offset] = detections }
+        }
+        return results
+    }
+
+    /// Runs consecutive frames of one size as one batch (up to a fixed batch size): calls
+    /// `body` with the first frame's index, the batch's letterbox, its detections and captures.
+    private func forEachBatch(_ frames: [RGBImage], capturing layers: Set<String>,
+                              _ body: (Int, LetterboxTransform, [[RawDetection]], [String: Tensor]) throws -> Void) throws {
         var start = 0
         while start < frames.count {
             let transform = letterbox(frameWidth: frames[start].width, frameHeight: frames[start].height)
@@ -121,11 +122,10 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             let limit = fixedBatch ?? Int.max
             while end < frames.count, end - start < limit,
                   frames[end].width == frames[start].width, frames[end].height == frames[start].height { end += 1 }
-            let (batch, _) = try run(Array(frames[start..<end]), transform: transform, capturing: [])
-            for (offset, detections) in batch.enumerated() { results[start + offset] = detections }
+            let (batch, captured) = try run(Array(frames[start..<end]), transform: transform, capturing: layers)
+            try body(start, transform, batch, captured)
             start = end
         }
-        return results
     }
 
     // frames: B x (H, W, 3) -> input (B', 3, inH, inW) with B' = fixed batch or B -> output (B', 4 + nc, N)

@@ -63,10 +63,10 @@ public final class LiveFeed: Service, Sendable {
 
     /// A stored (not duplicate) inspection, with the JPEG the camera sent.
     func inspected(_ record: StoredInspection, jpeg: [UInt8], width: Int, height: Int, stages: WireStageTimes, at date: Date = Date()) {
-        let frame = LiveFrame(
+        let frame = LiveFrame(summary: .init(
             inspection_id: record.id, camera_id: record.cameraId, category: record.category.rawValue, label: record.defectType,
             confidence: rounded(record.confidence, 4), time: storeTime.iso8601(record.inspectionTime), width: width, height: height,
-            boxes: record.boxes.map(WireBox.init), jpeg: jpeg)
+            boxes: record.boxes.map(WireBox.init), image_url: "/live/frames/\(record.id)"), jpeg: jpeg)
         let today = String(storeTime.string(from: date).prefix(10))
         let minute = Int(date.timeIntervalSince1970) / Self.bucketSeconds
         state.withLock { state in
@@ -98,7 +98,7 @@ public final class LiveFeed: Service, Sendable {
         let decidedAt = isoNow()
         state.withLock { state in
             let frames = state.frames
-            func frame(_ id: Int64) -> LiveFrame? { frames.last { $0.inspection_id == id } }
+            func frame(_ id: Int64) -> LiveFrame? { frames.last { $0.inspectionId == id } }
             let entry = LiveBoard(
                 board_id: board.boardId, board_key: board.boardKey, category: board.category.code.rawValue, label: board.category.label,
                 fail_safe: board.failSafe, missing_side: board.missingSide, decided_at: decidedAt,
@@ -114,7 +114,7 @@ public final class LiveFeed: Service, Sendable {
 
     /// The JPEG of a recent frame, nil once it has left the feed.
     func frameJPEG(inspectionId: Int64) -> [UInt8]? {
-        state.withLock { state in state.frames.last { $0.inspection_id == inspectionId }?.jpeg }
+        state.withLock { state in state.frames.last { $0.inspectionId == inspectionId }?.jpeg }
     }
 
     // MARK: - Reading

@@ -103,20 +103,14 @@ struct LiveSnapshot: Encodable, Sendable {
     }
 }
 
-/// A recent frame: its verdict, boxes and JPEG (served at `/live/frames/{inspection_id}`).
+/// A recent frame: its verdict and boxes as the snapshot lists them, and the JPEG (served at
+/// `/live/frames/{inspection_id}`).
 struct LiveFrame: Sendable {
-    let inspection_id: Int64
-    let camera_id: String
-    let category: String
-    let label: String
-    let confidence: Double
-    let time: String
-    let width: Int
-    let height: Int
-    let boxes: [WireBox]
+    let summary: Summary
     let jpeg: [UInt8]
 
-    /// The frame without its bytes, as the snapshot lists it.
+    var inspectionId: Int64 { summary.inspection_id }
+
     struct Summary: Encodable, Sendable {
         let inspection_id: Int64
         let camera_id: String
@@ -128,11 +122,6 @@ struct LiveFrame: Sendable {
         let height: Int
         let boxes: [WireBox]
         let image_url: String
-    }
-
-    var summary: Summary {
-        Summary(inspection_id: inspection_id, camera_id: camera_id, category: category, label: label, confidence: confidence,
-                time: time, width: width, height: height, boxes: boxes, image_url: "/live/frames/\(inspection_id)")
     }
 }
 
