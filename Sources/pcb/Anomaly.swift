@@ -39,6 +39,8 @@ struct AnomalyFit: AsyncParsableCommand {
     @Option(help: "Random channels kept.") var channels = PaDiMDefaults.channels
     @Option(help: "Neighbourhood in cells searched for the closest Gaussian (shift tolerance).") var radius = PaDiMDefaults.radius
     @Option(help: "Seed of the channel subset.") var seed: UInt64 = 0
+    @Option(help: "0: a Gaussian per grid cell (boards of one layout). K: K Gaussians shared by every position (images of different layouts, e.g. DeepPCB).")
+    var mixture = 0
     @Option(help: "Engine threads.") var threads = 2
 
     func run() async throws {
@@ -51,6 +53,7 @@ struct AnomalyFit: AsyncParsableCommand {
         options.channels = channels
         options.radius = radius
         options.seed = seed
+        options.components = max(0, mixture)
         let codec = JPEGCodec()
         let started = Date()
         let fitted = try PaDiMModel.fit(detector: detector, count: files.count, load: { try GlobbedImages.load(files[$0], codec: codec) },
@@ -61,7 +64,7 @@ struct AnomalyFit: AsyncParsableCommand {
         }
         try fitted.write(to: out, detector: (model as NSString).lastPathComponent)
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print("wrote \(out): \(fitted.fittedImages) boards fitted, grid \(fitted.gridWidth)x\(fitted.gridHeight), \(fitted.dimension) channels, radius \(fitted.radius), threshold \(fitted.threshold) (\(fitted.thresholdRule)), \(size / 1024) KiB")
+        print("wrote \(out): \(fitted.fittedImages) boards fitted, grid \(fitted.gridWidth)x\(fitted.gridHeight), \(fitted.dimension) channels, \(fitted.components > 0 ? "mixture of \(fitted.components) Gaussians" : "radius \(fitted.radius)"), threshold \(fitted.threshold) (\(fitted.thresholdRule)), \(size / 1024) KiB")
     }
 }
 

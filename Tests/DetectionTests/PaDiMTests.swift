@@ -74,6 +74,30 @@ import Testing
         #expect(tolerant.score(defect).score > 10)
     }
 
+    @Test func mixtureIsPositionFree() throws {
+        // Normal cells show one of two local patterns, anywhere: (0, 0) or (5, 5), plus noise.
+        var vectors: [Float] = []
+        var state: UInt64 = 7
+        for i in 0..<400 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let jitter = Float(state >> 40) / Float(1 << 24) * 0.2 - 0.1
+            let centre: Float = i % 2 == 0 ? 0 : 5
+            vectors += [centre + jitter, centre - jitter]
+        }
+        let mixture = try PaDiMMixture.fit(vectors, count: 400, dimension: 2, components: 2, seed: 1)
+        #expect(mixture.components == 2)
+        let model = PaDiMModel(layers: ["x"], layerStrides: [16], gridStride: 16, gridHeight: 2, gridWidth: 2, inputHeight: 32,
+                               inputWidth: 32, channels: [0, 1], radius: 0, components: mixture.components, threshold: 5,
+                               thresholdRule: "test", fittedImages: 1, means: mixture.means, whiteners: mixture.whiteners)
+        // Either pattern at any position is normal; a third one is not.
+        #expect(model.score([5, 5, 0, 0, 0, 0, 5, 5]).score < 2)
+        let (map, score) = model.score([5, 5, 0, 0, 2.5, 2.5, 5, 5])
+        #expect(score > 10 && map.firstIndex(of: score) == 2)
+        let read = try PaDiMModel(bytes: try model.encoded(detector: "x"))
+        #expect(read.components == 2 && read.gaussianCount == 2 && read.means == model.means)
+        #expect(throws: DetectionError.self) { try PaDiMMixture.fit(vectors, count: 3, dimension: 2, components: 2, seed: 1) }
+    }
+
     @Test func embedderPoolsFinerMapsAndRepeatsCoarserOnes() throws {
         // Input 16x16, grid stride 8 (2x2 cells). Layer a: stride 4 (4x4 map, 1 channel), layer
         // b: stride 16 (1x1 map, 1 channel).

@@ -34,6 +34,9 @@ public struct PaDiMModel: Sendable {
     public var channels: [Int]
     /// Neighbourhood (in cells) searched for the closest Gaussian.
     public var radius: Int
+    /// 0: one Gaussian per grid cell (PaDiM). K > 0: K Gaussians shared by every position (a
+    /// mixture fitted by k-means over all cells), for boards that are not one layout.
+    public var components: Int = 0
     /// Image-score threshold above which a board is anomalous, and how it was chosen.
     public var threshold: Float
     public var thresholdRule: String
@@ -47,6 +50,8 @@ public struct PaDiMModel: Sendable {
 
     public var dimension: Int { channels.count }
     public var cellCount: Int { gridHeight * gridWidth }
+    /// How many Gaussians the model holds.
+    public var gaussianCount: Int { components > 0 ? components : cellCount }
 }
 
 /// The default backbone layers of an Ultralytics YOLOv8/YOLO11 export.

@@ -5,8 +5,8 @@
 //   UInt32 LE   header length H
 //   H bytes     JSON header: layers, strides, grid, input size, channel subset, radius,
 //               threshold and how it was chosen, boards fitted, the detector it was fitted on
-//   Float32 LE  means, cells x d
-//   Float32 LE  whiteners, per cell the lower triangle of L^-1 row by row (d (d + 1) / 2)
+//   Float32 LE  means, G x d (G: one Gaussian per grid cell, or the mixture's components)
+//   Float32 LE  whiteners, per Gaussian the lower triangle of L^-1 row by row (d (d + 1) / 2)
 //
 // Reading checks every size against the header; a damaged or foreign file is refused.
 
@@ -26,6 +26,7 @@ extension PaDiMModel {
         var input_width: Int
         var channels: [Int]
         var radius: Int
+        var components: Int
         var threshold: Float
         var threshold_rule: String
         var fitted_images: Int
@@ -36,7 +37,7 @@ extension PaDiMModel {
     public func encoded(detector: String) throws -> [UInt8] {
         let header = Header(
             layers: layers, layer_strides: layerStrides, grid_stride: gridStride, grid_height: gridHeight, grid_width: gridWidth,
-            input_height: inputHeight, input_width: inputWidth, channels: channels, radius: radius, threshold: threshold,
+            input_height: inputHeight, input_width: inputWidth, channels: channels, radius: radius, components: components, threshold: threshold,
             threshold_rule: thresholdRule, fitted_images: fittedImages, detector: detector)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -48,9 +49,9 @@ extension PaDiMModel {
         append(UInt32(json.count))
         bytes += json
         let d = dimension
-        bytes.reserveCapacity(bytes.count + 4 * (means.count + cellCount * d * (d + 1) / 2))
+        bytes.reserveCapacity(bytes.count + 4 * (means.count + gaussianCount * d * (d + 1) / 2))
         for value in means { append(value) }
-        for cell in 0..<cellCount {
+        for cell in 0..<gaussianCount {
             for i in 0..<d { for j in 0...i { append(whiteners[cell * d * d + i * d + j]) } }
         }
         return bytes
@@ -86,8 +87,10 @@ extension PaDiMModel {
         } catch {
             throw fail("unreadable header: \(error)")
         }
-        let d = header.channels.count, cells = header.grid_height * header.grid_width
-        guard d > 0, cells > 0, header.layers.count == header.layer_strides.count, !header.layers.isEmpty,
+        let d = header.channels.count
+        let cells = header.components > 0 ? header.components : header.grid_height * header.grid_width
+        guard d > 0, cells > 0, header.grid_height > 0, header.grid_width > 0, header.components >= 0,
+              header.layers.count == header.layer_strides.count, !header.layers.isEmpty,
               header.channels == header.channels.sorted(), Set(header.channels).count == d, header.radius >= 0 else {
             throw fail("inconsistent header")
         }
@@ -109,7 +112,8 @@ extension PaDiMModel {
         guard means.allSatisfy(\.isFinite), whiteners.allSatisfy(\.isFinite) else { throw fail("non-finite statistics") }
         self.init(layers: header.layers, layerStrides: header.layer_strides, gridStride: header.grid_stride,
                   gridHeight: header.grid_height, gridWidth: header.grid_width, inputHeight: header.input_height,
-                  inputWidth: header.input_width, channels: header.channels, radius: header.radius, threshold: header.threshold,
+                  inputWidth: header.input_width, channels: header.channels, radius: header.radius, components: header.components,
+                  threshold: header.threshold,
                   thresholdRule: header.threshold_rule, fittedImages: header.fitted_images, means: means, whiteners: whiteners)
     }
 }

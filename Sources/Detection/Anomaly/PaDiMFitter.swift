@@ -14,11 +14,15 @@ public struct PaDiMFitter: Sendable {
     private var sums: [Double]
     /// Lower triangle of each cell's sum of outer products, row-major d x d.
     private var products: [Double]
+    /// Boards added whole (`add(_:)`).
     public private(set) var count = 0
+    /// Vectors added per cell.
+    private var samples: [Int]
 
     public init(cells: Int, dimension: Int) {
         self.cells = cells
         self.dimension = dimension
+        samples = [Int](repeating: 0, count: cells)
         sums = [Double](repeating: 0, count: cells * dimension)
         products = [Double](repeating: 0, count: cells * dimension * dimension)
     }
@@ -26,33 +30,40 @@ public struct PaDiMFitter: Sendable {
     /// Adds one board's embedding (`cells x d`, cell-major).
     public mutating func add(_ embedding: [Float]) {
         precondition(embedding.count == cells * dimension, "embedding size \(embedding.count) != \(cells) x \(dimension)")
-        let d = dimension
-        var x = [Double](repeating: 0, count: d)
-        sums.withUnsafeMutableBufferPointer { sum in
-            products.withUnsafeMutableBufferPointer { product in
-                for cell in 0..<cells {
-                    for i in 0..<d { x[i] = Double(embedding[cell * d + i]) }
-                    let s = sum.baseAddress! + cell * d, p = product.baseAddress! + cell * d * d
-                    for i in 0..<d {
-                        s[i] += x[i]
-                        let xi = x[i], row = p + i * d
-                        for j in 0...i { row[j] += xi * x[j] }
-                    }
-                }
-            }
+        embedding.withUnsafeBufferPointer { e in
+            for cell in 0..<cells { add(e.baseAddress! + cell * dimension, toCell: cell) }
         }
         count += 1
     }
 
+    /// Adds one d-vector to one cell's (or mixture component's) statistics.
+    public mutating func add(_ vector: UnsafePointer<Float>, toCell cell: Int) {
+        let d = dimension
+        sums.withUnsafeMutableBufferPointer { sum in
+            products.withUnsafeMutableBufferPointer { product in
+                let s = sum.baseAddress! + cell * d, p = product.baseAddress! + cell * d * d
+                for i in 0..<d {
+                    let xi = Double(vector[i]), row = p + i * d
+                    s[i] += xi
+                    for j in 0...i { row[j] += xi * Double(vector[j]) }
+                }
+            }
+        }
+        samples[cell] += 1
+    }
+
     /// Means and whiteners (L^-1 of each cell's regularised covariance, as Float).
     public func finish() throws -> (means: [Float], whiteners: [Float]) {
-        guard count >= 2 else { throw DetectionError.anomaly("PaDiM needs at least 2 normal boards, got \(count)") }
-        let d = dimension, n = Double(count)
+        guard let fewest = samples.min(), fewest >= 2 else {
+            throw DetectionError.anomaly("PaDiM needs at least 2 normal samples per cell, got \(samples.min() ?? 0)")
+        }
+        let d = dimension
         var means = [Float](repeating: 0, count: cells * d)
         var whiteners = [Float](repeating: 0, count: cells * d * d)
         var mean = [Double](repeating: 0, count: d)
         var sigma = [Double](repeating: 0, count: d * d)
         for cell in 0..<cells {
+            let n = Double(samples[cell])
             for i in 0..<d { mean[i] = sums[cell * d + i] / n; means[cell * d + i] = Float(mean[i]) }
             for i in 0..<d {
                 for j in 0...i {
@@ -98,10 +109,19 @@ public struct PaDiMFitter: Sendable {
 
 extension PaDiMModel {
     /// The anomaly map of one embedding: per cell, the smallest Mahalanobis distance to the
-    /// Gaussians of the cells within `radius`; and the image score, its largest value. Grid
-    /// rows are split over `threads` workers.
+    /// Gaussians of the cells within `radius` (or to every component of a mixture); and the
+    /// image score, its largest value. Grid rows are split over `threads` workers.
     public func score(_ embedding: [Float], threads: Int = 1) -> (map: [Float], score: Float) {
         let d = dimension, h = gridHeight, w = gridWidth
+        let components = self.components, radius = self.radius
+        @Sendable func candidates(_ gy: Int, _ gx: Int) -> [Int] {
+            if components > 0 { return Array(0..<components) }
+            var list: [Int] = []
+            for ny in max(0, gy - radius)...min(h - 1, gy + radius) {
+                for nx in max(0, gx - radius)...min(w - 1, gx + radius) { list.append(ny * w + nx) }
+            }
+            return list
+        }
         var map = [Float](repeating: 0, count: h * w)
         let workers = max(1, min(threads, h))
         embedding.withUnsafeBufferPointer { x in
@@ -118,22 +138,19 @@ extension PaDiMModel {
                                 for gx in 0..<w {
                                     let cell = gy * w + gx
                                     var best = Float.infinity
-                                    for ny in max(0, gy - radius)...min(h - 1, gy + radius) {
-                                        for nx in max(0, gx - radius)...min(w - 1, gx + radius) {
-                                            let other = ny * w + nx
-                                            for i in 0..<d { v[i] = x[cell * d + i] - mu[other * d + i] }
-                                            // |L^-1 v|^2, L^-1 lower triangular; stop once it cannot win.
-                                            let m = lInv + other * d * d
-                                            var q: Float = 0
-                                            for i in 0..<d {
-                                                let row = m + i * d
-                                                var t: Float = 0
-                                                for j in 0...i { t += row[j] * v[j] }
-                                                q += t * t
-                                                if q >= best { break }
-                                            }
-                                            if q < best { best = q }
+                                    for other in candidates(gy, gx) {
+                                        for i in 0..<d { v[i] = x[cell * d + i] - mu[other * d + i] }
+                                        // |L^-1 v|^2, L^-1 lower triangular; stop once it cannot win.
+                                        let m = lInv + other * d * d
+                                        var q: Float = 0
+                                        for i in 0..<d {
+                                            let row = m + i * d
+                                            var t: Float = 0
+                                            for j in 0...i { t += row[j] * v[j] }
+                                            q += t * t
+                                            if q >= best { break }
                                         }
+                                        if q < best { best = q }
                                     }
                                     out[cell] = best.squareRoot()
                                 }

@@ -52,6 +52,10 @@ public struct PaDiMFitOptions: Sendable {
     public var seed: UInt64 = 0
     /// Share of the normal boards kept out of the fit to choose the threshold.
     public var holdOutFraction = 0.1
+    /// 0: a Gaussian per grid cell. K > 0: a mixture of K Gaussians shared by all positions.
+    public var components = 0
+    /// Cell embeddings sampled for the mixture's k-means, over all boards.
+    public var mixtureSamples = 60_000
 
     public init() {}
 }
@@ -73,6 +77,10 @@ extension PaDiMModel {
         var embedder: PaDiMEmbedder? = nil
         var geometry: (height: Int, width: Int, strides: [Int], inputHeight: Int, inputWidth: Int)? = nil
         var heldOutEmbeddings: [[Float]] = []
+        // The mixture's samples: cell embeddings drawn from every fitted board.
+        var samples: [Float] = []
+        var sampleCount = 0
+        var random = PaDiMMixture.Random(state: options.seed ^ 0x5A5A)
         for index in 0..<count {
             let analysis = try detector.analyze([try load(index)], capturing: Set(options.layers))[0]
             let t = analysis.transform
@@ -89,14 +97,35 @@ extension PaDiMModel {
                 geometry = (embedding.height, embedding.width, embedding.strides, t.inputHeight, t.inputWidth)
                 fitter = PaDiMFitter(cells: embedding.height * embedding.width, dimension: embedder!.channels.count)
             }
-            if heldOutIndices.contains(index) { heldOutEmbeddings.append(embedding.values) } else { fitter!.add(embedding.values) }
+            if heldOutIndices.contains(index) {
+                heldOutEmbeddings.append(embedding.values)
+            } else if options.components > 0 {
+                let cells = embedding.height * embedding.width, d = embedder!.channels.count
+                let perBoard = max(1, options.mixtureSamples / max(1, count - heldOut))
+                for _ in 0..<min(perBoard, cells) {
+                    let cell = random.below(cells)
+                    samples += embedding.values[(cell * d)..<((cell + 1) * d)]
+                    sampleCount += 1
+                }
+            } else {
+                fitter!.add(embedding.values)
+            }
             progress(index + 1, count)
         }
-        let (means, whiteners) = try fitter!.finish()
+        var components = 0
+        let (means, whiteners): ([Float], [Float])
+        if options.components > 0 {
+            let mixture = try PaDiMMixture.fit(samples, count: sampleCount, dimension: embedder!.channels.count,
+                                               components: options.components, seed: options.seed)
+            (means, whiteners, components) = (mixture.means, mixture.whiteners, mixture.components)
+        } else {
+            (means, whiteners) = try fitter!.finish()
+        }
         var model = PaDiMModel(
             layers: options.layers, layerStrides: geometry!.strides, gridStride: options.gridStride, gridHeight: geometry!.height,
             gridWidth: geometry!.width, inputHeight: geometry!.inputHeight, inputWidth: geometry!.inputWidth,
-            channels: embedder!.channels, radius: options.radius, threshold: 0, thresholdRule: "", fittedImages: fitter!.count,
+            channels: embedder!.channels, radius: options.radius, components: components, threshold: 0, thresholdRule: "",
+            fittedImages: count - heldOut,
             means: means, whiteners: whiteners)
         let scores = heldOutEmbeddings.map { model.score($0).score }
         model.threshold = scores.max() ?? 0
