@@ -69,16 +69,18 @@ public enum SyntheticDataset {
     /// - Parameters:
     ///   - valFraction: share of images in the validation split.
     ///   - defectRate: share of images with at least one defect.
+    ///   - novelDefects: defects of kinds no detector class covers painted on every image
+    ///     (`NovelDefect`), listed in `novel/<image>.txt`, never in the YOLO labels.
     ///   - layoutSeed: when set, every image shows the same board design (one product, as on a
     ///     line), photographed with its own defects, pose and light.
     ///   - progress: called after each image with (done, total), from worker threads (serialised).
     public static func write(to directory: String, count: Int, seed: UInt64, size: ImageSize = ImageSize(width: 640, height: 480),
-                             valFraction: Double = 0.1, defectRate: Double = 0.75, layoutSeed: UInt64? = nil,
+                             valFraction: Double = 0.1, defectRate: Double = 0.75, layoutSeed: UInt64? = nil, novelDefects: Int = 0,
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Summary {
         precondition(count >= 1, "count must be at least 1")
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let fm = FileManager.default
-        for sub in ["images/train", "images/val", "labels/train", "labels/val"] {
+        for sub in ["images/train", "images/val", "labels/train", "labels/val"] + (novelDefects > 0 ? ["novel"] : []) {
             try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         try Data(dataYAML(directory: root.path).utf8).write(to: root.appendingPathComponent("data.yaml"), options: .atomic)
@@ -94,7 +96,9 @@ public enum SyntheticDataset {
             if state.failed { return }
             var seeds = renderer.seeds(forIndex: index)
             if let layoutSeed { seeds.layout = layoutSeed }
-            let board = renderer.render(seeds: seeds)
+            var board = renderer.render(seeds: seeds)
+            let novel = novelDefects > 0
+                ? NovelDefect.paint(into: &board.image, count: novelDefects, seed: SplitMix64.derive(seed, UInt64(index), 5)) : []
             var rng = SplitMix64(seed: SplitMix64.derive(seed, UInt64(index), 4))
             let quality = rng.int(80...95)
             let split = isValidation(index, count: count, fraction: valFraction) ? "val" : "train"
@@ -103,6 +107,9 @@ public enum SyntheticDataset {
                 let jpeg = try codec.encode(board.image, quality: quality)
                 try Data(jpeg).write(to: root.appendingPathComponent("images/\(split)/\(name).jpg"))
                 try Data(board.yoloLabels.utf8).write(to: root.appendingPathComponent("labels/\(split)/\(name).txt"))
+                if novelDefects > 0 {
+                    try Data(novel.map { $0.line + "\n" }.joined().utf8).write(to: root.appendingPathComponent("novel/\(name).txt"))
+                }
             } catch {
                 state.fail(error)
                 return

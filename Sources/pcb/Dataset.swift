@@ -27,6 +27,8 @@ extension Dataset {
         @Option(name: .customLong("defect-rate"), help: "Share of images with at least one defect (0...1).") var defectRate: Double = 0.75
         @Option(name: .customLong("layout-seed"), help: "One board design for every image (a product on a line; for the anomaly model).")
         var layoutSeed: UInt64?
+        @Option(name: .customLong("novel-defects"), help: "Also paint this many defects of kinds no detector class covers on every image (listed in novel/, not in the labels).")
+        var novelDefects = 0
 
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
@@ -47,7 +49,7 @@ extension Dataset {
             Self.log("rendering \(total) images of \(imageSize) (seed \(seed)) into \(directory)")
             let summary = try SyntheticDataset.write(
                 to: directory, count: total, seed: seed, size: imageSize, valFraction: valFraction, defectRate: defectRate,
-                layoutSeed: layoutSeed
+                layoutSeed: layoutSeed, novelDefects: max(0, novelDefects)
             ) { done, total in
                 guard done % step == 0 || done == total else { return }
                 let elapsed = Date().timeIntervalSince(start)

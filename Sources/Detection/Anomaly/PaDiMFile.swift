@@ -26,7 +26,8 @@ extension PaDiMModel {
         var input_width: Int
         var channels: [Int]
         var radius: Int
-        var components: Int
+        /// Absent in files written before mixtures existed: a Gaussian per grid cell.
+        var components: Int?
         var threshold: Float
         var threshold_rule: String
         var fitted_images: Int
@@ -88,8 +89,9 @@ extension PaDiMModel {
             throw fail("unreadable header: \(error)")
         }
         let d = header.channels.count
-        let cells = header.components > 0 ? header.components : header.grid_height * header.grid_width
-        guard d > 0, cells > 0, header.grid_height > 0, header.grid_width > 0, header.components >= 0,
+        let components = header.components ?? 0
+        let cells = components > 0 ? components : header.grid_height * header.grid_width
+        guard d > 0, cells > 0, header.grid_height > 0, header.grid_width > 0, components >= 0,
               header.layers.count == header.layer_strides.count, !header.layers.isEmpty,
               header.channels == header.channels.sorted(), Set(header.channels).count == d, header.radius >= 0 else {
             throw fail("inconsistent header")
@@ -112,7 +114,7 @@ extension PaDiMModel {
         guard means.allSatisfy(\.isFinite), whiteners.allSatisfy(\.isFinite) else { throw fail("non-finite statistics") }
         self.init(layers: header.layers, layerStrides: header.layer_strides, gridStride: header.grid_stride,
                   gridHeight: header.grid_height, gridWidth: header.grid_width, inputHeight: header.input_height,
-                  inputWidth: header.input_width, channels: header.channels, radius: header.radius, components: header.components,
+                  inputWidth: header.input_width, channels: header.channels, radius: header.radius, components: components,
                   threshold: header.threshold,
                   thresholdRule: header.threshold_rule, fittedImages: header.fitted_images, means: means, whiteners: whiteners)
     }
