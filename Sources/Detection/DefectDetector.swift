@@ -21,9 +21,59 @@ public protocol DefectDetector: Sendable {
 
     /// Runs the model once on a blank frame so the first real frame is not slow.
     func warmUp() throws
+
+    /// Boxes and, where an anomaly model runs beside the detector, its finding, per frame.
+    func inspect(_ frames: [RGBImage]) throws -> [FrameFindings]
+}
+
+/// What a detector found in one frame.
+public struct FrameFindings: Sendable {
+    /// Boxes in frame pixels.
+    public var boxes: [DetectedDefect]
+    /// The anomaly model's finding; nil without one.
+    public var anomaly: AnomalyFinding?
+
+    public init(boxes: [DetectedDefect], anomaly: AnomalyFinding? = nil) {
+        self.boxes = boxes
+        self.anomaly = anomaly
+    }
+}
+
+/// The anomaly model's say on one frame: its score against the threshold, and the map.
+public struct AnomalyFinding: Sendable, Equatable {
+    public var score: Float
+    public var threshold: Float
+    public var fired: Bool { score > threshold }
+    /// Per-cell distances, row by row, `gridWidth x gridHeight`.
+    public var map: [Float]
+    public var gridWidth: Int
+    public var gridHeight: Int
+    /// Where the grid lies on the frame: its top-left corner and one cell's size, frame pixels.
+    public var originX: Double
+    public var originY: Double
+    public var cellWidth: Double
+    public var cellHeight: Double
+
+    public init(score: Float, threshold: Float, map: [Float], gridWidth: Int, gridHeight: Int,
+                originX: Double, originY: Double, cellWidth: Double, cellHeight: Double) {
+        self.score = score
+        self.threshold = threshold
+        self.map = map
+        self.gridWidth = gridWidth
+        self.gridHeight = gridHeight
+        self.originX = originX
+        self.originY = originY
+        self.cellWidth = cellWidth
+        self.cellHeight = cellHeight
+    }
 }
 
 extension DefectDetector {
+    /// Without an anomaly model: the boxes alone.
+    public func inspect(_ frames: [RGBImage]) throws -> [FrameFindings] {
+        try detect(frames).map { FrameFindings(boxes: $0) }
+    }
+
     public func warmUp() throws {
         _ = try detect([RGBImage(width: 640, height: 480, fill: (114, 114, 114))])
     }

@@ -105,11 +105,15 @@ extension DefectPolicy {
         if let node = top["fail_safe_category"] {
             failSafe = try categoryCode(node, context: "fail_safe_category")
         }
-        return try DefectPolicy(
+        var policy = try DefectPolicy(
             confidenceThreshold: Float(threshold),
             categoriesByPriority: ordered,
             classCategories: classCategories,
             failSafeCategory: failSafe)
+        if let node = top["anomaly_category"] {
+            policy.anomalyCategory = try categoryCode(node, context: "anomaly_category")
+        }
+        return policy
     }
 
     // MARK: - Node helpers, each failing with the node's line

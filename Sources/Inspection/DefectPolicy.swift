@@ -18,6 +18,8 @@ public struct DefectPolicy: Sendable, Equatable {
     public private(set) var classCategories: [String: CategoryCode]
     /// Verdict for a board whose second side never arrived.
     public var failSafeCategory: CategoryCode
+    /// Verdict category of a frame whose anomaly score is above the anomaly model's threshold.
+    public var anomalyCategory: CategoryCode = .discard
 
     public init(
         confidenceThreshold: Float,
@@ -45,6 +47,17 @@ public struct DefectPolicy: Sendable, Equatable {
     /// Rank of a category: 0 is the highest priority.
     public func rank(_ code: CategoryCode) -> Int {
         categoriesByPriority.firstIndex { $0.code == code }!
+    }
+
+    /// The verdict for one frame with the anomaly model's say: when it fired, the anomaly
+    /// category joins the boxes' categories and the highest priority wins as usual.
+    public func judge(_ detections: [DetectedDefect], anomalyFired: Bool) -> SideVerdict {
+        var verdict = judge(detections)
+        if anomalyFired, rank(anomalyCategory) < rank(verdict.category.code) {
+            verdict.category = category(anomalyCategory)
+            if verdict.boxes.isEmpty { verdict.confidence = 1.0 }
+        }
+        return verdict
     }
 
     /// The verdict for one frame: the highest-priority category among the boxes at or above

@@ -112,7 +112,8 @@ extension ServerDependencies {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
         let policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
-        let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy)
+        let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy,
+                                            anomaly: config.anomalyPath)
         let storeTime = StoreTime()
         let store = try openStore(config, storeTime: storeTime)
         return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime)

@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Folder for the SQLite file, defect images and logs (default ./var).")
     var dataDir: String?
     @Option(help: "ONNX detector (default: the bundled \(ServerConfig.bundledModelPath)).") var model: String?
+    @Option(help: "PaDiM anomaly model (.padim from `pcb anomaly fit` on this detector) to run beside it.") var anomaly: String?
     @Option(help: "sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db (default: SQLite in the data dir).")
     var database: String?
     @Option(name: .customLong("api-token"), help: "Require 'Authorization: Bearer TOKEN' on POST endpoints.")
@@ -37,6 +38,7 @@ struct Serve: AsyncParsableCommand {
         flags["port"] = port.map(String.init)
         flags["data_dir"] = dataDir
         flags["model"] = model
+        flags["anomaly"] = anomaly
         flags["database"] = database
         flags["api_token"] = apiToken
         flags["policy"] = policy

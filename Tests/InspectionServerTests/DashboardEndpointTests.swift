@@ -1,8 +1,11 @@
 // The live dashboard's server side: its files at /, the snapshot it renders, the recent
 // frames' JPEGs, and the /ws/live WebSocket pushing snapshots as frames arrive.
 
+import Detection
 import Foundation
 import Hummingbird
+import ImageKit
+import Inspection
 import HummingbirdTesting
 import HummingbirdWSTesting
 import Synchronization
@@ -164,5 +167,61 @@ import Testing
         var ring = RingBuffer(capacity: 3)
         for value in [1.0, 2, .nan, 3, 4, 5] { ring.append(value) }
         #expect(ring.values.sorted() == [3, 4, 5])
+    }
+}
+
+/// A detector with an anomaly model beside it (fake): a white frame centre is an anomaly the
+/// boxes do not explain.
+struct AnomalousColourDetector: DefectDetector {
+    let boxes = ColourDetector()
+    var classNames: [String] { boxes.classNames }
+    var maxBatchSize: Int { 2 }
+    var modelDescription: String { "colour-fake + anomaly-fake" }
+
+    func detect(_ frames: [RGBImage]) throws -> [[DetectedDefect]] { try boxes.detect(frames) }
+
+    func inspect(_ frames: [RGBImage]) throws -> [FrameFindings] {
+        try zip(frames, boxes.detect(frames)).map { frame, found in
+            let i = ((frame.height / 2) * frame.width + frame.width / 2) * 3
+            let white = frame.pixels[i] > 200 && frame.pixels[i + 1] > 200 && frame.pixels[i + 2] > 200
+            return FrameFindings(boxes: found, anomaly: AnomalyFinding(
+                score: white ? 40 : 10, threshold: 20, map: [10, white ? 40 : 10, 10, 10], gridWidth: 2, gridHeight: 2,
+                originX: 0, originY: 0, cellWidth: Double(frame.width) / 2, cellHeight: Double(frame.height) / 2))
+        }
+    }
+}
+
+@Suite struct AnomalyEndpointTests {
+    @Test func anAnomalyTheDetectorMissesDiscardsTheFrameAndShowsItsMap() async throws {
+        var server = try TestServer()
+        server.detector = AnomalousColourDetector()
+        try await server.run { client in
+            // Given a frame the detector finds nothing in but the anomaly model flags,
+            let white = (UInt8(250), UInt8(250), UInt8(250))
+            let flagged = try await client.postJSON("/predict", seedRequest(camera: "left", colour: white)).json
+            // then the side is discarded by the policy's anomaly category, with the score,
+            #expect(flagged["category"] as? String == "discard")
+            #expect(flagged["anomaly_score"] as? Double == 40)
+            #expect(flagged["anomaly_threshold"] as? Double == 20)
+            #expect(flagged["anomaly_fired"] as? Bool == true)
+            #expect((flagged["boxes"] as? [Any])?.isEmpty == true)
+            // and a normal one stays normal, its score reported.
+            let normal = try await client.postJSON("/predict", seedRequest(camera: "right", colour: Frames.green)).json
+            #expect(normal["category"] as? String == "normal")
+            #expect(normal["anomaly_fired"] as? Bool == false)
+            // The live feed carries the map for the dashboard's heat map.
+            let frames = try #require(try await client.get("/live/snapshot").json["recent_frames"] as? [[String: Any]])
+            let anomaly = try #require(frames.last?["anomaly"] as? [String: Any])
+            #expect(anomaly["fired"] as? Bool == true)
+            #expect(anomaly["map"] as? [Double] == [10, 40, 10, 10])
+            #expect(anomaly["cell_w"] as? Double == 32)
+        }
+    }
+
+    @Test func withoutAnAnomalyModelNoAnomalyFieldsAppear() async throws {
+        try await TestServer().run { client in
+            let body = try await client.postJSON("/predict", seedRequest()).json
+            #expect(body["anomaly_score"] == nil && body["anomaly_fired"] == nil)
+        }
     }
 }

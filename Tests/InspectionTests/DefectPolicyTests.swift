@@ -94,6 +94,23 @@ func box(_ name: String, _ confidence: Float) -> DetectedDefect {
         }
     }
 
+    @Test func anomalyMergesByPriority() throws {
+        let policy = try DefectPolicy.load(yaml: try shippedPolicyText())
+        #expect(policy.anomalyCategory == .discard)
+        // A frame the detector calls normal, but the anomaly model does not: discard.
+        let unseen = policy.judge([], anomalyFired: true)
+        #expect(unseen.category.code == .discard && unseen.confidence == 1.0)
+        #expect(policy.judge([box("missing_component", 0.9)], anomalyFired: true).category.code == .discard)
+        #expect(policy.judge([box("missing_component", 0.9)], anomalyFired: false).category.code == .componentDefect)
+        // With anomalies mapped to a lower-priority category, a higher-priority box still wins.
+        let lenient = try DefectPolicy.load(yaml: try shippedPolicyText()
+            .replacingOccurrences(of: "anomaly_category: discard", with: "anomaly_category: component_defect"))
+        #expect(lenient.judge([], anomalyFired: true).category.code == .componentDefect)
+        #expect(lenient.judge([box("short", 0.7)], anomalyFired: true).category.code == .solderDefect)
+        let message = try loadError { $0.replacingOccurrences(of: "anomaly_category: discard", with: "anomaly_category: scrap") }
+        #expect(message.contains("anomaly_category: unknown category 'scrap'"), "\(message)")
+    }
+
     @Test func unknownCategoryNamesItsLine() throws {
         let message = try loadError { $0.replacingOccurrences(of: "  cold_joint: solder_defect", with: "  cold_joint: solder") }
         #expect(message.contains("pcb_defects.yaml line 35"), "\(message)")

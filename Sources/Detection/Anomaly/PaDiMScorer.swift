@@ -3,6 +3,7 @@
 
 import Foundation
 import ImageKit
+import Inspection
 import NeuralEngine
 
 /// Scores frames with a fitted PaDiM model on a detector's backbone.
@@ -131,5 +132,48 @@ extension PaDiMModel {
         model.threshold = scores.max() ?? 0
         model.thresholdRule = "highest image score of \(scores.count) held-out normal boards (every \(step)th of \(count))"
         return model
+    }
+}
+
+/// The YOLO detector with a PaDiM model beside it: one engine run per batch gives the boxes
+/// and the backbone maps the anomaly model scores.
+public final class HybridDetector: DefectDetector, @unchecked Sendable {
+    public let detector: YOLODetector
+    public let scorer: PaDiMScorer
+    public var classNames: [String] { detector.classNames }
+    public var maxBatchSize: Int { detector.maxBatchSize }
+    public let modelDescription: String
+    /// Why the last frame got no anomaly finding (for example a frame size the model was not
+    /// fitted for), nil when it had one. Read by the same worker thread that inspects.
+    public private(set) var lastAnomalyError: String?
+
+    public init(detector: YOLODetector, anomaly: PaDiMModel, threads: Int) throws {
+        self.detector = detector
+        scorer = PaDiMScorer(model: anomaly, threads: threads)
+        try scorer.check(detector: detector)
+        let mode = anomaly.components > 0 ? "mixture of \(anomaly.components)" : "radius \(anomaly.radius)"
+        modelDescription = detector.modelDescription + " + PaDiM (\(anomaly.gridWidth)x\(anomaly.gridHeight) grid, \(mode), threshold \(anomaly.threshold))"
+    }
+
+    public func detect(_ frames: [RGBImage]) throws -> [[DetectedDefect]] {
+        try inspect(frames).map(\.boxes)
+    }
+
+    public func inspect(_ frames: [RGBImage]) throws -> [FrameFindings] {
+        let layers = Set(scorer.model.layers)
+        return try detector.analyze(frames, capturing: layers).map { analysis in
+            do {
+                let (map, score, _) = try scorer.score(analysis)
+                lastAnomalyError = nil
+                let t = analysis.transform, stride = Double(scorer.model.gridStride)
+                return FrameFindings(boxes: analysis.boxes, anomaly: AnomalyFinding(
+                    score: score, threshold: scorer.model.threshold, map: map, gridWidth: scorer.model.gridWidth,
+                    gridHeight: scorer.model.gridHeight, originX: -Double(t.padLeft) / t.scale, originY: -Double(t.padTop) / t.scale,
+                    cellWidth: stride / t.scale, cellHeight: stride / t.scale))
+            } catch {
+                lastAnomalyError = "\(error)"
+                return FrameFindings(boxes: analysis.boxes)
+            }
+        }
     }
 }

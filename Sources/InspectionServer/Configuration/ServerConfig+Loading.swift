@@ -15,6 +15,7 @@ extension ServerConfig {
         "port": { $0.port = try integer($1, "port", 0...65_535) },
         "data_dir": { $0.dataDirectory = $1 },
         "model": { $0.modelPath = $1 },
+        "anomaly": { $0.anomalyPath = $1.isEmpty ? nil : $1 },
         "database": { $0.databaseURL = $1.isEmpty ? nil : $1 },
         "api_token": { $0.apiToken = $1.isEmpty ? nil : $1 },
         "policy": { $0.policyPath = $1 },

@@ -17,6 +17,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var dataDirectory = "./var"
     /// ONNX detector. Default: the bundled synthetic-board model.
     public var modelPath = ServerConfig.bundledModelPath
+    /// A PaDiM anomaly model (`pcb anomaly fit`) run beside the detector; none by default.
+    public var anomalyPath: String? = nil
     /// `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:password@host:3306/db`. Default: SQLite in the data directory.
     public var databaseURL: String? = nil
     /// When set, POST endpoints require `Authorization: Bearer <token>`.

@@ -38,6 +38,8 @@ struct FrameInspector: Sendable {
         var verdict: SideVerdict
         var duplicate: Bool
         var stages: WireStageTimes
+        /// The anomaly model's finding (nil without one).
+        var anomaly: AnomalyFinding?
     }
 
     /// Inspects frames as one model batch (two for the sides of a board) and stores each.
@@ -51,8 +53,9 @@ struct FrameInspector: Sendable {
             throw APIError(.serviceUnavailable, "Inference unavailable", detail: error.description, headers: [.retryAfter: "5"])
         }
         var results: [Inspected] = []
-        for (frame, boxes) in zip(frames, outcome.detections) {
-            let verdict = policy.judge(boxes)
+        for (index, (frame, boxes)) in zip(frames, outcome.detections).enumerated() {
+            let anomaly = index < outcome.anomalies.count ? outcome.anomalies[index] : nil
+            let verdict = policy.judge(boxes, anomalyFired: anomaly?.fired ?? false)
             let storeStart = ContinuousClock.Instant.now
             let saved: SavedInspection
             do {
@@ -75,9 +78,10 @@ struct FrameInspector: Sendable {
                 metrics?.inspection(camera: frame.cameraId, category: verdict.category.code.rawValue)
                 metrics?.stages([("decode", stages.decode_ms), ("queue", stages.queue_ms), ("model", stages.model_ms),
                                  ("store", stages.store_ms), ("total", stages.total_ms)])
-                live?.inspected(saved.record, jpeg: frame.jpeg, width: frame.image.width, height: frame.image.height, stages: stages)
+                live?.inspected(saved.record, jpeg: frame.jpeg, width: frame.image.width, height: frame.image.height, stages: stages,
+                                anomaly: anomaly)
             }
-            results.append(Inspected(record: saved.record, verdict: verdict, duplicate: saved.wasDuplicate, stages: stages))
+            results.append(Inspected(record: saved.record, verdict: verdict, duplicate: saved.wasDuplicate, stages: stages, anomaly: anomaly))
         }
         return results
     }

@@ -17,6 +17,8 @@ import ServiceLifecycle
 public struct InferenceOutcome: Sendable {
     /// One list of boxes per submitted frame.
     public var detections: [[DetectedDefect]]
+    /// The anomaly model's finding per submitted frame (nil without one).
+    public var anomalies: [AnomalyFinding?] = []
     /// Time spent waiting in the queue.
     public var queueMs: Double
     /// Time of the model run that included this job (shared by the batch).
@@ -137,16 +139,17 @@ public final class InferenceWorker: Service, @unchecked Sendable {
         while let batch = nextBatch() {
             let startedAt = ContinuousClock.Instant.now
             let frames = batch.flatMap(\.frames)
-            let result = Result { try detector.detect(frames) }
+            let result = Result { try detector.inspect(frames) }
             let modelMs = (ContinuousClock.Instant.now - startedAt).milliseconds
             switch result {
-            case .success(let detections) where detections.count == frames.count:
+            case .success(let findings) where findings.count == frames.count:
                 var offset = 0
                 for job in batch {
-                    let slice = Array(detections[offset..<(offset + job.frames.count)])
+                    let slice = findings[offset..<(offset + job.frames.count)]
                     offset += job.frames.count
                     job.continuation.resume(returning: InferenceOutcome(
-                        detections: slice, queueMs: (startedAt - job.enqueued).milliseconds, modelMs: modelMs, batchFrames: frames.count))
+                        detections: slice.map(\.boxes), anomalies: slice.map(\.anomaly),
+                        queueMs: (startedAt - job.enqueued).milliseconds, modelMs: modelMs, batchFrames: frames.count))
                 }
             case .success(let detections):
                 let error = InferenceError.detectorFailed(DetectorCountMismatch(expected: frames.count, got: detections.count))

@@ -6,7 +6,7 @@ import Foundation
 import Inspection
 
 enum ModelLoader {
-    static func load(path: String, threads: Int, policy: DefectPolicy) throws -> any DefectDetector {
+    static func load(path: String, threads: Int, policy: DefectPolicy, anomaly: String? = nil) throws -> any DefectDetector {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(description: """
                 model file not found: \(path)
@@ -19,6 +19,11 @@ enum ModelLoader {
         let detector = try YOLODetector(
             path: path, threads: threads,
             postprocessor: YOLOPostprocessor(confidenceThreshold: policy.confidenceThreshold))
-        return detector
+        guard let anomaly else { return detector }
+        do {
+            return try HybridDetector(detector: detector, anomaly: try PaDiMModel(path: anomaly), threads: threads)
+        } catch {
+            throw ConfigError(description: "anomaly model \(anomaly): \(error)")
+        }
     }
 }

@@ -7,6 +7,7 @@
 // As a `Service`, it publishes a snapshot to subscribers at most four times a second when
 // something changed, and at least once a second (camera ages move on their own).
 
+import Detection
 import Foundation
 import Inspection
 import ServiceLifecycle
@@ -62,11 +63,13 @@ public final class LiveFeed: Service, Sendable {
     // MARK: - Feeding
 
     /// A stored (not duplicate) inspection, with the JPEG the camera sent.
-    func inspected(_ record: StoredInspection, jpeg: [UInt8], width: Int, height: Int, stages: WireStageTimes, at date: Date = Date()) {
+    func inspected(_ record: StoredInspection, jpeg: [UInt8], width: Int, height: Int, stages: WireStageTimes,
+                   anomaly: AnomalyFinding? = nil, at date: Date = Date()) {
         let frame = LiveFrame(summary: .init(
             inspection_id: record.id, camera_id: record.cameraId, category: record.category.rawValue, label: record.defectType,
             confidence: rounded(record.confidence, 4), time: storeTime.iso8601(record.inspectionTime), width: width, height: height,
-            boxes: record.boxes.map(WireBox.init), image_url: "/live/frames/\(record.id)"), jpeg: jpeg)
+            boxes: record.boxes.map(WireBox.init), image_url: "/live/frames/\(record.id)", anomaly: anomaly.map(LiveAnomaly.init)),
+            jpeg: jpeg)
         let today = String(storeTime.string(from: date).prefix(10))
         let minute = Int(date.timeIntervalSince1970) / Self.bucketSeconds
         state.withLock { state in

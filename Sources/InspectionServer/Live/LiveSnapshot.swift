@@ -2,6 +2,7 @@
 // every `/ws/live` message), and the frames and boards it lists. Field names are snake_case
 // like the rest of the API; docs/openapi.yaml describes them (`LiveSnapshot`).
 
+import Detection
 import Inspection
 
 /// Everything the dashboard shows at one moment.
@@ -122,6 +123,37 @@ struct LiveFrame: Sendable {
         let height: Int
         let boxes: [WireBox]
         let image_url: String
+        /// The anomaly model's finding and map on this frame (only with `--anomaly`).
+        let anomaly: LiveAnomaly?
+    }
+}
+
+/// The anomaly map of a frame for the dashboard's heat-map overlay: cell (gx, gy) covers
+/// frame pixels x0 + gx * cell_w ... and y0 + gy * cell_h ...
+struct LiveAnomaly: Encodable, Sendable {
+    let score: Double
+    let threshold: Double
+    let fired: Bool
+    let grid_width: Int
+    let grid_height: Int
+    let x0: Double
+    let y0: Double
+    let cell_w: Double
+    let cell_h: Double
+    /// Per-cell distances, row by row, rounded to 0.1.
+    let map: [Double]
+
+    init(_ finding: AnomalyFinding) {
+        score = rounded(Double(finding.score), 4)
+        threshold = rounded(Double(finding.threshold), 4)
+        fired = finding.fired
+        grid_width = finding.gridWidth
+        grid_height = finding.gridHeight
+        x0 = rounded(finding.originX, 2)
+        y0 = rounded(finding.originY, 2)
+        cell_w = rounded(finding.cellWidth, 3)
+        cell_h = rounded(finding.cellHeight, 3)
+        map = finding.map.map { rounded(Double($0), 1) }
     }
 }
 

@@ -74,7 +74,8 @@ struct PredictController<Context: RequestContext>: Sendable {
             "confidence": "\(rounded(Double(result.verdict.confidence), 3))", "boxes": "\(result.verdict.boxes.count)",
             "model_ms": "\(result.stages.model_ms)", "id": "\(result.record.id)",
         ])
-        var response = WireSideResult(result.record, timestamp: timestamp, duplicate: result.duplicate, stages: result.stages)
+        var response = WireSideResult(result.record, timestamp: timestamp, duplicate: result.duplicate, stages: result.stages,
+                                      anomaly: result.anomaly)
         response.board = board.map(WireBoard.init)
         return JSONResponse.make(response)
     }
@@ -131,8 +132,10 @@ struct PredictController<Context: RequestContext>: Sendable {
             confidence: rounded(Double(board.confidence), 4),
             gpio_signal: WireGPIOSignal(board.category.gpio),
             board_id: stored.id,
-            left: WireSideResult(results[0].record, timestamp: timestamp, duplicate: results[0].duplicate, stages: results[0].stages),
-            right: WireSideResult(results[1].record, timestamp: timestamp, duplicate: results[1].duplicate, stages: results[1].stages)))
+            left: WireSideResult(results[0].record, timestamp: timestamp, duplicate: results[0].duplicate, stages: results[0].stages,
+                                 anomaly: results[0].anomaly),
+            right: WireSideResult(results[1].record, timestamp: timestamp, duplicate: results[1].duplicate, stages: results[1].stages,
+                                  anomaly: results[1].anomaly)))
     }
 
     /// The capture time of a `timestamp` field, or 400 when it is not ISO-8601.

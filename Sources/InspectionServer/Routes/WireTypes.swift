@@ -2,6 +2,7 @@
 // (category code, stage timings, board id, duplicate flag) are additive: the seed's camera
 // client and the Windows app ignore fields they do not know.
 
+import Detection
 import Inspection
 import Storage
 
@@ -58,10 +59,14 @@ struct WireSideResult: Encodable {
     let image_saved: Bool
     let duplicate: Bool
     let stage_times_ms: WireStageTimes?
+    /// The anomaly model's score, its threshold and whether it fired (only with `--anomaly`).
+    var anomaly_score: Double? = nil
+    var anomaly_threshold: Double? = nil
+    var anomaly_fired: Bool? = nil
     /// The board's verdict, when it is decided by the time of the response.
     var board: WireBoard? = nil
 
-    init(_ record: StoredInspection, timestamp: String?, duplicate: Bool, stages: WireStageTimes?) {
+    init(_ record: StoredInspection, timestamp: String?, duplicate: Bool, stages: WireStageTimes?, anomaly: AnomalyFinding? = nil) {
         camera_id = record.cameraId
         self.timestamp = timestamp ?? record.captureTimestamp
         defect_type = record.defectType
@@ -74,6 +79,11 @@ struct WireSideResult: Encodable {
         image_saved = record.imagePath != nil
         self.duplicate = duplicate
         stage_times_ms = stages
+        if let anomaly {
+            anomaly_score = rounded(Double(anomaly.score), 4)
+            anomaly_threshold = rounded(Double(anomaly.threshold), 4)
+            anomaly_fired = anomaly.fired
+        }
     }
 }
 
