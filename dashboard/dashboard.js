@@ -72,13 +72,25 @@ function sideView(side, name, classCategories) {
   const frame = side.frame;
   box.append(el("img", { src: frame.image_url, alt: `${name} ${frame.inspection_id}`, "data-inspection": String(frame.inspection_id) }));
   const overlay = el("svg:svg", { viewBox: `0 0 ${frame.width} ${frame.height}`, preserveAspectRatio: "none" });
+  // The anomaly model's heat map: cells from half the threshold up, redder as they rise.
+  const anomaly = frame.anomaly;
+  if (anomaly) {
+    anomaly.map.forEach((value, index) => {
+      const opacity = Math.min(0.6, Math.max(0, (value - anomaly.threshold / 2) / anomaly.threshold));
+      if (opacity <= 0) return;
+      const gx = index % anomaly.grid_width, gy = Math.floor(index / anomaly.grid_width);
+      overlay.append(el("svg:rect", { class: "heat", x: anomaly.x0 + gx * anomaly.cell_w, y: anomaly.y0 + gy * anomaly.cell_h,
+                                      width: anomaly.cell_w, height: anomaly.cell_h, "fill-opacity": opacity.toFixed(2) }));
+    });
+  }
   for (const b of frame.boxes) {
     const color = COLORS[classCategories[b.class]] || "#f85149";
     overlay.append(el("svg:rect", { x: b.x1, y: b.y1, width: Math.max(1, b.x2 - b.x1), height: Math.max(1, b.y2 - b.y1), stroke: color }));
     overlay.append(el("svg:text", { x: b.x1 + 2, y: Math.max(12, b.y1 - 3), fill: color }, `${b.class} ${b.confidence.toFixed(2)}`));
   }
   box.append(overlay);
-  box.append(el("div", { class: "caption" }, `${name} · ${frame.label} · #${frame.inspection_id}`));
+  const score = anomaly ? ` · anomaly ${anomaly.score.toFixed(1)}${anomaly.fired ? "!" : ""}` : "";
+  box.append(el("div", { class: "caption" }, `${name} · ${frame.label} · #${frame.inspection_id}${score}`));
   return box;
 }
 
