@@ -98,6 +98,9 @@ enum SQLiteSchema {
             INSERT INTO inspection_daily_counts (day, category, n)
                 SELECT substr(inspection_time, 1, 10), category, COUNT(*) FROM inspections GROUP BY 1, 2;
             """),
+        ("004_anomaly_score", """
+            ALTER TABLE inspections ADD COLUMN anomaly_score REAL;
+            """),
     ]
 
     /// Counts one more inspection on its day (same transaction as the insert).

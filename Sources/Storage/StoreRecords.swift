@@ -19,12 +19,14 @@ public struct NewInspection: Sendable {
     /// A camera's retry key: a second save with the same id returns the first record.
     public var requestId: String?
     public var inferenceTimeMs: Double?
+    /// The anomaly model's image score, when one ran beside the detector.
+    public var anomalyScore: Double?
     /// JPEG bytes to keep on disk (non-normal inspections); nil to keep none.
     public var image: [UInt8]?
 
     public init(cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Date,
                 captureTimestamp: String? = nil, boxes: [DetectedDefect] = [], gpio: GPIOSignal, requestId: String? = nil,
-                inferenceTimeMs: Double? = nil, image: [UInt8]? = nil) {
+                inferenceTimeMs: Double? = nil, anomalyScore: Double? = nil, image: [UInt8]? = nil) {
         self.cameraId = cameraId
         self.category = category
         self.defectType = defectType
@@ -35,6 +37,7 @@ public struct NewInspection: Sendable {
         self.gpio = gpio
         self.requestId = requestId
         self.inferenceTimeMs = inferenceTimeMs
+        self.anomalyScore = anomalyScore
         self.image = image
     }
 }
@@ -55,6 +58,7 @@ public struct StoredInspection: Sendable, Equatable {
     public var requestId: String?
     public var boardId: Int64?
     public var inferenceTimeMs: Double?
+    public var anomalyScore: Double? = nil
 }
 
 /// The result of a save: the record, and whether it already existed (a retried request).
@@ -131,7 +135,8 @@ extension StoredInspection {
         self.init(id: id, cameraId: inspection.cameraId, category: inspection.category, defectType: inspection.defectType,
                   confidence: decimal54(inspection.confidence), inspectionTime: inspectionTime,
                   captureTimestamp: inspection.captureTimestamp, imagePath: imagePath, boxes: inspection.boxes,
-                  gpio: inspection.gpio, requestId: inspection.requestId, boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs)
+                  gpio: inspection.gpio, requestId: inspection.requestId, boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs,
+                  anomalyScore: inspection.anomalyScore)
     }
 }
 

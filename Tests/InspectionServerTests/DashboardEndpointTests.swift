@@ -215,6 +215,9 @@ struct AnomalousColourDetector: DefectDetector {
             #expect(anomaly["fired"] as? Bool == true)
             #expect(anomaly["map"] as? [Double] == [10, 40, 10, 10])
             #expect(anomaly["cell_w"] as? Double == 32)
+            // The history keeps the score.
+            let rows = try #require(try await client.get("/api/inspections").json["data"] as? [[String: Any]])
+            #expect(Set(rows.compactMap { $0["anomaly_score"] as? Double }) == [40, 10])
         }
     }
 

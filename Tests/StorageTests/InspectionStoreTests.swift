@@ -57,7 +57,8 @@ func newInspection(_ category: CategoryCode, at date: Date = Date(), camera: Str
         cameraId: camera, category: category, defectType: labels[category]!, confidence: 0.87654, inspectionTime: date,
         captureTimestamp: "2026-11-26T16:52:45.768635",
         boxes: category == .normal ? [] : [DetectedDefect(className: "short", confidence: 0.87654, x1: 1, y1: 2, x2: 3, y2: 4)],
-        gpio: GPIOSignal(pin: 27, durationMs: 500), requestId: requestId, inferenceTimeMs: 12.5, image: image)
+        gpio: GPIOSignal(pin: 27, durationMs: 500), requestId: requestId, inferenceTimeMs: 12.5,
+        anomalyScore: category == .normal ? nil : 31.25, image: image)
 }
 
 /// 2026-11-26 10:00 in Seoul (UTC+9), plus `days` and `hours`.
@@ -102,6 +103,8 @@ func seoul(day: Int = 26, hour: Int = 10) -> Date {
         #expect(record.boxes.first?.className == "short")
         #expect(record.gpio == GPIOSignal(pin: 27, durationMs: 500))
         #expect(record.inferenceTimeMs == 12.5)
+        #expect(record.anomalyScore == 31.25)
+        #expect(try await store.saveInspection(newInspection(.normal, at: seoul())).record.anomalyScore == nil)
         let path = try #require(record.imagePath)
         #expect(FileManager.default.contents(atPath: path) == Data([0xFF, 0xD8, 0xFF, 0xD9]))
         #expect(path.hasSuffix(".jpg"))

@@ -149,6 +149,7 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         let entries = try reopened.oldest(limit: 10)
         guard case .inspection(let inspection) = try #require(entries.first).entry else { Issue.record("\(entries)"); return }
         #expect(inspection.requestId == "x" && inspection.category == .discard && inspection.image == [0xFF, 0xD8, 0xFF, 0xD9])
+        #expect(inspection.anomalyScore == 31.25)
     }
 }
 

@@ -63,7 +63,7 @@ struct FrameInspector: Sendable {
                     cameraId: frame.cameraId, category: verdict.category.code, defectType: verdict.category.label,
                     confidence: verdict.confidence, inspectionTime: Date(), captureTimestamp: frame.timestamp,
                     boxes: verdict.boxes, gpio: verdict.category.gpio, requestId: frame.requestId,
-                    inferenceTimeMs: rounded(outcome.modelMs, 3),
+                    inferenceTimeMs: rounded(outcome.modelMs, 3), anomalyScore: anomaly.map { rounded(Double($0.score), 4) },
                     image: verdict.category.code == .normal ? nil : frame.jpeg))
             } catch {
                 logger.error("could not store inspection: \(error)", metadata: ["camera": "\(frame.cameraId)"])

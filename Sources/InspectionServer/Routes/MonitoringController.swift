@@ -84,6 +84,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let inspection_time: String
         let image_path: String?
         let board_id: Int64?
+        /// The anomaly model's score (extension; absent without one).
+        let anomaly_score: Double?
     }
 
     struct Pagination: Encodable {
@@ -107,7 +109,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let rows = result.rows.map {
             InspectionRow(id: $0.id, camera_id: $0.cameraId, defect_type: $0.defectType, category: $0.category.rawValue,
                           confidence: rounded($0.confidence, 4), inspection_time: storeTime.iso8601($0.inspectionTime),
-                          image_path: $0.imagePath, board_id: $0.boardId)
+                          image_path: $0.imagePath, board_id: $0.boardId, anomaly_score: $0.anomalyScore)
         }
         return JSONResponse.make(InspectionList(data: rows, pagination: Pagination(
             page: page, limit: limit, total: result.total, total_pages: (result.total + limit - 1) / limit)))

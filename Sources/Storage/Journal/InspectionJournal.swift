@@ -123,6 +123,8 @@ final class InspectionJournal: Sendable {
     private struct InspectionPayload: Codable {
         var cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Double
         var captureTimestamp: String?, boxes: [DetectedDefect], gpio: GPIOSignal, requestId: String?, inferenceTimeMs: Double?
+        /// Absent in entries journaled before anomaly scores existed.
+        var anomalyScore: Double?
     }
 
     private struct BoardPayload: Codable {
@@ -141,7 +143,7 @@ final class InspectionJournal: Sendable {
             let payload = InspectionPayload(
                 cameraId: i.cameraId, category: i.category, defectType: i.defectType, confidence: i.confidence,
                 inspectionTime: i.inspectionTime.timeIntervalSince1970, captureTimestamp: i.captureTimestamp, boxes: i.boxes,
-                gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs)
+                gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs, anomalyScore: i.anomalyScore)
             return ("inspection", try encoder.encode(payload), i.image.map { Data($0) }, i.requestId)
         case .board(let b):
             let payload = BoardPayload(
@@ -163,7 +165,8 @@ final class InspectionJournal: Sendable {
             return .inspection(NewInspection(
                 cameraId: p.cameraId, category: p.category, defectType: p.defectType, confidence: p.confidence,
                 inspectionTime: Date(timeIntervalSince1970: p.inspectionTime), captureTimestamp: p.captureTimestamp,
-                boxes: p.boxes, gpio: p.gpio, requestId: p.requestId, inferenceTimeMs: p.inferenceTimeMs, image: image.map { [UInt8]($0) }))
+                boxes: p.boxes, gpio: p.gpio, requestId: p.requestId, inferenceTimeMs: p.inferenceTimeMs,
+                anomalyScore: p.anomalyScore, image: image.map { [UInt8]($0) }))
         case "board":
             let p = try decoder.decode(BoardPayload.self, from: payload)
             return .board(NewBoard(

@@ -110,6 +110,9 @@ enum MySQLSchema {
                 SELECT DATE(inspection_time), category, COUNT(*) FROM inspections GROUP BY DATE(inspection_time), category
             """,
         ]),
+        ("004_anomaly_score", [
+            "ALTER TABLE inspections ADD COLUMN anomaly_score DOUBLE",
+        ]),
     ]
 
     /// Counts one more inspection on its day (same transaction as the insert).
