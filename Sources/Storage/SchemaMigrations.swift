@@ -100,6 +100,7 @@ enum SQLiteSchema {
             """),
         ("004_anomaly_score", """
             ALTER TABLE inspections ADD COLUMN anomaly_score REAL;
+            ALTER TABLE inspections ADD COLUMN anomaly_map TEXT;
             """),
     ]
 

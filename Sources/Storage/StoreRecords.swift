@@ -21,12 +21,16 @@ public struct NewInspection: Sendable {
     public var inferenceTimeMs: Double?
     /// The anomaly model's image score, when one ran beside the detector.
     public var anomalyScore: Double?
+    /// The anomaly map as JSON (grid, placement on the frame, per-cell values), kept for
+    /// non-normal inspections so the heat map can be drawn over the stored image.
+    public var anomalyMap: String?
     /// JPEG bytes to keep on disk (non-normal inspections); nil to keep none.
     public var image: [UInt8]?
 
     public init(cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Date,
                 captureTimestamp: String? = nil, boxes: [DetectedDefect] = [], gpio: GPIOSignal, requestId: String? = nil,
-                inferenceTimeMs: Double? = nil, anomalyScore: Double? = nil, image: [UInt8]? = nil) {
+                inferenceTimeMs: Double? = nil, anomalyScore: Double? = nil, anomalyMap: String? = nil,
+                image: [UInt8]? = nil) {
         self.cameraId = cameraId
         self.category = category
         self.defectType = defectType
@@ -38,6 +42,7 @@ public struct NewInspection: Sendable {
         self.requestId = requestId
         self.inferenceTimeMs = inferenceTimeMs
         self.anomalyScore = anomalyScore
+        self.anomalyMap = anomalyMap
         self.image = image
     }
 }
@@ -59,6 +64,7 @@ public struct StoredInspection: Sendable, Equatable {
     public var boardId: Int64?
     public var inferenceTimeMs: Double?
     public var anomalyScore: Double? = nil
+    public var anomalyMap: String? = nil
 }
 
 /// The result of a save: the record, and whether it already existed (a retried request).
@@ -136,7 +142,7 @@ extension StoredInspection {
                   confidence: decimal54(inspection.confidence), inspectionTime: inspectionTime,
                   captureTimestamp: inspection.captureTimestamp, imagePath: imagePath, boxes: inspection.boxes,
                   gpio: inspection.gpio, requestId: inspection.requestId, boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs,
-                  anomalyScore: inspection.anomalyScore)
+                  anomalyScore: inspection.anomalyScore, anomalyMap: inspection.anomalyMap)
     }
 }
 

@@ -76,6 +76,7 @@ def main():
         ("get", "/api/system-status", "/api/system-status", None),
         ("get", "/openapi.yaml", "/openapi.yaml", None),
         ("get", "/metrics", "/metrics", None),
+        ("get", "/api/anomaly-maps/{id}", "/api/anomaly-maps/1", None),
         ("get", "/live/snapshot", "/live/snapshot", None),
         ("get", "/live/frames/{id}", "/live/frames/1", None),
         ("get", "/live/frames/{id}", "/live/frames/999999", None),

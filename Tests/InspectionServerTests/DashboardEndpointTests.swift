@@ -215,9 +215,21 @@ struct AnomalousColourDetector: DefectDetector {
             #expect(anomaly["fired"] as? Bool == true)
             #expect(anomaly["map"] as? [Double] == [10, 40, 10, 10])
             #expect(anomaly["cell_w"] as? Double == 32)
-            // The history keeps the score.
+            // The history keeps the score, and the discarded frame's heat map over its image.
             let rows = try #require(try await client.get("/api/inspections").json["data"] as? [[String: Any]])
             #expect(Set(rows.compactMap { $0["anomaly_score"] as? Double }) == [40, 10])
+            let flaggedId = try #require(flagged["inspection_id"] as? Int)
+            let heat = try await client.get("/api/anomaly-maps/\(flaggedId)")
+            #expect(heat.status == .ok && heat.headers[.contentType] == "image/jpeg")
+            let drawn = try JPEGCodec().decode([UInt8](buffer: heat.body))
+            // The hot cell (top right, 40 against a threshold of 20) turned red; the cold one did not.
+            let hot = (10 * 64 + 48) * 3, cold = (10 * 64 + 10) * 3
+            #expect(drawn.pixels[hot + 1] < 180 && drawn.pixels[cold + 1] > 220, "\(drawn.pixels[hot + 1]) \(drawn.pixels[cold + 1])")
+            let normalId = try #require(normal["inspection_id"] as? Int)
+            let none = try await client.get("/api/anomaly-maps/\(normalId)")
+            #expect(none.status == .notFound)
+            #expect(none.errorMessage?.contains("kept only for non-normal inspections") == true)
+            #expect(try await client.get("/api/anomaly-maps/x").status == .badRequest)
         }
     }
 

@@ -42,6 +42,11 @@ struct FrameInspector: Sendable {
         var anomaly: AnomalyFinding?
     }
 
+    /// The anomaly map as the history keeps it.
+    static func mapJSON(_ finding: AnomalyFinding) -> String? {
+        (try? JSONEncoder().encode(LiveAnomaly(finding))).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Inspects frames as one model batch (two for the sides of a board) and stores each.
     func inspect(_ frames: [Frame], receivedAt: ContinuousClock.Instant) async throws -> [Inspected] {
         let outcome: InferenceOutcome
@@ -64,6 +69,7 @@ struct FrameInspector: Sendable {
                     confidence: verdict.confidence, inspectionTime: Date(), captureTimestamp: frame.timestamp,
                     boxes: verdict.boxes, gpio: verdict.category.gpio, requestId: frame.requestId,
                     inferenceTimeMs: rounded(outcome.modelMs, 3), anomalyScore: anomaly.map { rounded(Double($0.score), 4) },
+                    anomalyMap: verdict.category.code == .normal ? nil : anomaly.flatMap(Self.mapJSON),
                     image: verdict.category.code == .normal ? nil : frame.jpeg))
             } catch {
                 logger.error("could not store inspection: \(error)", metadata: ["camera": "\(frame.cameraId)"])

@@ -129,8 +129,9 @@ struct LiveFrame: Sendable {
 }
 
 /// The anomaly map of a frame for the dashboard's heat-map overlay: cell (gx, gy) covers
-/// frame pixels x0 + gx * cell_w ... and y0 + gy * cell_h ...
-struct LiveAnomaly: Encodable, Sendable {
+/// frame pixels x0 + gx * cell_w ... and y0 + gy * cell_h ... Also the JSON the history keeps
+/// (`anomaly_map`) for `/api/anomaly-maps/{id}`.
+struct LiveAnomaly: Codable, Sendable {
     let score: Double
     let threshold: Double
     let fired: Bool

@@ -26,6 +26,7 @@ public final class ServerMetrics: Sendable {
                      "/openapi.yaml", "/metrics", "/", "/live/snapshot", "/ws/live"]
         if known.contains(path) { return path }
         if path.hasPrefix("/api/defect-images/") { return "/api/defect-images/{id}" }
+        if path.hasPrefix("/api/anomaly-maps/") { return "/api/anomaly-maps/{id}" }
         if path.hasPrefix("/live/frames/") { return "/live/frames/{id}" }
         if path.hasPrefix("/dashboard/") { return "/dashboard/{file}" }
         return "other"

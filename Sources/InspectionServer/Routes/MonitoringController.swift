@@ -2,6 +2,7 @@
 
 import Foundation
 import Hummingbird
+import ImageKit
 import Inspection
 import Storage
 
@@ -23,6 +24,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             .get("/api/inspections", use: inspections)
             .get("/api/statistics", use: statistics)
             .get("/api/defect-images/{id}", use: defectImage)
+            .get("/api/anomaly-maps/{id}", use: anomalyMap)
             .get("/api/system-status", use: systemStatus)
             .get("/openapi.yaml", use: openAPI)
             .get("/metrics", use: prometheus)
@@ -171,6 +173,27 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             throw APIError(.notFound, "Image file not found")
         }
         return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The stored image of a non-normal inspection with the anomaly model's heat map over it.
+    @Sendable func anomalyMap(_ request: Request, context: Context) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError.badRequest("Invalid inspection id: expected a positive whole number")
+        }
+        guard let record = try await store.inspection(id: id) else { throw APIError(.notFound, "Inspection not found") }
+        guard let json = record.anomalyMap, let path = record.imagePath,
+              let map = try? JSONDecoder().decode(LiveAnomaly.self, from: Data(json.utf8)) else {
+            throw APIError(.notFound, "No anomaly map for inspection \(id): kept only for non-normal inspections inspected with an anomaly model")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw APIError(.notFound, "Image file not found") }
+        let codec = JPEGCodec()
+        let overlay: [UInt8]
+        do {
+            overlay = try codec.encode(AnomalyOverlay.render(try codec.decode([UInt8](data)), map), quality: 85)
+        } catch {
+            throw APIError(.internalServerError, "Stored image of inspection \(id) cannot be drawn on", detail: "\(error)")
+        }
+        return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: overlay)))
     }
 
     struct SystemStatus: Encodable {

@@ -125,6 +125,7 @@ final class InspectionJournal: Sendable {
         var captureTimestamp: String?, boxes: [DetectedDefect], gpio: GPIOSignal, requestId: String?, inferenceTimeMs: Double?
         /// Absent in entries journaled before anomaly scores existed.
         var anomalyScore: Double?
+        var anomalyMap: String?
     }
 
     private struct BoardPayload: Codable {
@@ -143,7 +144,8 @@ final class InspectionJournal: Sendable {
             let payload = InspectionPayload(
                 cameraId: i.cameraId, category: i.category, defectType: i.defectType, confidence: i.confidence,
                 inspectionTime: i.inspectionTime.timeIntervalSince1970, captureTimestamp: i.captureTimestamp, boxes: i.boxes,
-                gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs, anomalyScore: i.anomalyScore)
+                gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs, anomalyScore: i.anomalyScore,
+                anomalyMap: i.anomalyMap)
             return ("inspection", try encoder.encode(payload), i.image.map { Data($0) }, i.requestId)
         case .board(let b):
             let payload = BoardPayload(
@@ -166,7 +168,7 @@ final class InspectionJournal: Sendable {
                 cameraId: p.cameraId, category: p.category, defectType: p.defectType, confidence: p.confidence,
                 inspectionTime: Date(timeIntervalSince1970: p.inspectionTime), captureTimestamp: p.captureTimestamp,
                 boxes: p.boxes, gpio: p.gpio, requestId: p.requestId, inferenceTimeMs: p.inferenceTimeMs,
-                anomalyScore: p.anomalyScore, image: image.map { [UInt8]($0) }))
+                anomalyScore: p.anomalyScore, anomalyMap: p.anomalyMap, image: image.map { [UInt8]($0) }))
         case "board":
             let p = try decoder.decode(BoardPayload.self, from: payload)
             return .board(NewBoard(

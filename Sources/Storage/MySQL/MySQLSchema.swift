@@ -112,6 +112,7 @@ enum MySQLSchema {
         ]),
         ("004_anomaly_score", [
             "ALTER TABLE inspections ADD COLUMN anomaly_score DOUBLE",
+            "ALTER TABLE inspections ADD COLUMN anomaly_map MEDIUMTEXT",
         ]),
     ]
 

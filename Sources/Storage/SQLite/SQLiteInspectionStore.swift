@@ -85,12 +85,13 @@ public final class SQLiteInspectionStore: InspectionStore {
                 }
                 try db.execute(sql: """
                     INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, image_path, boxes,
-                        gpio_pin, gpio_duration_ms, category, capture_time, request_id, inference_time_ms, anomaly_score)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        gpio_pin, gpio_duration_ms, category, capture_time, request_id, inference_time_ms, anomaly_score,
+                        anomaly_map)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [inspection.cameraId, inspection.defectType, confidence, localTime, imagePath, boxesJSON,
                                      inspection.gpio.pin, inspection.gpio.durationMs, inspection.category.rawValue,
                                      inspection.captureTimestamp, inspection.requestId, inspection.inferenceTimeMs,
-                                     inspection.anomalyScore])
+                                     inspection.anomalyScore, inspection.anomalyMap])
                 let id = db.lastInsertedRowID
                 try db.execute(sql: SQLiteSchema.countInspection,
                                arguments: [String(localTime.prefix(10)), inspection.category.rawValue, 1])
@@ -247,6 +248,6 @@ public final class SQLiteInspectionStore: InspectionStore {
             captureTimestamp: row["capture_time"], imagePath: row["image_path"], boxes: boxes,
             gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
             requestId: row["request_id"], boardId: row["board_id"], inferenceTimeMs: row["inference_time_ms"],
-            anomalyScore: row["anomaly_score"])
+            anomalyScore: row["anomaly_score"], anomalyMap: row["anomaly_map"])
     }
 }
