@@ -143,9 +143,10 @@ class Page:
 
 
 class Server:
-    def __init__(self, pcb, model, data_dir, log, port=0):
+    def __init__(self, pcb, model, data_dir, log, port=0, anomaly=None):
         self.process = subprocess.Popen(
-            [pcb, "serve", "--host", "127.0.0.1", "--port", str(port), "--model", model, "--data-dir", data_dir, "--threads", "1"],
+            [pcb, "serve", "--host", "127.0.0.1", "--port", str(port), "--model", model, "--data-dir", data_dir, "--threads", "1"]
+            + (["--anomaly", anomaly] if anomaly else []),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.log = log
         self.port = None
@@ -196,6 +197,7 @@ def main():
     p.add_argument("--chromium", default="/usr/bin/chromium")
     p.add_argument("--boards", type=int, default=4)
     p.add_argument("--screenshot", required=True)
+    p.add_argument("--anomaly", help="a .padim file for pcb serve --anomaly (the pictures then carry heat maps)")
     args = p.parse_args()
 
     frames = sorted(os.path.join(args.frames, name) for name in os.listdir(args.frames) if name.endswith(".jpg"))
@@ -203,7 +205,7 @@ def main():
     encoded = [base64.b64encode(open(path, "rb").read()).decode() for path in frames]
     log = open(os.path.join(args.data_dir, "dashboard-check.log"), "w", buffering=1)
 
-    server = Server(args.pcb, args.model, args.data_dir, log)
+    server = Server(args.pcb, args.model, args.data_dir, log, anomaly=args.anomaly)
     tools = DevTools(args.chromium, 1366, 768, log)
     failures = []
     try:
@@ -257,7 +259,7 @@ def main():
         port = server.port
         server.stop()
         page.wait_for("page shows the lost connection", "document.getElementById('connection').dataset.state === 'offline'", timeout=15)
-        server = Server(args.pcb, args.model, args.data_dir, log, port=port)
+        server = Server(args.pcb, args.model, args.data_dir, log, port=port, anomaly=args.anomaly)
         page.wait_for("page reconnects by itself", "document.getElementById('connection').dataset.state === 'live'", timeout=30)
         post_board(server.url, "C-0", encoded[0], encoded[1])
         page.wait_for("counts continue from the database after the restart",
