@@ -93,13 +93,30 @@ struct AnomalyEval: AsyncParsableCommand {
         let codec = JPEGCodec()
         let layers = Set(scorer.model.layers)
         var rows = ["path,set,score"]
+        // Cell-level localisation: every map cell of the normal boards is negative; on a
+        // defective board with annotations, cells covering a defect are positive, the rest negative.
+        var cellNegatives: [Float] = [], cellPositives: [Float] = []
+        var annotatedBoards = 0
         func scores(_ folder: String, _ glob: String?, _ label: String) throws -> [Float] {
             let files = try GlobbedImages.list(folder, glob: glob)
             guard !files.isEmpty else { throw ValidationError("no images in \(folder)\(glob.map { " matching \($0)" } ?? "")") }
             var result: [Float] = []
             for (index, file) in files.enumerated() {
-                let analysis = try detector.analyze([try GlobbedImages.load(file, codec: codec)], capturing: layers)[0]
-                result.append(try scorer.score(analysis).score)
+                let image = try GlobbedImages.load(file, codec: codec)
+                let analysis = try detector.analyze([image], capturing: layers)[0]
+                let (map, score, _) = try scorer.score(analysis)
+                result.append(score)
+                let boxes = label == "normal" ? [] : DefectRegions.boxes(forImage: file, width: image.width, height: image.height)
+                if let boxes {
+                    if label != "normal" { annotatedBoards += 1 }
+                    let t = analysis.transform, size = Double(scorer.model.gridStride) / t.scale
+                    let x0 = -Double(t.padLeft) / t.scale, y0 = -Double(t.padTop) / t.scale
+                    for (index, value) in map.enumerated() {
+                        let gx = Double(index % scorer.model.gridWidth), gy = Double(index / scorer.model.gridWidth)
+                        let cell = (x0 + gx * size, y0 + gy * size, x0 + (gx + 1) * size, y0 + (gy + 1) * size)
+                        if DefectRegions.covers(cell: cell, boxes) { cellPositives.append(value) } else { cellNegatives.append(value) }
+                    }
+                }
                 rows.append("\(file),\(label),\(result.last!)")
                 if (index + 1) % 20 == 0 || index + 1 == files.count {
                     FileHandle.standardError.write(Data("eval: \(label) \(index + 1)/\(files.count)\n".utf8))
@@ -128,13 +145,19 @@ struct AnomalyEval: AsyncParsableCommand {
         print("image AUROC \(r(auroc))")
         print("model threshold \(r(Double(threshold))) (\(scorer.model.thresholdRule)): TPR \(r(truePositive)), FPR \(r(falsePositive))")
         print("best threshold on this data (Youden's J) \(r(Double(best.threshold))): J \(r(best.j))")
+        let pixelAUROC = cellPositives.isEmpty ? nil : areaUnderROC(normal: cellNegatives, defective: cellPositives)
+        if let pixelAUROC {
+            print("cell-level AUROC \(r(pixelAUROC)) (\(cellPositives.count) defect cells on \(annotatedBoards) annotated boards, \(cellNegatives.count) other cells)")
+        } else {
+            print("cell-level AUROC: no annotations found for the defective boards")
+        }
         if json {
             let line: [String: Any] = [
                 "image_auroc": r(auroc), "threshold": r(Double(threshold)), "threshold_rule": scorer.model.thresholdRule,
                 "tpr_at_threshold": r(truePositive), "fpr_at_threshold": r(falsePositive),
                 "youden_threshold": r(Double(best.threshold)), "youden_j": r(best.j),
                 "normal_images": normalScores.count, "defective_images": defectiveScores.count,
-                "pixel_auroc": NSNull(),
+                "pixel_auroc": pixelAUROC.map(r) ?? NSNull() as Any,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
         }

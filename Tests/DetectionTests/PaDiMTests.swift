@@ -162,3 +162,33 @@ import Testing
         #expect(throws: DetectionError.self) { try scorer.score(other) }
     }
 }
+
+@Suite struct DefectRegionsTests {
+    @Test func findsYOLONovelAndDeepPCBAnnotations() throws {
+        let root = NSTemporaryDirectory() + "pcb-regions-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        for folder in ["set/images/train", "set/labels/train", "set/novel", "deeppcb/g1/g1", "deeppcb/g1/g1_not"] {
+            try fm.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+        }
+        try "2 0.5 0.5 0.25 0.5\n".write(toFile: root + "/set/labels/train/a.txt", atomically: true, encoding: .utf8)
+        try "burn 10 20 30 40\n".write(toFile: root + "/set/novel/a.txt", atomically: true, encoding: .utf8)
+        try "1 2 3 4 1\n5,6,7,8,3\n".write(toFile: root + "/deeppcb/g1/g1_not/0001.txt", atomically: true, encoding: .utf8)
+        for file in ["set/images/train/a.jpg", "set/images/train/b.jpg", "deeppcb/g1/g1/0001_test.jpg"] {
+            fm.createFile(atPath: root + "/" + file, contents: Data())
+        }
+        // A link to the DeepPCB image (as eval folders are made) still finds its annotation.
+        try fm.createSymbolicLink(atPath: root + "/link_test.jpg", withDestinationPath: root + "/deeppcb/g1/g1/0001_test.jpg")
+
+        let a = try #require(DefectRegions.boxes(forImage: root + "/set/images/train/a.jpg", width: 200, height: 100))
+        #expect(a.count == 2)
+        #expect(a[0] == (75, 25, 125, 75) && a[1] == (10, 20, 30, 40))
+        #expect(DefectRegions.boxes(forImage: root + "/set/images/train/b.jpg", width: 200, height: 100) == nil)
+        let deep = try #require(DefectRegions.boxes(forImage: root + "/link_test.jpg", width: 640, height: 640))
+        #expect(deep.count == 2 && deep[1] == (5, 6, 7, 8))
+
+        #expect(DefectRegions.covers(cell: (0, 0, 16, 16), [(8, 8, 24, 24)]))        // a quarter of the cell
+        #expect(!DefectRegions.covers(cell: (0, 0, 16, 16), [(15, 15, 40, 40)]))     // a corner only
+        #expect(DefectRegions.covers(cell: (0, 0, 16, 16), [(4, 4, 6, 6)]))          // a small defect inside
+    }
+}
