@@ -74,7 +74,7 @@ function sideView(side, name, classCategories) {
   const overlay = el("svg:svg", { viewBox: `0 0 ${frame.width} ${frame.height}`, preserveAspectRatio: "none" });
   // The anomaly model's heat map: cells from half the threshold up, redder as they rise.
   const anomaly = frame.anomaly;
-  if (anomaly) {
+  if (anomaly && anomaly.threshold > 0) {
     anomaly.map.forEach((value, index) => {
       const opacity = Math.min(0.6, Math.max(0, (value - anomaly.threshold / 2) / anomaly.threshold));
       if (opacity <= 0) return;
@@ -96,7 +96,8 @@ function sideView(side, name, classCategories) {
 
 function renderBoards(snapshot) {
   // Rebuilt only when the list changes, so pictures do not reload every second.
-  const key = snapshot.recent_boards.map((b) => b.board_key + (b.left?.frame ? "L" : "") + (b.right?.frame ? "R" : "")).join("|");
+  const key = snapshot.recent_boards
+    .map((b) => `${b.board_key}@${b.decided_at}` + (b.left?.frame ? "L" : "") + (b.right?.frame ? "R" : "")).join("|");
   if (key === state.lastBoards) return;
   state.lastBoards = key;
   const list = $("boards");

@@ -6,6 +6,7 @@
 //      request id for retries, board link, model time).
 // 003: inspection_daily_counts, the count per local day and category, kept in the same
 //      transaction as each insert, so statistics over any range read days, not rows.
+// 004: the anomaly model's score of each inspection, and its map for non-normal ones.
 // A migration, once released, is never edited: a change is a new number.
 
 /// `system_config` rows the seed ships with.

@@ -43,6 +43,14 @@ struct AnomalyFit: AsyncParsableCommand {
     var mixture = 0
     @Option(help: "Engine threads.") var threads = 2
 
+    func validate() throws {
+        guard (1...256).contains(gridStride) else { throw ValidationError("--grid-stride must be within 1...256") }
+        guard (1...1024).contains(channels) else { throw ValidationError("--channels must be within 1...1024") }
+        guard (0...64).contains(radius) else { throw ValidationError("--radius must be within 0...64") }
+        guard (0...4096).contains(mixture) else { throw ValidationError("--mixture must be within 0...4096") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() async throws {
         let detector = try YOLODetector(path: model, threads: threads)
         let files = try GlobbedImages.list(normal, glob: normalGlob)

@@ -132,6 +132,21 @@ import Testing
         version[8] = 9
         #expect(refusal(version).contains("format version 9"))
         #expect(refusal(Array(bytes.prefix(20))).contains("truncated header"))
+        // Damaged header values are refused before any size is computed from them.
+        func withHeader(_ change: (String) -> String) -> [UInt8] {
+            let length = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+            let json = Array(change(String(decoding: bytes[16..<(16 + length)], as: UTF8.self)).utf8)
+            var out = Array(bytes[0..<12])
+            withUnsafeBytes(of: UInt32(json.count).littleEndian) { out.append(contentsOf: $0) }
+            return out + json + bytes[(16 + length)...]
+        }
+        for (field, damaged) in [("\"grid_stride\":16", "\"grid_stride\":0"), ("\"channels\":[0,1]", "\"channels\":[-1,1]"),
+                                 ("\"grid_height\":3", "\"grid_height\":1099511627776"), ("\"radius\":1", "\"radius\":-1"),
+                                 ("\"components\":0", "\"components\":-3"), ("\"input_height\":48", "\"input_height\":16")] {
+            let text = String(decoding: withHeader { $0 }, as: UTF8.self)
+            #expect(text.contains(field), "header lacks \(field)")
+            #expect(refusal(withHeader { $0.replacingOccurrences(of: field, with: damaged) }).contains("inconsistent header"), "\(damaged)")
+        }
     }
 
     @Test func fitsAndScoresOnTheDetectorsOwnBackbone() throws {

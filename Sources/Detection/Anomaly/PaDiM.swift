@@ -92,6 +92,7 @@ public struct PaDiMEmbedder: Sendable {
     /// The embedding of one frame: `cells x d` floats (cell-major), plus the grid size and the
     /// stride of each layer. Maps must be `[1, C, h, w]` over an input of `inputHeight x inputWidth`.
     public func embed(_ maps: [String: Tensor], inputHeight: Int, inputWidth: Int) throws -> (values: [Float], height: Int, width: Int, strides: [Int]) {
+        guard gridStride > 0 else { throw DetectionError.anomaly("grid stride must be positive") }
         let gridH = inputHeight / gridStride, gridW = inputWidth / gridStride
         guard gridH > 0, gridW > 0 else { throw DetectionError.anomaly("input \(inputWidth)x\(inputHeight) is smaller than one grid cell") }
         // Each layer pooled to the grid: [C_l][gridH * gridW].

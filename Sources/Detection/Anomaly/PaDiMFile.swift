@@ -88,14 +88,18 @@ extension PaDiMModel {
         } catch {
             throw fail("unreadable header: \(error)")
         }
+        // Every size is bounded before it is multiplied: a damaged header must not overflow.
         let d = header.channels.count
         let components = header.components ?? 0
-        let cells = components > 0 ? components : header.grid_height * header.grid_width
-        guard d > 0, cells > 0, header.grid_height > 0, header.grid_width > 0, components >= 0,
-              header.layers.count == header.layer_strides.count, !header.layers.isEmpty,
-              header.channels == header.channels.sorted(), Set(header.channels).count == d, header.radius >= 0 else {
+        guard (1...1024).contains(d), (1...1024).contains(header.grid_height), (1...1024).contains(header.grid_width),
+              (0...4096).contains(components), (1...256).contains(header.grid_stride), (0...64).contains(header.radius),
+              header.input_height / header.grid_stride == header.grid_height, header.input_width / header.grid_stride == header.grid_width,
+              header.layers.count == header.layer_strides.count, !header.layers.isEmpty, header.layer_strides.allSatisfy({ $0 > 0 }),
+              header.channels == header.channels.sorted(), Set(header.channels).count == d, header.channels[0] >= 0,
+              header.threshold.isFinite else {
             throw fail("inconsistent header")
         }
+        let cells = components > 0 ? components : header.grid_height * header.grid_width
         let floats = cells * d + cells * d * (d + 1) / 2
         guard bytes.count == 16 + headerLength + 4 * floats else {
             throw fail("expected \(16 + headerLength + 4 * floats) bytes, the file has \(bytes.count)")

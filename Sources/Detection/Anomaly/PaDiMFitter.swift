@@ -113,7 +113,7 @@ extension PaDiMModel {
     /// image score, its largest value. Grid rows are split over `threads` workers.
     public func score(_ embedding: [Float], threads: Int = 1) -> (map: [Float], score: Float) {
         let d = dimension, h = gridHeight, w = gridWidth
-        let components = self.components, radius = self.radius
+        let components = self.components, radius = min(max(0, self.radius), max(h, w))
         @Sendable func candidates(_ gy: Int, _ gx: Int) -> [Int] {
             if components > 0 { return Array(0..<components) }
             var list: [Int] = []
@@ -152,7 +152,8 @@ extension PaDiMModel {
                                         }
                                         if q < best { best = q }
                                     }
-                                    out[cell] = best.squareRoot()
+                                    // A non-finite feature is as unlike the normal boards as it gets.
+                                    out[cell] = best.isFinite ? best.squareRoot() : 1e6
                                 }
                             }
                         }

@@ -34,6 +34,9 @@ public struct PaDiMScorer: Sendable {
             throw DetectionError.anomaly("frame letterboxes to \(t.inputWidth)x\(t.inputHeight), the anomaly model was fitted at \(model.inputWidth)x\(model.inputHeight)")
         }
         let embedding = try embedder.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+        guard embedding.height == model.gridHeight, embedding.width == model.gridWidth else {
+            throw DetectionError.anomaly("embedding grid \(embedding.width)x\(embedding.height) differs from the model's \(model.gridWidth)x\(model.gridHeight)")
+        }
         let (map, score) = model.score(embedding.values, threads: threads)
         return (map, score, score > model.threshold)
     }

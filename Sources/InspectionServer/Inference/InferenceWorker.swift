@@ -60,6 +60,19 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     private var ready = false
     private var started = false
     private var warmUpError: String?
+    /// The anomaly model's last complaint, logged once per distinct message (worker thread only).
+    private var lastAnomalyTrouble: String?
+
+    /// Logs, once per distinct reason, when the anomaly model could not score a frame (for
+    /// example a camera resolution it was not fitted for): the detector's verdicts go on.
+    private func reportAnomalyTrouble() {
+        guard let hybrid = detector as? HybridDetector else { return }
+        let trouble = hybrid.lastAnomalyError
+        if let trouble, trouble != lastAnomalyTrouble {
+            logger.warning("anomaly model skipped a frame: \(trouble)")
+        }
+        lastAnomalyTrouble = trouble
+    }
 
     /// - Parameters:
     ///   - detector: owned by the worker from now on.
@@ -140,6 +153,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
             let startedAt = ContinuousClock.Instant.now
             let frames = batch.flatMap(\.frames)
             let result = Result { try detector.inspect(frames) }
+            reportAnomalyTrouble()
             let modelMs = (ContinuousClock.Instant.now - startedAt).milliseconds
             switch result {
             case .success(let findings) where findings.count == frames.count:
