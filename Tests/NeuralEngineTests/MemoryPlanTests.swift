@@ -93,6 +93,24 @@ import Testing
         print("memory plan \(file): \(summary.buffers) buffers, \(summary.arenaBytes / 1024) KiB instead of \(summary.unplannedBytes / 1024) KiB")
     }
 
+    @Test func capturedValuesSurviveLaterPlannedRuns() throws {
+        let file = try #require(FixtureManifest.shared?.models.first { $0.dynamic }?.file)
+        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 1))
+        let name = session.inputs[0].name
+        let layers: Set<String> = ["/model.2/cv2/act/Mul_output_0", "/model.4/cv2/act/Mul_output_0"]
+        func input(_ seed: Int) -> Tensor {
+            Tensor(shape: [1, 3, 64, 64], floats: (0..<(3 * 64 * 64)).map { Float(($0 * 31 + seed) % 101) / 101 })
+        }
+        let first = try session.run([name: input(1)], capturing: layers).captured
+        #expect(first.count == 2)
+        let kept = first.mapValues(\.floats)
+        // Later runs (planned, other inputs) never write into what the caller holds.
+        for seed in 2...4 { _ = try session.run([name: input(seed)], capturing: layers) }
+        for (key, values) in kept { #expect(first[key]?.floats == values, "\(key) changed under the caller") }
+        let again = try session.run([name: input(1)], capturing: layers).captured
+        for (key, values) in kept { #expect(again[key]?.floats == values) }
+    }
+
     @Test func eachInputShapeHasItsOwnPlan() throws {
         let file = try #require(FixtureManifest.shared?.models.first { $0.dynamic }?.file)
         let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 1))

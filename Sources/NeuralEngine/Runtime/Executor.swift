@@ -27,8 +27,9 @@ final class Executor {
     private let kernels: [any Kernel]
     /// Slots to release after node i has run.
     private let releaseAfter: [[Int]]
-    /// Memory plans by input shapes, the most recently used last.
-    private var arenas: [(shapes: [[Int]], arena: MemoryArena)] = []
+    /// Memory plans by input shapes (and captured values, which the caller keeps, so they are
+    /// never planned), the most recently used last.
+    private var arenas: [(shapes: [[Int]], capture: Set<Int>, arena: MemoryArena)] = []
     /// Plans kept at once (each holds its buffers); the least recently used goes first.
     static let maxPlans = 3
 
@@ -73,7 +74,7 @@ final class Executor {
         for (slot, t) in feeds { values[slot] = t }
         let shapes = graph.inputs.map { feeds[$0]?.shape ?? [] }
         var arena: MemoryArena? = nil
-        if let index = arenas.firstIndex(where: { $0.shapes == shapes }) {
+        if let index = arenas.firstIndex(where: { $0.shapes == shapes && $0.capture == capture }) {
             let entry = arenas.remove(at: index)
             arenas.append(entry)
             arena = entry.arena
@@ -131,8 +132,8 @@ final class Executor {
         }
         finished = true
         if let recording = context.endRun(), memoryPlanning {
-            let plan = MemoryPlan(recording: recording, releaseAfter: releaseAfter, pinned: Set(graph.outputs))
-            arenas.append((shapes, MemoryArena(plan: plan)))
+            let plan = MemoryPlan(recording: recording, releaseAfter: releaseAfter, pinned: Set(graph.outputs).union(capture))
+            arenas.append((shapes, capture, MemoryArena(plan: plan)))
             if arenas.count > Self.maxPlans { arenas.removeFirst() }
             // The recording run's allocations are freed now; hand their pages back to the
             // system before the arena takes its own, so the plan does not raise peak memory.
