@@ -4,6 +4,7 @@
 
 import Foundation
 import ImageKit
+import Inspection
 import NeuralEngine
 import Testing
 @testable import Detection
@@ -205,5 +206,22 @@ import Testing
         #expect(DefectRegions.covers(cell: (0, 0, 16, 16), [(8, 8, 24, 24)]))        // a quarter of the cell
         #expect(!DefectRegions.covers(cell: (0, 0, 16, 16), [(15, 15, 40, 40)]))     // a corner only
         #expect(DefectRegions.covers(cell: (0, 0, 16, 16), [(4, 4, 6, 6)]))          // a small defect inside
+    }
+}
+
+@Suite struct BundledModelTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func deepPCBDetectorAndItsAnomalyModelLoadTogether() throws {
+        let detector = try YOLODetector(path: Self.repository.appendingPathComponent("models/pcb_deeppcb_yolov8n.onnx").path)
+        #expect(detector.classNames == ["open_circuit", "short", "mouse_bite", "spur", "spurious_copper", "pin_hole"])
+        #expect(detector.metadata.imageSize.map { [$0.height, $0.width] } == [384, 384])
+        let anomaly = try PaDiMModel(path: Self.repository.appendingPathComponent("models/anomaly/deeppcb_mixture32.padim").path)
+        #expect(anomaly.components == 32 && anomaly.gridWidth == 24 && anomaly.inputWidth == 384)
+        let hybrid = try HybridDetector(detector: detector, anomaly: anomaly, threads: 1)
+        #expect(hybrid.modelDescription.contains("PaDiM (24x24 grid, mixture of 32"))
+        // Every class is mapped by the shipped policy.
+        let policy = try DefectPolicy.load(yaml: String(contentsOf: Self.repository.appendingPathComponent("data/pcb_defects.yaml"), encoding: .utf8))
+        try policy.validate(modelClasses: detector.classNames)
     }
 }
