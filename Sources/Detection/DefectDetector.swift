@@ -32,10 +32,13 @@ public struct FrameFindings: Sendable {
     public var boxes: [DetectedDefect]
     /// The anomaly model's finding; nil without one.
     public var anomaly: AnomalyFinding?
+    /// Why the anomaly model could not score this frame, when it runs but failed.
+    public var anomalyError: String?
 
-    public init(boxes: [DetectedDefect], anomaly: AnomalyFinding? = nil) {
+    public init(boxes: [DetectedDefect], anomaly: AnomalyFinding? = nil, anomalyError: String? = nil) {
         self.boxes = boxes
         self.anomaly = anomaly
+        self.anomalyError = anomalyError
     }
 }
 
@@ -53,6 +56,12 @@ public struct AnomalyFinding: Sendable, Equatable {
     public var originY: Double
     public var cellWidth: Double
     public var cellHeight: Double
+
+    /// Cell `index` (row by row) in frame pixels.
+    public func cell(_ index: Int) -> (x1: Double, y1: Double, x2: Double, y2: Double) {
+        let gx = Double(index % gridWidth), gy = Double(index / gridWidth)
+        return (originX + gx * cellWidth, originY + gy * cellHeight, originX + (gx + 1) * cellWidth, originY + (gy + 1) * cellHeight)
+    }
 
     public init(score: Float, threshold: Float, map: [Float], gridWidth: Int, gridHeight: Int,
                 originX: Double, originY: Double, cellWidth: Double, cellHeight: Double) {

@@ -40,7 +40,7 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     let cameras = CameraRegistry(cameras: config.cameras)
     let metrics = ServerMetrics()
     let store = dependencies.store
-    let today = CalendarDay(String(dependencies.storeTime.string(from: Date()).prefix(10)))!
+    let today = CalendarDay(dependencies.storeTime.day(of: Date()))!
     let live = LiveFeed(
         policy: dependencies.policy, cameras: cameras, storeTime: dependencies.storeTime,
         cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,

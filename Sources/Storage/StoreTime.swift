@@ -28,6 +28,12 @@ public struct StoreTime: Sendable {
                       Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), micros)
     }
 
+    /// The local day of `date` in the store's zone, `YYYY-MM-DD` (the key of per-day counts).
+    public func day(of date: Date) -> String { String(string(from: date).prefix(10)) }
+
+    /// `date` (default now) as ISO-8601 with the zone's offset, as the API writes times.
+    public func iso8601(of date: Date = Date()) -> String { iso8601(string(from: date)) }
+
     /// Converts a store timestamp to ISO-8601 with the zone's offset, for the API:
     /// `2026-11-26 16:52:45.768635` -> `2026-11-26T16:52:45.768635+09:00`.
     public func iso8601(_ stored: String) -> String {

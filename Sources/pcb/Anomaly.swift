@@ -112,17 +112,13 @@ struct AnomalyEval: AsyncParsableCommand {
             for (index, file) in files.enumerated() {
                 let image = try GlobbedImages.load(file, codec: codec)
                 let analysis = try detector.analyze([image], capturing: layers)[0]
-                let (map, score, _) = try scorer.score(analysis)
-                result.append(score)
+                let finding = try scorer.finding(analysis)
+                result.append(finding.score)
                 let boxes = label == "normal" ? [] : DefectRegions.boxes(forImage: file, width: image.width, height: image.height)
                 if let boxes {
                     if label != "normal" { annotatedBoards += 1 }
-                    let t = analysis.transform, size = Double(scorer.model.gridStride) / t.scale
-                    let x0 = -Double(t.padLeft) / t.scale, y0 = -Double(t.padTop) / t.scale
-                    for (index, value) in map.enumerated() {
-                        let gx = Double(index % scorer.model.gridWidth), gy = Double(index / scorer.model.gridWidth)
-                        let cell = (x0 + gx * size, y0 + gy * size, x0 + (gx + 1) * size, y0 + (gy + 1) * size)
-                        if DefectRegions.covers(cell: cell, boxes) { cellPositives.append(value) } else { cellNegatives.append(value) }
+                    for (index, value) in finding.map.enumerated() {
+                        if DefectRegions.covers(cell: finding.cell(index), boxes) { cellPositives.append(value) } else { cellNegatives.append(value) }
                     }
                 }
                 rows.append("\(file),\(label),\(result.last!)")

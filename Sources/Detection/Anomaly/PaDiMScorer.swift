@@ -26,6 +26,16 @@ public struct PaDiMScorer: Sendable {
         }
     }
 
+    /// The anomaly of one analysed frame with the map placed on the frame (for the server,
+    /// the dashboard and localisation scores).
+    public func finding(_ analysis: YOLODetector.Analysis) throws -> AnomalyFinding {
+        let (map, score, _) = try score(analysis)
+        let t = analysis.transform, cell = Double(model.gridStride) / t.scale
+        return AnomalyFinding(
+            score: score, threshold: model.threshold, map: map, gridWidth: model.gridWidth, gridHeight: model.gridHeight,
+            originX: -Double(t.padLeft) / t.scale, originY: -Double(t.padTop) / t.scale, cellWidth: cell, cellHeight: cell)
+    }
+
     /// The anomaly of one analysed frame: per-cell map (grid rows), image score, and whether
     /// it is above the model's threshold.
     public func score(_ analysis: YOLODetector.Analysis) throws -> (map: [Float], score: Float, anomalous: Bool) {
@@ -99,7 +109,10 @@ extension PaDiMModel {
             }
             if geometry == nil {
                 geometry = (embedding.height, embedding.width, embedding.strides, t.inputHeight, t.inputWidth)
-                fitter = PaDiMFitter(cells: embedding.height * embedding.width, dimension: embedder!.channels.count)
+                // Per-cell statistics only for the per-position model (cells x d x d doubles).
+                if options.components == 0 {
+                    fitter = PaDiMFitter(cells: embedding.height * embedding.width, dimension: embedder!.channels.count)
+                }
             }
             if heldOutIndices.contains(index) {
                 heldOutEmbeddings.append(embedding.values)
@@ -140,15 +153,12 @@ extension PaDiMModel {
 
 /// The YOLO detector with a PaDiM model beside it: one engine run per batch gives the boxes
 /// and the backbone maps the anomaly model scores.
-public final class HybridDetector: DefectDetector, @unchecked Sendable {
+public final class HybridDetector: DefectDetector, Sendable {
     public let detector: YOLODetector
     public let scorer: PaDiMScorer
     public var classNames: [String] { detector.classNames }
     public var maxBatchSize: Int { detector.maxBatchSize }
     public let modelDescription: String
-    /// Why the last frame got no anomaly finding (for example a frame size the model was not
-    /// fitted for), nil when it had one. Read by the same worker thread that inspects.
-    public private(set) var lastAnomalyError: String?
 
     public init(detector: YOLODetector, anomaly: PaDiMModel, threads: Int) throws {
         self.detector = detector
@@ -166,16 +176,10 @@ public final class HybridDetector: DefectDetector, @unchecked Sendable {
         let layers = Set(scorer.model.layers)
         return try detector.analyze(frames, capturing: layers).map { analysis in
             do {
-                let (map, score, _) = try scorer.score(analysis)
-                lastAnomalyError = nil
-                let t = analysis.transform, stride = Double(scorer.model.gridStride)
-                return FrameFindings(boxes: analysis.boxes, anomaly: AnomalyFinding(
-                    score: score, threshold: scorer.model.threshold, map: map, gridWidth: scorer.model.gridWidth,
-                    gridHeight: scorer.model.gridHeight, originX: -Double(t.padLeft) / t.scale, originY: -Double(t.padTop) / t.scale,
-                    cellWidth: stride / t.scale, cellHeight: stride / t.scale))
+                return FrameFindings(boxes: analysis.boxes, anomaly: try scorer.finding(analysis))
             } catch {
-                lastAnomalyError = "\(error)"
-                return FrameFindings(boxes: analysis.boxes)
+                // For example a frame size the model was not fitted for: the boxes still count.
+                return FrameFindings(boxes: analysis.boxes, anomalyError: "\(error)")
             }
         }
     }

@@ -82,8 +82,7 @@ struct FrameInspector: Sendable {
                 store_ms: rounded(storeMs, 3), total_ms: rounded((ContinuousClock.Instant.now - receivedAt).milliseconds, 3))
             if !saved.wasDuplicate {
                 metrics?.inspection(camera: frame.cameraId, category: verdict.category.code.rawValue)
-                metrics?.stages([("decode", stages.decode_ms), ("queue", stages.queue_ms), ("model", stages.model_ms),
-                                 ("store", stages.store_ms), ("total", stages.total_ms)])
+                metrics?.stages(stages.named)
                 live?.inspected(saved.record, jpeg: frame.jpeg, width: frame.image.width, height: frame.image.height, stages: stages,
                                 anomaly: anomaly)
             }

@@ -65,9 +65,8 @@ public final class InferenceWorker: Service, @unchecked Sendable {
 
     /// Logs, once per distinct reason, when the anomaly model could not score a frame (for
     /// example a camera resolution it was not fitted for): the detector's verdicts go on.
-    private func reportAnomalyTrouble() {
-        guard let hybrid = detector as? HybridDetector else { return }
-        let trouble = hybrid.lastAnomalyError
+    private func reportAnomalyTrouble(_ findings: [FrameFindings]) {
+        let trouble = findings.lazy.compactMap(\.anomalyError).first
         if let trouble, trouble != lastAnomalyTrouble {
             logger.warning("anomaly model skipped a frame: \(trouble)")
         }
@@ -153,7 +152,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
             let startedAt = ContinuousClock.Instant.now
             let frames = batch.flatMap(\.frames)
             let result = Result { try detector.inspect(frames) }
-            reportAnomalyTrouble()
+            if case .success(let findings) = result { reportAnomalyTrouble(findings) }
             let modelMs = (ContinuousClock.Instant.now - startedAt).milliseconds
             switch result {
             case .success(let findings) where findings.count == frames.count:

@@ -25,7 +25,7 @@ public final class LiveFeed: Service, Sendable {
     static let bucketSeconds = 60
     static let historySeconds = 6 * 3600
 
-    /// Everything the state machine-free bookkeeping needs, behind one lock.
+    /// The feed's bookkeeping, behind one lock.
     struct State {
         var day: String
         var todayCounts: [CategoryCode: Int] = [:]
@@ -38,6 +38,13 @@ public final class LiveFeed: Service, Sendable {
         var history: [Int: (total: Int, defective: Int)] = [:]
         var changed = true
         var subscribers: [UUID: AsyncStream<String>.Continuation] = [:]
+
+        /// Today's counts start again at zero on a new day.
+        mutating func roll(to today: String) {
+            guard day != today else { return }
+            day = today
+            todayCounts = [:]
+        }
     }
 
     let policy: DefectPolicy
@@ -55,7 +62,7 @@ public final class LiveFeed: Service, Sendable {
         self.storeTime = storeTime
         self.cameraOfflineAfterSeconds = cameraOfflineAfterSeconds
         self.status = status
-        var initial = State(day: String(storeTime.string(from: Date()).prefix(10)))
+        var initial = State(day: storeTime.day(of: Date()))
         initial.todayCounts = today?.counts ?? [:]
         state = Mutex(initial)
     }
@@ -70,18 +77,14 @@ public final class LiveFeed: Service, Sendable {
             confidence: rounded(record.confidence, 4), time: storeTime.iso8601(record.inspectionTime), width: width, height: height,
             boxes: record.boxes.map(WireBox.init), image_url: "/live/frames/\(record.id)", anomaly: anomaly.map(LiveAnomaly.init)),
             jpeg: jpeg)
-        let today = String(storeTime.string(from: date).prefix(10))
+        let today = storeTime.day(of: date)
         let minute = Int(date.timeIntervalSince1970) / Self.bucketSeconds
         state.withLock { state in
-            if state.day != today {
-                state.day = today
-                state.todayCounts = [:]
-            }
+            state.roll(to: today)
             state.todayCounts[record.category, default: 0] += 1
             state.frames.append(frame)
             if state.frames.count > Self.frameCapacity { state.frames.removeFirst(state.frames.count - Self.frameCapacity) }
-            for (stage, ms) in [("decode", stages.decode_ms), ("queue", stages.queue_ms), ("model", stages.model_ms),
-                                ("store", stages.store_ms), ("total", stages.total_ms)] {
+            for (stage, ms) in stages.named {
                 state.latencies[stage, default: RingBuffer(capacity: Self.latencyWindow)].append(ms)
             }
             var bucket = state.history[minute] ?? (0, 0)
@@ -98,7 +101,7 @@ public final class LiveFeed: Service, Sendable {
 
     /// A decided board (paired sides, a fail-safe board, or both sides of /predict_dual).
     func boardDecided(_ board: LiveBoard.Decision) {
-        let decidedAt = isoNow()
+        let decidedAt = storeTime.iso8601(of: Date())
         state.withLock { state in
             let frames = state.frames
             func frame(_ id: Int64) -> LiveFrame? { frames.last { $0.inspectionId == id } }
@@ -133,13 +136,10 @@ public final class LiveFeed: Service, Sendable {
                 last_frame_age_s: age.map { rounded($0, 2) }, fps: rounded(sighting?.framesPerSecond ?? 0, 2), frames: sighting?.frames ?? 0)
         }
         let nowMinute = Int(now.timeIntervalSince1970) / Self.bucketSeconds
-        let today = String(storeTime.string(from: now).prefix(10))
-        let serverTime = isoNow()
+        let today = storeTime.day(of: now)
+        let serverTime = storeTime.iso8601(of: now)
         return state.withLock { state in
-            if state.day != today {
-                state.day = today
-                state.todayCounts = [:]
-            }
+            state.roll(to: today)
             let total = state.todayCounts.values.reduce(0, +)
             let defective = total - (state.todayCounts[.normal] ?? 0)
             let boardTotal = state.boardCounts.values.reduce(0, +)
@@ -181,8 +181,6 @@ public final class LiveFeed: Service, Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private func isoNow() -> String { storeTime.iso8601(storeTime.string(from: Date())) }
-
     // MARK: - Subscribers
 
     /// A stream of snapshot JSON texts; a slow reader gets only the newest one.
@@ -197,8 +195,6 @@ public final class LiveFeed: Service, Sendable {
         let continuation = state.withLock { $0.subscribers.removeValue(forKey: id) }
         continuation?.finish()
     }
-
-    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
     /// Publishes every 250 ms when something changed, at least every second, until shutdown.
     public func run() async throws {

@@ -71,7 +71,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let ready = worker.isReady
         let failure = worker.failure
         let body = Health(
-            status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: isoNow(), model_ready: ready,
+            status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: storeTime.iso8601(of: Date()), model_ready: ready,
             model: worker.modelDescription, model_error: failure, database_online: await store.isReachable(),
             journal_pending: (store as? JournaledInspectionStore)?.pendingCount ?? 0, queue_depth: worker.queueDepth)
         return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
@@ -145,7 +145,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             }
             return day
         }
-        let today = CalendarDay(String(storeTime.string(from: Date()).prefix(10)))!
+        let today = CalendarDay(storeTime.day(of: Date()))!
         let start = try day(startText, "start_date")
         let end = try day(endText, "end_date")
         let from = start ?? end ?? today
@@ -232,7 +232,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             raspberry_pi_1_online: statuses.first?.online ?? false,
             raspberry_pi_2_online: statuses.count > 1 ? statuses[1].online : false,
             server_cpu_usage: hostUsage.cpuPercent(), server_memory_usage: hostUsage.memoryPercent(),
-            server_gpu_usage: 0, last_update: isoNow(), model_ready: worker.isReady, queue_depth: worker.queueDepth,
+            server_gpu_usage: 0, last_update: storeTime.iso8601(of: Date()), model_ready: worker.isReady, queue_depth: worker.queueDepth,
             cameras: statuses))
     }
 
@@ -244,5 +244,4 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         return number
     }
 
-    private func isoNow() -> String { storeTime.iso8601(storeTime.string(from: Date())) }
 }

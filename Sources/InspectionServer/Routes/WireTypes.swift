@@ -42,6 +42,11 @@ struct WireStageTimes: Encodable {
     var model_ms: Double
     var store_ms: Double
     var total_ms: Double
+
+    /// Each stage with its name, for metrics and the live feed.
+    var named: [(String, Double)] {
+        [("decode", decode_ms), ("queue", queue_ms), ("model", model_ms), ("store", store_ms), ("total", total_ms)]
+    }
 }
 
 /// The `/predict` response body (and each side of `/predict_dual`).

@@ -177,6 +177,4 @@ final class MemoryArena {
         buffers.map { $0.capacity == 0 ? 0 : $0.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) } }
     }
 
-    /// Bytes held by the buffers now.
-    var heldBytes: Int { buffers.map { $0.capacity * MemoryLayout<Float>.stride }.reduce(0, +) }
 }

@@ -123,7 +123,7 @@ public final class MySQLInspectionStore: InspectionStore {
                 """
             let parameters = values
             var perDay: [String: Int] = [:]
-            for i in chunk { perDay[String(time.string(from: i.inspectionTime).prefix(10)) + "|" + i.category.rawValue, default: 0] += 1 }
+            for i in chunk { perDay[time.day(of: i.inspectionTime) + "|" + i.category.rawValue, default: 0] += 1 }
             let counts = perDay.map { key, n in (key.split(separator: "|").map(String.init), n) }
             try await pool.withConnection { db in
                 try db.transaction {
