@@ -57,14 +57,20 @@ public struct AnomalyFinding: Sendable, Equatable {
     public var cellWidth: Double
     public var cellHeight: Double
 
-    /// Cell `index` (row by row) in frame pixels.
+    /// Grid cell coordinates -> frame pixels, exactly, when the frame was registered (the
+    /// origin and cell size above then leave out its small rotation).
+    public var placement: AffineMap?
+
+    /// Cell `index` (row by row) in frame pixels: a `cellWidth x cellHeight` box about its centre.
     public func cell(_ index: Int) -> (x1: Double, y1: Double, x2: Double, y2: Double) {
         let gx = Double(index % gridWidth), gy = Double(index / gridWidth)
-        return (originX + gx * cellWidth, originY + gy * cellHeight, originX + (gx + 1) * cellWidth, originY + (gy + 1) * cellHeight)
+        let (cx, cy) = placement?.apply(gx + 0.5, gy + 0.5) ?? (originX + (gx + 0.5) * cellWidth, originY + (gy + 0.5) * cellHeight)
+        return (cx - cellWidth / 2, cy - cellHeight / 2, cx + cellWidth / 2, cy + cellHeight / 2)
     }
 
     public init(score: Float, threshold: Float, map: [Float], gridWidth: Int, gridHeight: Int,
-                originX: Double, originY: Double, cellWidth: Double, cellHeight: Double) {
+                originX: Double, originY: Double, cellWidth: Double, cellHeight: Double, placement: AffineMap? = nil) {
+        self.placement = placement
         self.score = score
         self.threshold = threshold
         self.map = map

@@ -37,7 +37,12 @@ struct AnomalyFit: AsyncParsableCommand {
     @Option(help: "Backbone layers (graph value names), comma separated.") var layers = PaDiMDefaults.layers.joined(separator: ",")
     @Option(name: .customLong("grid-stride"), help: "Grid cell size in input pixels.") var gridStride = PaDiMDefaults.gridStride
     @Option(help: "Random channels kept.") var channels = PaDiMDefaults.channels
-    @Option(help: "Neighbourhood in cells searched for the closest Gaussian (shift tolerance).") var radius = PaDiMDefaults.radius
+    @Option(help: "Neighbourhood in cells searched for the closest Gaussian (shift tolerance); default 0 with registration, 1 without.")
+    var radius: Int?
+    @Flag(name: .customLong("no-align"), help: "Do not register boards to the first one (then rely on --radius for shifts).")
+    var noAlign = false
+    @Option(name: .customLong("edge-margin"), help: "With registration: input pixels a cell must keep from the frame edge to be scored.")
+    var edgeMargin = PaDiMDefaults.edgeMargin
     @Option(help: "Seed of the channel subset.") var seed: UInt64 = 0
     @Option(help: "0: a Gaussian per grid cell (boards of one layout). K: K Gaussians shared by every position (images of different layouts, e.g. DeepPCB).")
     var mixture = 0
@@ -46,7 +51,8 @@ struct AnomalyFit: AsyncParsableCommand {
     func validate() throws {
         guard (1...256).contains(gridStride) else { throw ValidationError("--grid-stride must be within 1...256") }
         guard (1...1024).contains(channels) else { throw ValidationError("--channels must be within 1...1024") }
-        guard (0...64).contains(radius) else { throw ValidationError("--radius must be within 0...64") }
+        guard (0...64).contains(radius ?? 0) else { throw ValidationError("--radius must be within 0...64") }
+        guard (0...1024).contains(edgeMargin) else { throw ValidationError("--edge-margin must be within 0...1024") }
         guard (0...4096).contains(mixture) else { throw ValidationError("--mixture must be within 0...4096") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
@@ -59,7 +65,9 @@ struct AnomalyFit: AsyncParsableCommand {
         options.layers = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         options.gridStride = gridStride
         options.channels = channels
-        options.radius = radius
+        options.align = !noAlign
+        options.edgeMargin = edgeMargin
+        options.radius = radius ?? (options.align && mixture == 0 ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
         options.seed = seed
         options.components = max(0, mixture)
         let codec = JPEGCodec()
@@ -72,7 +80,7 @@ struct AnomalyFit: AsyncParsableCommand {
         }
         try fitted.write(to: out, detector: (model as NSString).lastPathComponent)
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print("wrote \(out): \(fitted.fittedImages) boards fitted, grid \(fitted.gridWidth)x\(fitted.gridHeight), \(fitted.dimension) channels, \(fitted.components > 0 ? "mixture of \(fitted.components) Gaussians" : "radius \(fitted.radius)"), threshold \(fitted.threshold) (\(fitted.thresholdRule)), \(size / 1024) KiB")
+        print("wrote \(out): \(fitted.fittedImages) boards fitted, grid \(fitted.gridWidth)x\(fitted.gridHeight), \(fitted.dimension) channels, \(fitted.components > 0 ? "mixture of \(fitted.components) Gaussians" : fitted.registration != nil ? "registered to board 1, radius \(fitted.radius)" : "radius \(fitted.radius)"), threshold \(fitted.threshold) (\(fitted.thresholdRule)), \(size / 1024) KiB")
     }
 }
 
@@ -112,7 +120,7 @@ struct AnomalyEval: AsyncParsableCommand {
             for (index, file) in files.enumerated() {
                 let image = try GlobbedImages.load(file, codec: codec)
                 let analysis = try detector.analyze([image], capturing: layers)[0]
-                let finding = try scorer.finding(analysis)
+                let finding = try scorer.finding(analysis, frame: image)
                 result.append(finding.score)
                 let boxes = label == "normal" ? [] : DefectRegions.boxes(forImage: file, width: image.width, height: image.height)
                 if let boxes {
@@ -194,7 +202,7 @@ struct AnomalyBench: AsyncParsableCommand {
             return Double(s) * 1000 + Double(a) / 1e15
         }
         _ = try detector.detect([frames[0]])
-        _ = try scorer.score(detector.analyze([frames[0]], capturing: layers)[0])
+        _ = try scorer.score(detector.analyze([frames[0]], capturing: layers)[0], frame: frames[0])
         var alone: [Double] = [], both: [Double] = [], scoring: [Double] = []
         for _ in 0..<rounds {
             for frame in frames {
@@ -202,7 +210,7 @@ struct AnomalyBench: AsyncParsableCommand {
                 var analysis: YOLODetector.Analysis? = nil
                 let total = try milliseconds {
                     analysis = try detector.analyze([frame], capturing: layers)[0]
-                    scoring.append(try milliseconds { _ = try scorer.score(analysis!) })
+                    scoring.append(try milliseconds { _ = try scorer.score(analysis!, frame: frame) })
                 }
                 both.append(total)
             }

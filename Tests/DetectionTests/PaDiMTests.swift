@@ -162,6 +162,7 @@ import Testing
         }
         var options = PaDiMFitOptions()
         options.channels = 8
+        options.align = false   // 64x64 is too small a frame to register; see the registered fit below
         var ticks = 0
         let model = try PaDiMModel.fit(detector: detector, count: 10, load: { board($0) }, options: options) { _, _ in ticks += 1 }
         #expect(ticks == 10)
@@ -169,13 +170,93 @@ import Testing
         let scorer = PaDiMScorer(model: try PaDiMModel(bytes: try model.encoded(detector: "fixture")))
         try scorer.check(detector: detector)
         let layers = Set(model.layers)
-        let normal = try scorer.score(try detector.analyze([board(2)], capturing: layers)[0])
-        let spotted = try scorer.score(try detector.analyze([board(2, spot: true)], capturing: layers)[0])
+        let normal = try scorer.score(try detector.analyze([board(2)], capturing: layers)[0], frame: board(2))
+        let spotted = try scorer.score(try detector.analyze([board(2, spot: true)], capturing: layers)[0], frame: board(2, spot: true))
         #expect(normal.map.count == 16 && normal.score.isFinite)
         #expect(spotted.score > normal.score, "a red square no normal board has scores higher")
         // A frame of another size is refused, not mis-scored.
         let other = try detector.analyze([RGBImage(width: 128, height: 64, fill: (0, 0, 0))], capturing: layers)[0]
-        #expect(throws: DetectionError.self) { try scorer.score(other) }
+        #expect(throws: DetectionError.self) { try scorer.score(other, frame: RGBImage(width: 128, height: 64, fill: (0, 0, 0))) }
+    }
+
+    @Test func registeredFitScoresAMovedNormalBoardAsNormal() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = repository.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
+        let detector = try YOLODetector(path: path, threads: 1, inputSize: (128, 128))
+        // Given normal boards of one product, each photographed in a slightly different pose...
+        let product = BoardRegistrationTests.board(width: 128, height: 128, seed: 5)
+        func photo(_ k: Int, spot: Bool = false) -> RGBImage {
+            let pose = AffineMap.pose(degrees: Double(k % 5 - 2) * 0.6, scale: 1 + Double(k % 3 - 1) * 0.01,
+                                      shiftX: Double(k % 7 - 3) * 0.8, shiftY: Double(k % 4 - 2) * 0.9, centreX: 64, centreY: 64)
+            var image = BoardRegistrationTests.photograph(product, through: pose)
+            if spot {
+                for y in 56..<72 { for x in 56..<72 { (image.pixels[(y * 128 + x) * 3], image.pixels[(y * 128 + x) * 3 + 1]) = (250, 250) } }
+            }
+            return image
+        }
+        var options = PaDiMFitOptions()
+        options.channels = 8
+        options.gridStride = 16
+        options.radius = 0
+        options.registrationFactor = 1
+        let model = try PaDiMModel.fit(detector: detector, count: 30, load: { photo($0) }, options: options)
+        #expect(model.registration != nil && model.edgeMargin == PaDiMDefaults.edgeMargin)
+        // The outer ring of cells is always too close to the edge to be fitted.
+        let unscored = (0..<model.cellCount).filter { model.whiteners[$0 * model.dimension * model.dimension] == 0 }
+        #expect(unscored.contains(0) && !unscored.contains(3 * model.gridWidth + 3))
+        // When a new board in another pose is scored, it stays below one with a red square no board has.
+        let read = try PaDiMModel(bytes: try model.encoded(detector: "fixture"))
+        #expect(read.registration?.reference == model.registration?.reference && read.edgeMargin == model.edgeMargin)
+        let scorer = PaDiMScorer(model: read)
+        let layers = Set(model.layers)
+        let moved = photo(31), spotted = photo(31, spot: true)
+        let normal = try scorer.finding(try detector.analyze([moved], capturing: layers)[0], frame: moved)
+        let defect = try scorer.finding(try detector.analyze([spotted], capturing: layers)[0], frame: spotted)
+        #expect(defect.score > 1.5 * normal.score, "normal \(normal.score), spotted \(defect.score)")
+        #expect(normal.placement != nil)
+        // The highest cell of the spotted board covers the square.
+        let hottest = defect.map.firstIndex(of: defect.score)!
+        #expect(DefectRegions.covers(cell: defect.cell(hottest), [(56, 56, 72, 72)]))
+    }
+
+    @Test func registeredEmbeddingAtTheIdentityIsThePooledOneAndMarksTheEdge() throws {
+        // Input 32x32 (a 32x32 frame), grid 8: layer a at stride 4 (8x8), layer b at stride 8 (4x4).
+        let a = Tensor(shape: [1, 1, 8, 8], floats: (0..<64).map(Float.init))
+        let b = Tensor(shape: [1, 1, 4, 4], floats: (0..<16).map { Float($0) * 10 })
+        let embedder = PaDiMEmbedder(layers: ["a", "b"], gridStride: 8, channels: [0, 1])
+        let plain = try embedder.embed(["a": a, "b": b], inputHeight: 32, inputWidth: 32)
+        let letterbox = LetterboxTransform(frameWidth: 32, frameHeight: 32, targetWidth: 32, targetHeight: 32, stride: 8, rectangular: true)
+        let registered = try embedder.embed(["a": a, "b": b], transform: letterbox, registration: .identity, margin: 4)
+        #expect(registered.values == plain.values)
+        // With a margin of 4 px only the four inner cells lie wholly on the frame.
+        #expect(registered.observed.enumerated().filter(\.element).map(\.offset) == [5, 6, 9, 10])
+        // Shifted by one map cell of b (8 px) to the right, each cell reads its right neighbour.
+        let shifted = try embedder.embed(["a": a, "b": b], transform: letterbox,
+                                         registration: AffineMap(a: 1, b: 0, c: 0, d: 1, tx: 8, ty: 0), margin: 0)
+        #expect(shifted.values[5 * 2 + 1] == plain.values[6 * 2 + 1] && shifted.values[5 * 2] == plain.values[6 * 2])
+        #expect(!shifted.observed[7] && shifted.observed[6])
+    }
+
+    @Test func unscoredAndUnobservedCellsReadZero() throws {
+        var model = try fittedModel(radius: 0) { cell in (Float(cell), 1) }
+        let normal: [Float] = (0..<9).flatMap { [Float($0), 1] }
+        var outlier = normal
+        outlier[0] = 50
+        #expect(model.score(outlier).score > 10)
+        var observed = [Bool](repeating: true, count: 9)
+        observed[0] = false
+        #expect(model.score(outlier, observed: observed).score < 1, "a cell off the frame is not scored")
+        for k in 0..<4 { model.whiteners[k] = 0 }
+        #expect(model.score(outlier).score < 1, "a cell the fit left out is not scored")
+    }
+
+    @Test func versionOneFilesStillLoad() throws {
+        let model = try fittedModel(radius: 1) { cell in (Float(cell), 1) }
+        var bytes = try model.encoded(detector: "test.onnx")
+        #expect(bytes[8] == 2)
+        bytes[8] = 1
+        let read = try PaDiMModel(bytes: bytes)
+        #expect(read.means == model.means && read.registration == nil)
     }
 }
 

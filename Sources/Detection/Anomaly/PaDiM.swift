@@ -9,10 +9,13 @@
 // that cell's Gaussian; the image score is the largest cell distance.
 //
 // Alignment: plain PaDiM compares each cell only with the same cell of the normal boards, so
-// it needs boards registered to a few pixels. Conveyor boards shift, so each cell is compared
-// with the Gaussians of the cells around it (`radius` cells, default 1: +-16 px at stride 16)
-// and keeps the smallest distance: a shifted normal board still matches its own features
-// one cell over, while a defect matches no neighbour. Larger shifts need a larger radius.
+// it needs boards registered to a few pixels. Conveyor boards shift and turn, so by default every
+// frame is registered to a reference normal board (`BoardRegistration`: an affine fit) and the
+// backbone maps are read where each reference cell lies in the frame; cells that fall off the
+// frame are not scored. Without registration, each cell is compared with the Gaussians of the
+// cells around it (`radius` cells: +-16 px at stride 16 for radius 1) and keeps the smallest
+// distance: a shifted board still matches its own features one cell over, but so do subtle
+// defects, which is why registration (radius 0) separates better.
 
 import Foundation
 import NeuralEngine
@@ -47,6 +50,11 @@ public struct PaDiMModel: Sendable {
     /// Per cell: L^-1 where Sigma = L L^T (d x d, lower triangular), so that the squared
     /// Mahalanobis distance is |L^-1 (x - mean)|^2.
     public var whiteners: [Float]
+    /// The reference board frames are registered to before embedding (per-position models
+    /// fitted with alignment); nil: cells are compared where they fall (use `radius`).
+    public var registration: BoardRegistration? = nil
+    /// With registration: how far (input pixels) a cell must stay inside the frame to be scored.
+    public var edgeMargin: Double = 0
 
     public var dimension: Int { channels.count }
     public var cellCount: Int { gridHeight * gridWidth }
@@ -60,6 +68,10 @@ public enum PaDiMDefaults {
     public static let gridStride = 16
     public static let channels = 64
     public static let radius = 1
+    /// With registration the boards line up, so each cell is compared with its own Gaussian only.
+    public static let alignedRadius = 0
+    /// Input pixels a registered cell must keep from the frame edge to be scored.
+    public static let edgeMargin = 8.0
 }
 
 /// Turns captured backbone maps into per-cell embeddings.
@@ -164,5 +176,103 @@ public struct PaDiMEmbedder: Sendable {
             for cell in 0..<cells { embedding[cell * d + k] = map[base + cell] }
         }
         return (embedding, gridH, gridW, strides)
+    }
+}
+
+extension PaDiMEmbedder {
+    /// The embedding of a frame registered to the reference board: every grid cell of the
+    /// reference's input is looked up where the registration puts it in this frame (bilinear
+    /// samples of each map; finer maps averaged over the cell's sub-positions), so cell k always
+    /// describes the same place on the board. `observed[k]` is false where the cell, widened by
+    /// `margin` input pixels (the reach of the convolutions' zero padding), is not wholly on the
+    /// frame in the reference or in this frame: its features describe the frame edge, not the board.
+    /// - Parameters:
+    ///   - registration: reference frame pixels -> this frame's pixels.
+    ///   - transform: the letterbox of this frame (the reference was letterboxed the same way).
+    public func embed(_ maps: [String: Tensor], transform t: LetterboxTransform, registration: AffineMap,
+                      margin: Double) throws -> (values: [Float], height: Int, width: Int, strides: [Int], observed: [Bool]) {
+        guard gridStride > 0 else { throw DetectionError.anomaly("grid stride must be positive") }
+        let gridH = t.inputHeight / gridStride, gridW = t.inputWidth / gridStride
+        guard gridH > 0, gridW > 0 else { throw DetectionError.anomaly("input \(t.inputWidth)x\(t.inputHeight) is smaller than one grid cell") }
+        // Reference input pixels -> this frame's input pixels.
+        let toFrame = AffineMap(a: 1 / t.scale, b: 0, c: 0, d: 1 / t.scale, tx: -Double(t.padLeft) / t.scale, ty: -Double(t.padTop) / t.scale)
+        let toInput = AffineMap(a: t.scale, b: 0, c: 0, d: t.scale, tx: Double(t.padLeft), ty: Double(t.padTop))
+        let warp = toFrame.then(registration).then(toInput)
+        // Which cells lie wholly on the frame, in the reference and after the warp.
+        let content = (x0: Double(t.padLeft), y0: Double(t.padTop), x1: Double(t.padLeft + t.scaledWidth), y1: Double(t.padTop + t.scaledHeight))
+        func inside(_ p: (x: Double, y: Double)) -> Bool { p.x >= content.x0 && p.x <= content.x1 && p.y >= content.y0 && p.y <= content.y1 }
+        var observed = [Bool](repeating: true, count: gridH * gridW)
+        let g = Double(gridStride)
+        for gy in 0..<gridH {
+            for gx in 0..<gridW {
+                let corners = [(Double(gx) * g - margin, Double(gy) * g - margin), (Double(gx + 1) * g + margin, Double(gy) * g - margin),
+                               (Double(gx) * g - margin, Double(gy + 1) * g + margin), (Double(gx + 1) * g + margin, Double(gy + 1) * g + margin)]
+                observed[gy * gridW + gx] = corners.allSatisfy { inside($0) && inside(warp.apply($0.0, $0.1)) }
+            }
+        }
+        // Each chosen channel's layer and index within it.
+        var layerChannels: [Int] = []
+        var shapes: [(c: Int, h: Int, w: Int, stride: Int, values: [Float])] = []
+        for name in layers {
+            guard let map = maps[name], map.rank == 4, map.shape[0] == 1 else {
+                throw DetectionError.anomaly("layer '\(name)' was not captured (is it in the model's graph?)")
+            }
+            let (c, h, w) = (map.shape[1], map.shape[2], map.shape[3])
+            guard h > 0, t.inputHeight % h == 0, t.inputWidth / w == t.inputHeight / h else {
+                throw DetectionError.anomaly("layer '\(name)' map \(w)x\(h) does not divide the input \(t.inputWidth)x\(t.inputHeight)")
+            }
+            let stride = t.inputHeight / h
+            guard gridStride % stride == 0 || stride % gridStride == 0 else {
+                throw DetectionError.anomaly("layer '\(name)' has stride \(stride), which does not divide or multiply the grid stride \(gridStride)")
+            }
+            shapes.append((c, h, w, stride, map.floats))
+            layerChannels.append(c)
+        }
+        let channelCount = layerChannels.reduce(0, +)
+        guard let last = channels.last, last < channelCount else {
+            throw DetectionError.anomaly("the layers have \(channelCount) channels, the model file expects more")
+        }
+        let cells = gridH * gridW, d = channels.count
+        var embedding = [Float](repeating: 0, count: cells * d)
+        var offset = 0
+        for shape in shapes {
+            // The chosen channels of this layer and their places in the embedding.
+            let chosen = channels.enumerated().filter { $0.element >= offset && $0.element < offset + shape.c }
+                .map { (slot: $0.offset, channel: $0.element - offset) }
+            offset += shape.c
+            guard !chosen.isEmpty else { continue }
+            let s = Double(shape.stride)
+            // Sub-positions per cell: the map cells under it for a finer map, its centre otherwise.
+            let f = max(1, gridStride / shape.stride)
+            let step = g / Double(f)
+            let weight = 1 / Float(f * f)
+            shape.values.withUnsafeBufferPointer { values in
+                for gy in 0..<gridH {
+                    for gx in 0..<gridW {
+                        let cell = gy * gridW + gx
+                        for sy in 0..<f {
+                            for sx in 0..<f {
+                                let (u, v) = warp.apply(Double(gx) * g + (Double(sx) + 0.5) * step, Double(gy) * g + (Double(sy) + 0.5) * step)
+                                // Map coordinates with cell centres at integers, clamped to the map.
+                                let mx = min(max(u / s - 0.5, 0), Double(shape.w - 1)), my = min(max(v / s - 0.5, 0), Double(shape.h - 1))
+                                let x0 = min(Int(mx), max(0, shape.w - 2)), y0 = min(Int(my), max(0, shape.h - 2))
+                                let x1 = min(x0 + 1, shape.w - 1), y1 = min(y0 + 1, shape.h - 1)
+                                let ax = Float(mx - Double(x0)), ay = Float(my - Double(y0))
+                                let w00 = (1 - ax) * (1 - ay) * weight, w01 = ax * (1 - ay) * weight
+                                let w10 = (1 - ax) * ay * weight, w11 = ax * ay * weight
+                                let i00 = y0 * shape.w + x0, i01 = y0 * shape.w + x1, i10 = y1 * shape.w + x0, i11 = y1 * shape.w + x1
+                                let plane = shape.h * shape.w
+                                for (slot, channel) in chosen {
+                                    let base = channel * plane
+                                    embedding[cell * d + slot] += w00 * values[base + i00] + w01 * values[base + i01]
+                                        + w10 * values[base + i10] + w11 * values[base + i11]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (embedding, gridH, gridW, shapes.map(\.stride), observed)
     }
 }

@@ -7,14 +7,17 @@
 //               threshold and how it was chosen, boards fitted, the detector it was fitted on
 //   Float32 LE  means, G x d (G: one Gaussian per grid cell, or the mixture's components)
 //   Float32 LE  whiteners, per Gaussian the lower triangle of L^-1 row by row (d (d + 1) / 2)
+//   Float32 LE  version 2 with `registration` in the header: the reference board's picture
+//               (width x height block means, row by row)
 //
+// Version 1 files (no registration) are still read; files are written as version 2.
 // Reading checks every size against the header; a damaged or foreign file is refused.
 
 import Foundation
 
 extension PaDiMModel {
     static let magic = Array("PCBPADIM".utf8)
-    static let formatVersion: UInt32 = 1
+    static let formatVersion: UInt32 = 2
 
     struct Header: Codable {
         var layers: [String]
@@ -32,6 +35,17 @@ extension PaDiMModel {
         var threshold_rule: String
         var fitted_images: Int
         var detector: String
+        /// Version 2: the reference board frames are registered to, stored after the whiteners.
+        var registration: Registration?
+    }
+
+    struct Registration: Codable {
+        var frame_width: Int
+        var frame_height: Int
+        var factor: Int
+        var width: Int
+        var height: Int
+        var edge_margin: Double
     }
 
     /// The file's bytes. `detector` names the model it was fitted on (informational).
@@ -39,7 +53,11 @@ extension PaDiMModel {
         let header = Header(
             layers: layers, layer_strides: layerStrides, grid_stride: gridStride, grid_height: gridHeight, grid_width: gridWidth,
             input_height: inputHeight, input_width: inputWidth, channels: channels, radius: radius, components: components, threshold: threshold,
-            threshold_rule: thresholdRule, fitted_images: fittedImages, detector: detector)
+            threshold_rule: thresholdRule, fitted_images: fittedImages, detector: detector,
+            registration: registration.map {
+                Registration(frame_width: $0.frameWidth, frame_height: $0.frameHeight, factor: $0.factor, width: $0.width,
+                             height: $0.height, edge_margin: edgeMargin)
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = [UInt8](try encoder.encode(header))
@@ -55,6 +73,7 @@ extension PaDiMModel {
         for cell in 0..<gaussianCount {
             for i in 0..<d { for j in 0...i { append(whiteners[cell * d * d + i * d + j]) } }
         }
+        for value in registration?.reference ?? [] { append(value) }
         return bytes
     }
 
@@ -79,7 +98,9 @@ extension PaDiMModel {
             UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
         }
         let version = u32(8)
-        guard version == Self.formatVersion else { throw fail("format version \(version), this program reads \(Self.formatVersion)") }
+        guard version == 1 || version == Self.formatVersion else {
+            throw fail("format version \(version), this program reads 1...\(Self.formatVersion)")
+        }
         let headerLength = Int(u32(12))
         guard headerLength > 0, 16 + headerLength <= bytes.count else { throw fail("truncated header") }
         let header: Header
@@ -99,8 +120,16 @@ extension PaDiMModel {
               header.threshold.isFinite else {
             throw fail("inconsistent header")
         }
+        let registration = version >= 2 ? header.registration : nil
+        if let r = registration {
+            guard components == 0, (1...64).contains(r.factor), (1...8192).contains(r.frame_width), (1...8192).contains(r.frame_height),
+                  r.width == r.frame_width / r.factor, r.height == r.frame_height / r.factor, (0...1024).contains(r.edge_margin) else {
+                throw fail("inconsistent registration header")
+            }
+        }
         let cells = components > 0 ? components : header.grid_height * header.grid_width
-        let floats = cells * d + cells * d * (d + 1) / 2
+        let referenceFloats = registration.map { $0.width * $0.height } ?? 0
+        let floats = cells * d + cells * d * (d + 1) / 2 + referenceFloats
         guard bytes.count == 16 + headerLength + 4 * floats else {
             throw fail("expected \(16 + headerLength + 4 * floats) bytes, the file has \(bytes.count)")
         }
@@ -116,11 +145,23 @@ extension PaDiMModel {
             for i in 0..<d { for j in 0...i { whiteners[cell * d * d + i * d + j] = next() } }
         }
         guard means.allSatisfy(\.isFinite), whiteners.allSatisfy(\.isFinite) else { throw fail("non-finite statistics") }
+        var reference: BoardRegistration? = nil
+        if let r = registration {
+            var picture = [Float](repeating: 0, count: referenceFloats)
+            for k in picture.indices { picture[k] = next() }
+            do {
+                reference = try BoardRegistration(frameWidth: r.frame_width, frameHeight: r.frame_height, factor: r.factor,
+                                                  reference: picture, width: r.width, height: r.height)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
         self.init(layers: header.layers, layerStrides: header.layer_strides, gridStride: header.grid_stride,
                   gridHeight: header.grid_height, gridWidth: header.grid_width, inputHeight: header.input_height,
                   inputWidth: header.input_width, channels: header.channels, radius: header.radius, components: components,
                   threshold: header.threshold,
-                  thresholdRule: header.threshold_rule, fittedImages: header.fitted_images, means: means, whiteners: whiteners)
+                  thresholdRule: header.threshold_rule, fittedImages: header.fitted_images, means: means, whiteners: whiteners,
+                  registration: reference, edgeMargin: registration?.edge_margin ?? 0)
     }
 }
 

@@ -52,17 +52,20 @@ public struct PaDiMFitter: Sendable {
         samples[cell] += 1
     }
 
-    /// Means and whiteners (L^-1 of each cell's regularised covariance, as Float).
-    public func finish() throws -> (means: [Float], whiteners: [Float]) {
-        guard let fewest = samples.min(), fewest >= 2 else {
-            throw DetectionError.anomaly("PaDiM needs at least 2 normal samples per cell, got \(samples.min() ?? 0)")
+    /// Means and whiteners (L^-1 of each cell's regularised covariance, as Float). A cell with
+    /// fewer than `minimumSamples` vectors (registered boards whose edge it lies on) gets a zero
+    /// mean and a zero whitener: it is never scored.
+    public func finish(minimumSamples: Int = 2) throws -> (means: [Float], whiteners: [Float]) {
+        let needed = max(2, minimumSamples)
+        guard samples.contains(where: { $0 >= needed }) else {
+            throw DetectionError.anomaly("PaDiM needs at least \(needed) normal samples per cell, got \(samples.max() ?? 0)")
         }
         let d = dimension
         var means = [Float](repeating: 0, count: cells * d)
         var whiteners = [Float](repeating: 0, count: cells * d * d)
         var mean = [Double](repeating: 0, count: d)
         var sigma = [Double](repeating: 0, count: d * d)
-        for cell in 0..<cells {
+        for cell in 0..<cells where samples[cell] >= needed {
             let n = Double(samples[cell])
             for i in 0..<d { mean[i] = sums[cell * d + i] / n; means[cell * d + i] = Float(mean[i]) }
             for i in 0..<d {
@@ -110,8 +113,9 @@ public struct PaDiMFitter: Sendable {
 extension PaDiMModel {
     /// The anomaly map of one embedding: per cell, the smallest Mahalanobis distance to the
     /// Gaussians of the cells within `radius` (or to every component of a mixture); and the
-    /// image score, its largest value. Grid rows are split over `threads` workers.
-    public func score(_ embedding: [Float], threads: Int = 1) -> (map: [Float], score: Float) {
+    /// image score, its largest value. Cells not `observed` (off the frame after registration)
+    /// and cells the fit left unscored (zero whitener) read 0. Grid rows are split over `threads` workers.
+    public func score(_ embedding: [Float], observed: [Bool]? = nil, threads: Int = 1) -> (map: [Float], score: Float) {
         let d = dimension, h = gridHeight, w = gridWidth
         let components = self.components, radius = min(max(0, self.radius), max(h, w))
         @Sendable func candidates(_ gy: Int, _ gx: Int) -> [Int] {
@@ -137,8 +141,10 @@ extension PaDiMModel {
                             for gy in (h * worker / workers)..<(h * (worker + 1) / workers) {
                                 for gx in 0..<w {
                                     let cell = gy * w + gx
-                                    var best = Float.infinity
-                                    for other in candidates(gy, gx) {
+                                    if let observed, !observed[cell] { out[cell] = 0; continue }
+                                    var best = Float.infinity, compared = false
+                                    for other in candidates(gy, gx) where lInv[other * d * d] != 0 {
+                                        compared = true
                                         for i in 0..<d { v[i] = x[cell * d + i] - mu[other * d + i] }
                                         // |L^-1 v|^2, L^-1 lower triangular; stop once it cannot win.
                                         let m = lInv + other * d * d
@@ -153,7 +159,7 @@ extension PaDiMModel {
                                         if q < best { best = q }
                                     }
                                     // A non-finite feature is as unlike the normal boards as it gets.
-                                    out[cell] = best.isFinite ? best.squareRoot() : 1e6
+                                    out[cell] = !compared ? 0 : best.isFinite ? best.squareRoot() : 1e6
                                 }
                             }
                         }

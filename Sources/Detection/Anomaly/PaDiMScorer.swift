@@ -27,28 +27,42 @@ public struct PaDiMScorer: Sendable {
     }
 
     /// The anomaly of one analysed frame with the map placed on the frame (for the server,
-    /// the dashboard and localisation scores).
-    public func finding(_ analysis: YOLODetector.Analysis) throws -> AnomalyFinding {
-        let (map, score, _) = try score(analysis)
+    /// the dashboard and localisation scores). `frame` is the picture analysed: a model fitted
+    /// with registration aligns it to its reference board first.
+    public func finding(_ analysis: YOLODetector.Analysis, frame: RGBImage) throws -> AnomalyFinding {
+        let scored = try score(analysis, frame: frame)
         let t = analysis.transform, cell = Double(model.gridStride) / t.scale
+        // Grid cell coordinates -> reference frame pixels -> this frame's pixels.
+        let gridToReference = AffineMap(a: cell, b: 0, c: 0, d: cell, tx: -Double(t.padLeft) / t.scale, ty: -Double(t.padTop) / t.scale)
+        let placement = gridToReference.then(scored.registration)
         return AnomalyFinding(
-            score: score, threshold: model.threshold, map: map, gridWidth: model.gridWidth, gridHeight: model.gridHeight,
-            originX: -Double(t.padLeft) / t.scale, originY: -Double(t.padTop) / t.scale, cellWidth: cell, cellHeight: cell)
+            score: scored.score, threshold: model.threshold, map: scored.map, gridWidth: model.gridWidth, gridHeight: model.gridHeight,
+            originX: placement.tx, originY: placement.ty, cellWidth: cell * scored.registration.zoom, cellHeight: cell * scored.registration.zoom,
+            placement: model.registration == nil ? nil : placement)
     }
 
-    /// The anomaly of one analysed frame: per-cell map (grid rows), image score, and whether
-    /// it is above the model's threshold.
-    public func score(_ analysis: YOLODetector.Analysis) throws -> (map: [Float], score: Float, anomalous: Bool) {
+    /// The anomaly of one analysed frame: per-cell map (grid rows), image score, whether it is
+    /// above the model's threshold, and the registration used (the identity without one).
+    public func score(_ analysis: YOLODetector.Analysis, frame: RGBImage) throws -> (map: [Float], score: Float, anomalous: Bool, registration: AffineMap) {
         let t = analysis.transform
         guard t.inputHeight == model.inputHeight, t.inputWidth == model.inputWidth else {
             throw DetectionError.anomaly("frame letterboxes to \(t.inputWidth)x\(t.inputHeight), the anomaly model was fitted at \(model.inputWidth)x\(model.inputHeight)")
         }
-        let embedding = try embedder.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
-        guard embedding.height == model.gridHeight, embedding.width == model.gridWidth else {
-            throw DetectionError.anomaly("embedding grid \(embedding.width)x\(embedding.height) differs from the model's \(model.gridWidth)x\(model.gridHeight)")
+        var registration = AffineMap.identity
+        let values: [Float], observed: [Bool]?, height: Int, width: Int
+        if let reference = model.registration {
+            registration = try reference.register(frame).map
+            let e = try embedder.embed(analysis.features, transform: t, registration: registration, margin: model.edgeMargin)
+            (values, observed, height, width) = (e.values, e.observed, e.height, e.width)
+        } else {
+            let e = try embedder.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+            (values, observed, height, width) = (e.values, nil, e.height, e.width)
         }
-        let (map, score) = model.score(embedding.values, threads: threads)
-        return (map, score, score > model.threshold)
+        guard height == model.gridHeight, width == model.gridWidth else {
+            throw DetectionError.anomaly("embedding grid \(width)x\(height) differs from the model's \(model.gridWidth)x\(model.gridHeight)")
+        }
+        let (map, score) = model.score(values, observed: observed, threads: threads)
+        return (map, score, score > model.threshold, registration)
     }
 }
 
@@ -70,6 +84,12 @@ public struct PaDiMFitOptions: Sendable {
     public var components = 0
     /// Cell embeddings sampled for the mixture's k-means, over all boards.
     public var mixtureSamples = 60_000
+    /// Register every board to the first one before embedding (per-position models only).
+    public var align = true
+    /// With `align`: input pixels a cell must keep from the frame edge to be fitted and scored.
+    public var edgeMargin = PaDiMDefaults.edgeMargin
+    /// With `align`: the reduction of the registration's reference picture.
+    public var registrationFactor = 4
 
     public init() {}
 }
@@ -90,20 +110,33 @@ extension PaDiMModel {
         var fitter: PaDiMFitter? = nil
         var embedder: PaDiMEmbedder? = nil
         var geometry: (height: Int, width: Int, strides: [Int], inputHeight: Int, inputWidth: Int)? = nil
-        var heldOutEmbeddings: [[Float]] = []
+        var heldOutEmbeddings: [(values: [Float], observed: [Bool]?)] = []
+        // Board 0 is the reference pose every board is registered to.
+        var registration: BoardRegistration? = nil
         // The mixture's samples: cell embeddings drawn from every fitted board.
         var samples: [Float] = []
         var sampleCount = 0
         var random = PaDiMMixture.Random(state: options.seed ^ 0x5A5A)
+        let aligned = options.align && options.components == 0
         for index in 0..<count {
-            let analysis = try detector.analyze([try load(index)], capturing: Set(options.layers))[0]
+            let image = try load(index)
+            let analysis = try detector.analyze([image], capturing: Set(options.layers))[0]
             let t = analysis.transform
             if embedder == nil {
                 let total = options.layers.reduce(0) { $0 + (analysis.features[$1]?.shape[1] ?? 0) }
                 embedder = PaDiMEmbedder(layers: options.layers, gridStride: options.gridStride,
                                          channels: PaDiMEmbedder.chooseChannels(total: total, count: options.channels, seed: options.seed))
+                if aligned { registration = try BoardRegistration(reference: image, factor: options.registrationFactor) }
             }
-            let embedding = try embedder!.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+            let embedding: (values: [Float], height: Int, width: Int, strides: [Int], observed: [Bool]?)
+            if let registration {
+                let map = try registration.register(image).map
+                let e = try embedder!.embed(analysis.features, transform: t, registration: map, margin: options.edgeMargin)
+                embedding = (e.values, e.height, e.width, e.strides, e.observed)
+            } else {
+                let e = try embedder!.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+                embedding = (e.values, e.height, e.width, e.strides, nil)
+            }
             if let geometry, (geometry.inputHeight, geometry.inputWidth) != (t.inputHeight, t.inputWidth) {
                 throw DetectionError.anomaly("board \(index) letterboxes to \(t.inputWidth)x\(t.inputHeight), the first to \(geometry.inputWidth)x\(geometry.inputHeight): fit on frames of one size")
             }
@@ -115,7 +148,7 @@ extension PaDiMModel {
                 }
             }
             if heldOutIndices.contains(index) {
-                heldOutEmbeddings.append(embedding.values)
+                heldOutEmbeddings.append((embedding.values, embedding.observed))
             } else if options.components > 0 {
                 let cells = embedding.height * embedding.width, d = embedder!.channels.count
                 let perBoard = max(1, options.mixtureSamples / max(1, count - heldOut))
@@ -123,6 +156,11 @@ extension PaDiMModel {
                     let cell = random.below(cells)
                     samples += embedding.values[(cell * d)..<((cell + 1) * d)]
                     sampleCount += 1
+                }
+            } else if let observed = embedding.observed {
+                let d = embedder!.channels.count
+                embedding.values.withUnsafeBufferPointer { e in
+                    for cell in observed.indices where observed[cell] { fitter!.add(e.baseAddress! + cell * d, toCell: cell) }
                 }
             } else {
                 fitter!.add(embedding.values)
@@ -136,15 +174,16 @@ extension PaDiMModel {
                                                components: options.components, seed: options.seed)
             (means, whiteners, components) = (mixture.means, mixture.whiteners, mixture.components)
         } else {
-            (means, whiteners) = try fitter!.finish()
+            // A registered cell is fitted where at least half the boards show it whole.
+            (means, whiteners) = try fitter!.finish(minimumSamples: aligned ? (count - heldOut + 1) / 2 : 2)
         }
         var model = PaDiMModel(
             layers: options.layers, layerStrides: geometry!.strides, gridStride: options.gridStride, gridHeight: geometry!.height,
             gridWidth: geometry!.width, inputHeight: geometry!.inputHeight, inputWidth: geometry!.inputWidth,
             channels: embedder!.channels, radius: options.radius, components: components, threshold: 0, thresholdRule: "",
             fittedImages: count - heldOut,
-            means: means, whiteners: whiteners)
-        let scores = heldOutEmbeddings.map { model.score($0).score }
+            means: means, whiteners: whiteners, registration: registration, edgeMargin: aligned ? options.edgeMargin : 0)
+        let scores = heldOutEmbeddings.map { model.score($0.values, observed: $0.observed).score }
         model.threshold = scores.max() ?? 0
         model.thresholdRule = "highest image score of \(scores.count) held-out normal boards (every \(step)th of \(count))"
         return model
@@ -164,7 +203,8 @@ public final class HybridDetector: DefectDetector, Sendable {
         self.detector = detector
         scorer = PaDiMScorer(model: anomaly, threads: threads)
         try scorer.check(detector: detector)
-        let mode = anomaly.components > 0 ? "mixture of \(anomaly.components)" : "radius \(anomaly.radius)"
+        let mode = anomaly.components > 0 ? "mixture of \(anomaly.components)"
+            : anomaly.registration != nil ? "registered, radius \(anomaly.radius)" : "radius \(anomaly.radius)"
         modelDescription = detector.modelDescription + " + PaDiM (\(anomaly.gridWidth)x\(anomaly.gridHeight) grid, \(mode), threshold \(anomaly.threshold))"
     }
 
@@ -174,9 +214,9 @@ public final class HybridDetector: DefectDetector, Sendable {
 
     public func inspect(_ frames: [RGBImage]) throws -> [FrameFindings] {
         let layers = Set(scorer.model.layers)
-        return try detector.analyze(frames, capturing: layers).map { analysis in
+        return try zip(detector.analyze(frames, capturing: layers), frames).map { analysis, frame in
             do {
-                return FrameFindings(boxes: analysis.boxes, anomaly: try scorer.finding(analysis))
+                return FrameFindings(boxes: analysis.boxes, anomaly: try scorer.finding(analysis, frame: frame))
             } catch {
                 // For example a frame size the model was not fitted for: the boxes still count.
                 return FrameFindings(boxes: analysis.boxes, anomalyError: "\(error)")
