@@ -14,7 +14,11 @@ struct Anomaly: AsyncParsableCommand {
 /// JPEG files under a folder (recursively) whose file name matches a shell-style glob.
 enum GlobbedImages {
     static func list(_ folder: String, glob: String?) throws -> [String] {
-        let files = try ImageFiles.expand([folder])
+        try list([folder], glob: glob)
+    }
+
+    static func list(_ folders: [String], glob: String?) throws -> [String] {
+        let files = try ImageFiles.expand(folders)
         guard let glob else { return files }
         return files.filter { fnmatch(glob, ($0 as NSString).lastPathComponent, 0) == 0 }
     }
@@ -35,7 +39,8 @@ struct AnomalyFit: AsyncParsableCommand {
     var normalGlob: String?
     @Option(help: "Output file, e.g. models/anomaly/line.padim.") var out: String
     @Option(help: "Backbone layers (graph value names), comma separated.") var layers = PaDiMDefaults.layers.joined(separator: ",")
-    @Option(name: .customLong("grid-stride"), help: "Grid cell size in input pixels.") var gridStride = PaDiMDefaults.gridStride
+    @Option(name: .customLong("grid-stride"), help: "Grid cell size in input pixels; default 8 with registration, 16 without or for a mixture.")
+    var gridStride: Int?
     @Option(help: "Random channels kept.") var channels = PaDiMDefaults.channels
     @Option(help: "Neighbourhood in cells searched for the closest Gaussian (shift tolerance); default 0 with registration, 1 without.")
     var radius: Int?
@@ -49,7 +54,7 @@ struct AnomalyFit: AsyncParsableCommand {
     @Option(help: "Engine threads.") var threads = 2
 
     func validate() throws {
-        guard (1...256).contains(gridStride) else { throw ValidationError("--grid-stride must be within 1...256") }
+        guard (1...256).contains(gridStride ?? 16) else { throw ValidationError("--grid-stride must be within 1...256") }
         guard (1...1024).contains(channels) else { throw ValidationError("--channels must be within 1...1024") }
         guard (0...64).contains(radius ?? 0) else { throw ValidationError("--radius must be within 0...64") }
         guard (0...1024).contains(edgeMargin) else { throw ValidationError("--edge-margin must be within 0...1024") }
@@ -63,11 +68,12 @@ struct AnomalyFit: AsyncParsableCommand {
         guard files.count >= 3 else { throw ValidationError("need at least 3 normal images in \(normal), found \(files.count)") }
         var options = PaDiMFitOptions()
         options.layers = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        options.gridStride = gridStride
+        let registered = !noAlign && mixture == 0
+        options.gridStride = gridStride ?? (registered ? PaDiMDefaults.alignedGridStride : PaDiMDefaults.gridStride)
         options.channels = channels
         options.align = !noAlign
         options.edgeMargin = edgeMargin
-        options.radius = radius ?? (options.align && mixture == 0 ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
+        options.radius = radius ?? (registered ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
         options.seed = seed
         options.components = max(0, mixture)
         let codec = JPEGCodec()
@@ -90,8 +96,8 @@ struct AnomalyEval: AsyncParsableCommand {
 
     @Option(help: "The detector (ONNX) the anomaly model was fitted on.") var model: String
     @Option(help: "The .padim file.") var anomaly: String
-    @Option(help: "Folder of normal boards.") var normal: String
-    @Option(help: "Folder of defective boards.") var defective: String
+    @Option(help: "Folder of normal boards (repeat for several).") var normal: [String]
+    @Option(help: "Folder of defective boards (repeat for several, e.g. trained and unknown defect kinds).") var defective: [String]
     @Option(name: .customLong("normal-glob"), help: "Only normal files whose name matches, e.g. '*_temp.jpg'.") var normalGlob: String?
     @Option(name: .customLong("defective-glob"), help: "Only defective files whose name matches, e.g. '*_test.jpg'.") var defectiveGlob: String?
     @Option(help: "Engine threads.") var threads = 2
@@ -99,6 +105,10 @@ struct AnomalyEval: AsyncParsableCommand {
     var radius: Int?
     @Flag(help: "Print the result as one JSON line last.") var json = false
     @Option(name: .customLong("scores-out"), help: "Also write every image's score as CSV (path,set,score).") var scoresOut: String?
+
+    func validate() throws {
+        guard !normal.isEmpty, !defective.isEmpty else { throw ValidationError("give at least one --normal and one --defective folder") }
+    }
 
     func run() async throws {
         let detector = try YOLODetector(path: model, threads: threads)
@@ -113,9 +123,11 @@ struct AnomalyEval: AsyncParsableCommand {
         // defective board with annotations, cells covering a defect are positive, the rest negative.
         var cellNegatives: [Float] = [], cellPositives: [Float] = []
         var annotatedBoards = 0
-        func scores(_ folder: String, _ glob: String?, _ label: String) throws -> [Float] {
-            let files = try GlobbedImages.list(folder, glob: glob)
-            guard !files.isEmpty else { throw ValidationError("no images in \(folder)\(glob.map { " matching \($0)" } ?? "")") }
+        func scores(_ folders: [String], _ glob: String?, _ label: String) throws -> [Float] {
+            let files = try GlobbedImages.list(folders, glob: glob)
+            guard !files.isEmpty else {
+                throw ValidationError("no images in \(folders.joined(separator: ", "))\(glob.map { " matching \($0)" } ?? "")")
+            }
             var result: [Float] = []
             for (index, file) in files.enumerated() {
                 let image = try GlobbedImages.load(file, codec: codec)
@@ -203,7 +215,7 @@ struct AnomalyBench: AsyncParsableCommand {
         }
         _ = try detector.detect([frames[0]])
         _ = try scorer.score(detector.analyze([frames[0]], capturing: layers)[0], frame: frames[0])
-        var alone: [Double] = [], both: [Double] = [], scoring: [Double] = []
+        var alone: [Double] = [], both: [Double] = [], scoring: [Double] = [], registering: [Double] = []
         for _ in 0..<rounds {
             for frame in frames {
                 alone.append(try milliseconds { _ = try detector.detect([frame]) })
@@ -213,6 +225,9 @@ struct AnomalyBench: AsyncParsableCommand {
                     scoring.append(try milliseconds { _ = try scorer.score(analysis!, frame: frame) })
                 }
                 both.append(total)
+                if let registration = scorer.model.registration {
+                    registering.append(try milliseconds { _ = try registration.register(frame) })
+                }
             }
         }
         func median(_ values: [Double]) -> Double { let s = values.sorted(); return (s[s.count / 2] * 100).rounded() / 100 }
@@ -221,6 +236,7 @@ struct AnomalyBench: AsyncParsableCommand {
             "detector_ms": median(alone), "detector_plus_anomaly_ms": median(both), "anomaly_scoring_ms": median(scoring),
             "added_fraction": ((median(both) / median(alone) - 1) * 1000).rounded() / 1000, "frames": frames.count, "rounds": rounds,
             "threads": threads, "anomaly_file_mb": (Double(size) / 104_857.6).rounded() / 10,
+            "registration_ms": registering.isEmpty ? NSNull() as Any : median(registering),
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
     }

@@ -222,21 +222,37 @@ public struct BoardRegistration: Sendable {
         let picture: Picture
         let gradientX: [Float]
         let gradientY: [Float]
+        /// The Gauss-Newton matrix of the steepest-descent images over the interior pixels, once:
+        /// pixels that fall off the frame later count with zero error, the usual approximation
+        /// that keeps the inverse-compositional fit cheap.
+        let inverseHessian: [Double]?
 
         init(_ picture: Picture) {
             self.picture = picture
             let (w, h, v) = (picture.width, picture.height, picture.values)
             var gx = [Float](repeating: 0, count: w * h), gy = gx
+            var hessian = [Double](repeating: 0, count: 36)
+            let cx = Double(w) / 2, cy = Double(h) / 2
             for y in 1..<(h - 1) {
                 for x in 1..<(w - 1) {
                     let i = y * w + x
                     gx[i] = 0.5 * (v[i + 1] - v[i - 1])
                     gy[i] = 0.5 * (v[i + w] - v[i - w])
+                    let sd = BoardRegistration.steepestDescent(Double(gx[i]), Double(gy[i]), Double(x) + 0.5 - cx, Double(y) + 0.5 - cy)
+                    for r in 0..<6 { for c in 0...r { hessian[r * 6 + c] += sd[r] * sd[c] } }
                 }
             }
+            for r in 0..<6 { for c in 0..<r { hessian[c * 6 + r] = hessian[r * 6 + c] } }
             gradientX = gx
             gradientY = gy
+            inverseHessian = BoardRegistration.invert(hessian)
         }
+    }
+
+    /// The steepest-descent row of one pixel: gradient times d(warp)/d(parameters), with
+    /// parameters (a - 1, c, b, d - 1, tx, ty) in centred coordinates.
+    @inline(__always) static func steepestDescent(_ dx: Double, _ dy: Double, _ xc: Double, _ yc: Double) -> SIMD8<Double> {
+        SIMD8(dx * xc, dy * xc, dx * yc, dy * yc, dx, dy, 0, 0)
     }
 
     /// Bilinear sample at continuous coordinates (pixel centres at i + 0.5); nil outside.
@@ -281,23 +297,20 @@ public struct BoardRegistration: Sendable {
 
     /// Inverse-compositional Lucas-Kanade from `start`; returns the map and the final correlation.
     static func refine(_ template: Template, _ picture: Picture, from start: AffineMap, iterations: Int) -> (AffineMap, Double) {
+        guard let inverse = template.inverseHessian else { return (start, 0) }
         let (w, h) = (picture.width, picture.height)
         // Parameters in coordinates centred on the picture, for a well-conditioned system.
         let cx = Double(w) / 2, cy = Double(h) / 2
+        let toCentre = AffineMap(a: 1, b: 0, c: 0, d: 1, tx: -cx, ty: -cy)
+        let fromCentre = AffineMap(a: 1, b: 0, c: 0, d: 1, tx: cx, ty: cy)
         var map = start
         var correlation = 0.0
         template.picture.values.withUnsafeBufferPointer { t in
             template.gradientX.withUnsafeBufferPointer { gx in
                 template.gradientY.withUnsafeBufferPointer { gy in
                     picture.values.withUnsafeBufferPointer { p in
-                        // The steepest-descent row of one pixel, and the normal equations.
-                        let sd = UnsafeMutablePointer<Double>.allocate(capacity: 6)
-                        let hessian = UnsafeMutablePointer<Double>.allocate(capacity: 36)
-                        let b = UnsafeMutablePointer<Double>.allocate(capacity: 6)
-                        defer { sd.deallocate(); hessian.deallocate(); b.deallocate() }
                         for _ in 0..<iterations {
-                            hessian.initialize(repeating: 0, count: 36)
-                            b.initialize(repeating: 0, count: 6)
+                            var b = SIMD8<Double>.zero
                             var (st, sp, stt, spp, stp, n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                             for y in 1..<(h - 1) {
                                 let yc = Double(y) + 0.5 - cy
@@ -306,14 +319,7 @@ public struct BoardRegistration: Sendable {
                                     guard let warped = sample(p.baseAddress!, w, h, u, v) else { continue }
                                     let i = y * w + x
                                     let tv = t[i]
-                                    let e = Double(warped - tv)
-                                    let xc = Double(x) + 0.5 - cx
-                                    let (dx, dy) = (Double(gx[i]), Double(gy[i]))
-                                    sd[0] = dx * xc; sd[1] = dy * xc; sd[2] = dx * yc; sd[3] = dy * yc; sd[4] = dx; sd[5] = dy
-                                    for r in 0..<6 {
-                                        b[r] += sd[r] * e
-                                        for c in 0...r { hessian[r * 6 + c] += sd[r] * sd[c] }
-                                    }
+                                    b += steepestDescent(Double(gx[i]), Double(gy[i]), Double(x) + 0.5 - cx, yc) * Double(warped - tv)
                                     let (a, q) = (Double(tv), Double(warped))
                                     st += a; sp += q; stt += a * a; spp += q * q; stp += a * q; n += 1
                                 }
@@ -322,13 +328,11 @@ public struct BoardRegistration: Sendable {
                                 let cov = stp - st * sp / n, vt = stt - st * st / n, vp = spp - sp * sp / n
                                 correlation = vt > 0 && vp > 0 ? cov / (vt * vp).squareRoot() : 0
                             }
-                            for r in 0..<6 { for c in 0..<r { hessian[c * 6 + r] = hessian[r * 6 + c] } }
-                            guard let delta = solve(Array(UnsafeBufferPointer(start: hessian, count: 36)), Array(UnsafeBufferPointer(start: b, count: 6))) else { break }
+                            var delta = [Double](repeating: 0, count: 6)
+                            for r in 0..<6 { for c in 0..<6 { delta[r] += inverse[r * 6 + c] * b[c] } }
                             // W(x; delta) in centred coordinates, moved to pixel coordinates.
                             let centred = AffineMap(a: 1 + delta[0], b: delta[2], c: delta[1], d: 1 + delta[3], tx: delta[4], ty: delta[5])
-                            let toCentre = AffineMap(a: 1, b: 0, c: 0, d: 1, tx: -cx, ty: -cy)
-                            let fromCentre = AffineMap(a: 1, b: 0, c: 0, d: 1, tx: cx, ty: cy)
-                            guard let step = toCentre.then(centred).then(fromCentre).inverted() else { break }
+                            guard delta.allSatisfy(\.isFinite), let step = toCentre.then(centred).then(fromCentre).inverted() else { break }
                             map = step.then(map)
                             let moved = abs(delta[4]) + abs(delta[5]) + (abs(delta[0]) + abs(delta[1]) + abs(delta[2]) + abs(delta[3])) * max(cx, cy)
                             if moved < 0.01 { break }
@@ -338,6 +342,21 @@ public struct BoardRegistration: Sendable {
             }
         }
         return (map, correlation)
+    }
+
+    /// The inverse of a 6x6 matrix, column by column with `solve`; nil when singular.
+    static func invert(_ a: [Double]) -> [Double]? {
+        let n = 6
+        var columns: [[Double]] = []
+        for k in 0..<n {
+            var unit = [Double](repeating: 0, count: n)
+            unit[k] = 1
+            guard let column = solve(a, unit) else { return nil }
+            columns.append(column)
+        }
+        var inverse = [Double](repeating: 0, count: n * n)
+        for r in 0..<n { for c in 0..<n { inverse[r * n + c] = columns[c][r] } }
+        return inverse
     }
 
     /// Solves the 6x6 system `a x = b` (Gaussian elimination with partial pivoting).

@@ -3,7 +3,8 @@
 //
 // Embedding: chosen backbone maps (by default the outputs of YOLOv8's C2f stages 2, 4 and 6,
 // strides 4, 8 and 16) are brought onto one grid (finer maps average-pooled, coarser ones
-// repeated; default stride 16, 40x30 cells for a 640x480 frame), concatenated, and a fixed random subset of channels is kept (default 64).
+// repeated or sampled; stride 8 for registered boards, 80x60 cells for a 640x480 frame, 16
+// otherwise), concatenated, and a fixed random subset of channels is kept (default 64).
 // Fit: per grid cell, the mean and covariance of the normal boards' embeddings, regularised
 // with 0.01 I (no gradients). Score: per cell, the Mahalanobis distance of the embedding to
 // that cell's Gaussian; the image score is the largest cell distance.
@@ -68,8 +69,10 @@ public enum PaDiMDefaults {
     public static let gridStride = 16
     public static let channels = 64
     public static let radius = 1
-    /// With registration the boards line up, so each cell is compared with its own Gaussian only.
+    /// With registration the boards line up, so each cell is compared with its own Gaussian only,
+    /// and a finer grid pays: small defects (pin holes, spurs) are diluted less in an 8 px cell.
     public static let alignedRadius = 0
+    public static let alignedGridStride = 8
     /// Input pixels a registered cell must keep from the frame edge to be scored.
     public static let edgeMargin = 8.0
 }

@@ -150,9 +150,18 @@ extension PaDiMModel {
                                         let m = lInv + other * d * d
                                         var q: Float = 0
                                         for i in 0..<d {
-                                            let row = m + i * d
-                                            var t: Float = 0
-                                            for j in 0...i { t += row[j] * v[j] }
+                                            // Row i of L^-1 is zero past i: the dot product runs to
+                                            // the next multiple of 8, eight lanes at a time.
+                                            let row = m + i * d, end = min(d, (i + 8) & ~7)
+                                            var lanes = SIMD8<Float>.zero
+                                            var j = 0
+                                            while j + 8 <= end {
+                                                lanes += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)
+                                                    * UnsafeRawPointer(v + j).loadUnaligned(as: SIMD8<Float>.self)
+                                                j += 8
+                                            }
+                                            var t = lanes.sum()
+                                            while j < end { t += row[j] * v[j]; j += 1 }
                                             q += t * t
                                             if q >= best { break }
                                         }
