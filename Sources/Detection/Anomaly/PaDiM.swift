@@ -192,8 +192,9 @@ extension PaDiMEmbedder {
     /// - Parameters:
     ///   - registration: reference frame pixels -> this frame's pixels.
     ///   - transform: the letterbox of this frame (the reference was letterboxed the same way).
+    ///   - threads: workers, each filling whole grid rows.
     public func embed(_ maps: [String: Tensor], transform t: LetterboxTransform, registration: AffineMap,
-                      margin: Double) throws -> (values: [Float], height: Int, width: Int, strides: [Int], observed: [Bool]) {
+                      margin: Double, threads: Int = 1) throws -> (values: [Float], height: Int, width: Int, strides: [Int], observed: [Bool]) {
         guard gridStride > 0 else { throw DetectionError.anomaly("grid stride must be positive") }
         let gridH = t.inputHeight / gridStride, gridW = t.inputWidth / gridStride
         guard gridH > 0, gridW > 0 else { throw DetectionError.anomaly("input \(t.inputWidth)x\(t.inputHeight) is smaller than one grid cell") }
@@ -249,26 +250,33 @@ extension PaDiMEmbedder {
             let f = max(1, gridStride / shape.stride)
             let step = g / Double(f)
             let weight = 1 / Float(f * f)
+            let (mapW, mapH) = (shape.w, shape.h)
+            let plane = mapH * mapW
+            let workers = max(1, min(threads, gridH))
             shape.values.withUnsafeBufferPointer { values in
-                for gy in 0..<gridH {
-                    for gx in 0..<gridW {
-                        let cell = gy * gridW + gx
-                        for sy in 0..<f {
-                            for sx in 0..<f {
-                                let (u, v) = warp.apply(Double(gx) * g + (Double(sx) + 0.5) * step, Double(gy) * g + (Double(sy) + 0.5) * step)
-                                // Map coordinates with cell centres at integers, clamped to the map.
-                                let mx = min(max(u / s - 0.5, 0), Double(shape.w - 1)), my = min(max(v / s - 0.5, 0), Double(shape.h - 1))
-                                let x0 = min(Int(mx), max(0, shape.w - 2)), y0 = min(Int(my), max(0, shape.h - 2))
-                                let x1 = min(x0 + 1, shape.w - 1), y1 = min(y0 + 1, shape.h - 1)
-                                let ax = Float(mx - Double(x0)), ay = Float(my - Double(y0))
-                                let w00 = (1 - ax) * (1 - ay) * weight, w01 = ax * (1 - ay) * weight
-                                let w10 = (1 - ax) * ay * weight, w11 = ax * ay * weight
-                                let i00 = y0 * shape.w + x0, i01 = y0 * shape.w + x1, i10 = y1 * shape.w + x0, i11 = y1 * shape.w + x1
-                                let plane = shape.h * shape.w
-                                for (slot, channel) in chosen {
-                                    let base = channel * plane
-                                    embedding[cell * d + slot] += w00 * values[base + i00] + w01 * values[base + i01]
-                                        + w10 * values[base + i10] + w11 * values[base + i11]
+                embedding.withUnsafeMutableBufferPointer { out in
+                    // Workers fill disjoint grid rows.
+                    nonisolated(unsafe) let out = out.baseAddress!, values = values.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        for gy in (gridH * worker / workers)..<(gridH * (worker + 1) / workers) {
+                            for gx in 0..<gridW {
+                                let cell = out + (gy * gridW + gx) * d
+                                for sy in 0..<f {
+                                    for sx in 0..<f {
+                                        let (u, v) = warp.apply(Double(gx) * g + (Double(sx) + 0.5) * step, Double(gy) * g + (Double(sy) + 0.5) * step)
+                                        // Map coordinates with cell centres at integers, clamped to the map.
+                                        let mx = min(max(u / s - 0.5, 0), Double(mapW - 1)), my = min(max(v / s - 0.5, 0), Double(mapH - 1))
+                                        let x0 = min(Int(mx), max(0, mapW - 2)), y0 = min(Int(my), max(0, mapH - 2))
+                                        let x1 = min(x0 + 1, mapW - 1), y1 = min(y0 + 1, mapH - 1)
+                                        let ax = Float(mx - Double(x0)), ay = Float(my - Double(y0))
+                                        let w00 = (1 - ax) * (1 - ay) * weight, w01 = ax * (1 - ay) * weight
+                                        let w10 = (1 - ax) * ay * weight, w11 = ax * ay * weight
+                                        let i00 = y0 * mapW + x0, i01 = y0 * mapW + x1, i10 = y1 * mapW + x0, i11 = y1 * mapW + x1
+                                        for (slot, channel) in chosen {
+                                            let base = values + channel * plane
+                                            cell[slot] += w00 * base[i00] + w01 * base[i01] + w10 * base[i10] + w11 * base[i11]
+                                        }
+                                    }
                                 }
                             }
                         }

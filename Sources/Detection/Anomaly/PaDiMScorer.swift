@@ -52,7 +52,7 @@ public struct PaDiMScorer: Sendable {
         let values: [Float], observed: [Bool]?, height: Int, width: Int
         if let reference = model.registration {
             registration = try reference.register(frame).map
-            let e = try embedder.embed(analysis.features, transform: t, registration: registration, margin: model.edgeMargin)
+            let e = try embedder.embed(analysis.features, transform: t, registration: registration, margin: model.edgeMargin, threads: threads)
             (values, observed, height, width) = (e.values, e.observed, e.height, e.width)
         } else {
             let e = try embedder.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
