@@ -12,14 +12,15 @@ import Testing
         let directory = NSTemporaryDirectory() + "pcb-anomaly-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pcb = try pcbExecutable().path
-        // Given a model fitted on five normal boards of one design,
-        let synth = try run(pcb, ["dataset", "synth", "--out", directory + "/normal", "--count", "5", "--seed", "4", "--size", "160x120",
+        // Given a model fitted on five normal boards of one design (registered to the first),
+        let synth = try run(pcb, ["dataset", "synth", "--out", directory + "/normal", "--count", "5", "--seed", "4", "--size", "320x240",
                                   "--layout-seed", "3", "--defect-rate", "0", "--val-fraction", "0"])
         #expect(synth.status == 0, "\(synth.output)")
         let fit = try run(pcb, ["anomaly", "fit", "--model", fixtureModel, "--normal", directory + "/normal", "--out", directory + "/line.padim",
                                 "--channels", "8", "--threads", "1"])
         #expect(fit.status == 0, "\(fit.output)")
-        #expect(fit.output.contains("4 boards fitted, grid 4x4, 8 channels"), "\(fit.output)")
+        // (registered to the first board: the default for boards of one layout)
+        #expect(fit.output.contains("4 boards fitted, grid 8x8, 8 channels, registered to board 1, radius 0"), "\(fit.output)")
 
         // when the server runs it beside the detector and a board arrives,
         let server = try ServerProcess(arguments: ["--data-dir", directory + "/var", "--model", fixtureModel,

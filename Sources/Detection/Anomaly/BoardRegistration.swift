@@ -136,7 +136,7 @@ public struct BoardRegistration: Sendable {
     static func luminance(_ image: RGBImage, factor: Int) throws -> (plane: [Float], width: Int, height: Int) {
         let w = image.width / factor, h = image.height / factor
         guard w >= 8 << (levelCount - 1), h >= 8 << (levelCount - 1) else {
-            throw DetectionError.anomaly("frame \(image.width)x\(image.height) is too small to register")
+            throw DetectionError.anomaly("frame \(image.width)x\(image.height) is too small to register (at least \(factor * 8 << (levelCount - 1)) px a side; fit without registration: --no-align)")
         }
         var plane = [Float](repeating: 0, count: w * h)
         let scale = 1 / (255 * Float(factor * factor))
