@@ -104,17 +104,19 @@ public struct PaDiMEmbedder: Sendable {
         return Array(indices.prefix(min(count, total))).sorted()
     }
 
-    /// The embedding of one frame: `cells x d` floats (cell-major), plus the grid size and the
-    /// stride of each layer. Maps must be `[1, C, h, w]` over an input of `inputHeight x inputWidth`.
-    public func embed(_ maps: [String: Tensor], inputHeight: Int, inputWidth: Int) throws -> (values: [Float], height: Int, width: Int, strides: [Int]) {
+    /// The grid over an input of this size.
+    func grid(inputHeight: Int, inputWidth: Int) throws -> (height: Int, width: Int) {
         guard gridStride > 0 else { throw DetectionError.anomaly("grid stride must be positive") }
         let gridH = inputHeight / gridStride, gridW = inputWidth / gridStride
         guard gridH > 0, gridW > 0 else { throw DetectionError.anomaly("input \(inputWidth)x\(inputHeight) is smaller than one grid cell") }
-        // Each layer pooled to the grid: [C_l][gridH * gridW].
-        var pooled: [[Float]] = []
-        var strides: [Int] = []
-        var channelCount = 0
-        for name in layers {
+        return (gridH, gridW)
+    }
+
+    /// The captured map of each layer, checked: `[1, C, h, w]`, a stride that divides the input
+    /// and divides or is a multiple of the grid stride.
+    func layerMaps(_ maps: [String: Tensor], inputHeight: Int, inputWidth: Int) throws
+        -> [(channels: Int, height: Int, width: Int, stride: Int, values: [Float])] {
+        try layers.map { name in
             guard let map = maps[name], map.rank == 4, map.shape[0] == 1 else {
                 throw DetectionError.anomaly("layer '\(name)' was not captured (is it in the model's graph?)")
             }
@@ -126,8 +128,22 @@ public struct PaDiMEmbedder: Sendable {
             guard gridStride % stride == 0 || stride % gridStride == 0 else {
                 throw DetectionError.anomaly("layer '\(name)' has stride \(stride), which does not divide or multiply the grid stride \(gridStride)")
             }
+            return (c, h, w, stride, map.floats)
+        }
+    }
+
+    /// The embedding of one frame: `cells x d` floats (cell-major), plus the grid size and the
+    /// stride of each layer. Maps must be `[1, C, h, w]` over an input of `inputHeight x inputWidth`.
+    public func embed(_ maps: [String: Tensor], inputHeight: Int, inputWidth: Int) throws -> (values: [Float], height: Int, width: Int, strides: [Int]) {
+        let (gridH, gridW) = try grid(inputHeight: inputHeight, inputWidth: inputWidth)
+        // Each layer pooled to the grid: [C_l][gridH * gridW].
+        var pooled: [[Float]] = []
+        var strides: [Int] = []
+        var channelCount = 0
+        for map in try layerMaps(maps, inputHeight: inputHeight, inputWidth: inputWidth) {
+            let (c, h, w, stride) = (map.channels, map.height, map.width, map.stride)
             strides.append(stride)
-            let values = map.floats
+            let values = map.values
             var out = [Float](repeating: 0, count: c * gridH * gridW)
             if stride >= gridStride {
                 // A coarser map: each grid cell takes the value of the map cell it lies in.
@@ -195,9 +211,7 @@ extension PaDiMEmbedder {
     ///   - threads: workers, each filling whole grid rows.
     public func embed(_ maps: [String: Tensor], transform t: LetterboxTransform, registration: AffineMap,
                       margin: Double, threads: Int = 1) throws -> (values: [Float], height: Int, width: Int, strides: [Int], observed: [Bool]) {
-        guard gridStride > 0 else { throw DetectionError.anomaly("grid stride must be positive") }
-        let gridH = t.inputHeight / gridStride, gridW = t.inputWidth / gridStride
-        guard gridH > 0, gridW > 0 else { throw DetectionError.anomaly("input \(t.inputWidth)x\(t.inputHeight) is smaller than one grid cell") }
+        let (gridH, gridW) = try grid(inputHeight: t.inputHeight, inputWidth: t.inputWidth)
         // Reference input pixels -> this frame's input pixels.
         let toFrame = AffineMap(a: 1 / t.scale, b: 0, c: 0, d: 1 / t.scale, tx: -Double(t.padLeft) / t.scale, ty: -Double(t.padTop) / t.scale)
         let toInput = AffineMap(a: t.scale, b: 0, c: 0, d: t.scale, tx: Double(t.padLeft), ty: Double(t.padTop))
@@ -214,25 +228,8 @@ extension PaDiMEmbedder {
                 observed[gy * gridW + gx] = corners.allSatisfy { inside($0) && inside(warp.apply($0.0, $0.1)) }
             }
         }
-        // Each chosen channel's layer and index within it.
-        var layerChannels: [Int] = []
-        var shapes: [(c: Int, h: Int, w: Int, stride: Int, values: [Float])] = []
-        for name in layers {
-            guard let map = maps[name], map.rank == 4, map.shape[0] == 1 else {
-                throw DetectionError.anomaly("layer '\(name)' was not captured (is it in the model's graph?)")
-            }
-            let (c, h, w) = (map.shape[1], map.shape[2], map.shape[3])
-            guard h > 0, t.inputHeight % h == 0, t.inputWidth / w == t.inputHeight / h else {
-                throw DetectionError.anomaly("layer '\(name)' map \(w)x\(h) does not divide the input \(t.inputWidth)x\(t.inputHeight)")
-            }
-            let stride = t.inputHeight / h
-            guard gridStride % stride == 0 || stride % gridStride == 0 else {
-                throw DetectionError.anomaly("layer '\(name)' has stride \(stride), which does not divide or multiply the grid stride \(gridStride)")
-            }
-            shapes.append((c, h, w, stride, map.floats))
-            layerChannels.append(c)
-        }
-        let channelCount = layerChannels.reduce(0, +)
+        let shapes = try layerMaps(maps, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+        let channelCount = shapes.reduce(0) { $0 + $1.channels }
         guard let last = channels.last, last < channelCount else {
             throw DetectionError.anomaly("the layers have \(channelCount) channels, the model file expects more")
         }
@@ -241,16 +238,16 @@ extension PaDiMEmbedder {
         var offset = 0
         for shape in shapes {
             // The chosen channels of this layer and their places in the embedding.
-            let chosen = channels.enumerated().filter { $0.element >= offset && $0.element < offset + shape.c }
+            let chosen = channels.enumerated().filter { $0.element >= offset && $0.element < offset + shape.channels }
                 .map { (slot: $0.offset, channel: $0.element - offset) }
-            offset += shape.c
+            offset += shape.channels
             guard !chosen.isEmpty else { continue }
             let s = Double(shape.stride)
             // Sub-positions per cell: the map cells under it for a finer map, its centre otherwise.
             let f = max(1, gridStride / shape.stride)
             let step = g / Double(f)
             let weight = 1 / Float(f * f)
-            let (mapW, mapH) = (shape.w, shape.h)
+            let (mapW, mapH) = (shape.width, shape.height)
             let plane = mapH * mapW
             let workers = max(1, min(threads, gridH))
             shape.values.withUnsafeBufferPointer { values in
