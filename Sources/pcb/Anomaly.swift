@@ -51,9 +51,12 @@ struct AnomalyFit: AsyncParsableCommand {
     @Option(help: "Seed of the channel subset.") var seed: UInt64 = 0
     @Option(help: "0: a Gaussian per grid cell (boards of one layout). K: K Gaussians shared by every position (images of different layouts, e.g. DeepPCB).")
     var mixture = 0
+    @Option(name: .customLong("false-alarm-rate"), help: "Share of held-out normal boards allowed above the threshold (0: the highest held-out score).")
+    var falseAlarmRate = 0.0
     @Option(help: "Engine threads.") var threads = 2
 
     func validate() throws {
+        guard (0..<1).contains(falseAlarmRate) else { throw ValidationError("--false-alarm-rate must be within 0..<1") }
         guard (1...256).contains(gridStride ?? 16) else { throw ValidationError("--grid-stride must be within 1...256") }
         guard (1...1024).contains(channels) else { throw ValidationError("--channels must be within 1...1024") }
         guard (0...64).contains(radius ?? 0) else { throw ValidationError("--radius must be within 0...64") }
@@ -76,6 +79,7 @@ struct AnomalyFit: AsyncParsableCommand {
         options.radius = radius ?? (registered ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
         options.seed = seed
         options.components = max(0, mixture)
+        options.falseAlarmRate = falseAlarmRate
         let codec = JPEGCodec()
         let started = Date()
         let fitted = try PaDiMModel.fit(detector: detector, count: files.count, load: { try GlobbedImages.load(files[$0], codec: codec) },

@@ -177,6 +177,15 @@ import Testing
         // A frame of another size is refused, not mis-scored.
         let other = try detector.analyze([RGBImage(width: 128, height: 64, fill: (0, 0, 0))], capturing: layers)[0]
         #expect(throws: DetectionError.self) { try scorer.score(other, frame: RGBImage(width: 128, height: 64, fill: (0, 0, 0))) }
+
+        // A false-alarm rate puts the threshold below the highest held-out score: with 5 boards
+        // held out and a rate of 0.4, two of them lie above it.
+        options.holdOutFraction = 0.5
+        let strict = try PaDiMModel.fit(detector: detector, count: 10, load: { board($0) }, options: options)
+        options.falseAlarmRate = 0.4
+        let lenient = try PaDiMModel.fit(detector: detector, count: 10, load: { board($0) }, options: options)
+        #expect(lenient.threshold < strict.threshold, "\(lenient.threshold) vs \(strict.threshold)")
+        #expect(strict.thresholdRule.hasPrefix("highest image score of 5 held-out") && lenient.thresholdRule.contains("2 of 5 held-out"))
     }
 
     @Test func registeredFitScoresAMovedNormalBoardAsNormal() throws {
