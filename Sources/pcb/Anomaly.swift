@@ -71,12 +71,11 @@ struct AnomalyFit: AsyncParsableCommand {
         guard files.count >= 3 else { throw ValidationError("need at least 3 normal images in \(normal), found \(files.count)") }
         var options = PaDiMFitOptions()
         options.layers = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let registered = !noAlign && mixture == 0
-        options.gridStride = gridStride ?? (registered ? PaDiMDefaults.alignedGridStride : PaDiMDefaults.gridStride)
+        options.gridStride = gridStride
         options.channels = channels
         options.align = !noAlign
         options.edgeMargin = edgeMargin
-        options.radius = radius ?? (registered ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
+        options.radius = radius
         options.seed = seed
         options.components = max(0, mixture)
         options.falseAlarmRate = falseAlarmRate

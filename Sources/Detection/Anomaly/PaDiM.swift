@@ -91,16 +91,9 @@ public struct PaDiMEmbedder: Sendable {
 
     /// A fixed random subset of `count` of `total` channels (sorted), from `seed`.
     public static func chooseChannels(total: Int, count: Int, seed: UInt64) -> [Int] {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = PaDiMMixture.Random(state: seed)
         var indices = Array(0..<total)
-        for i in stride(from: total - 1, to: 0, by: -1) { indices.swapAt(i, Int(next() % UInt64(i + 1))) }
+        for i in stride(from: total - 1, to: 0, by: -1) { indices.swapAt(i, random.below(i + 1)) }
         return Array(indices.prefix(min(count, total))).sorted()
     }
 

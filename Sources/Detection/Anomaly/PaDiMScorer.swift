@@ -74,9 +74,11 @@ extension YOLODetector {
 /// How to fit.
 public struct PaDiMFitOptions: Sendable {
     public var layers = PaDiMDefaults.layers
-    public var gridStride = PaDiMDefaults.gridStride
+    /// nil: 8 px for a registered per-position model, 16 otherwise.
+    public var gridStride: Int? = nil
     public var channels = PaDiMDefaults.channels
-    public var radius = PaDiMDefaults.radius
+    /// nil: 0 for a registered per-position model, 1 otherwise.
+    public var radius: Int? = nil
     public var seed: UInt64 = 0
     /// Share of the normal boards kept out of the fit to choose the threshold.
     public var holdOutFraction = 0.1
@@ -106,6 +108,9 @@ extension PaDiMModel {
         for layer in options.layers where !detector.computesValue(named: layer) {
             throw DetectionError.anomaly("the detector's graph has no value '\(layer)'")
         }
+        let aligned = options.align && options.components == 0
+        let gridStride = options.gridStride ?? (aligned ? PaDiMDefaults.alignedGridStride : PaDiMDefaults.gridStride)
+        let radius = options.radius ?? (aligned ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
         let heldOut = max(1, Int((Double(count) * options.holdOutFraction).rounded()))
         // Every k-th board is held out, so both parts cover the whole folder.
         let step = max(1, count / heldOut)
@@ -120,14 +125,13 @@ extension PaDiMModel {
         var samples: [Float] = []
         var sampleCount = 0
         var random = PaDiMMixture.Random(state: options.seed ^ 0x5A5A)
-        let aligned = options.align && options.components == 0
         for index in 0..<count {
             let image = try load(index)
             let analysis = try detector.analyze([image], capturing: Set(options.layers))[0]
             let t = analysis.transform
             if embedder == nil {
                 let total = options.layers.reduce(0) { $0 + (analysis.features[$1]?.shape[1] ?? 0) }
-                embedder = PaDiMEmbedder(layers: options.layers, gridStride: options.gridStride,
+                embedder = PaDiMEmbedder(layers: options.layers, gridStride: gridStride,
                                          channels: PaDiMEmbedder.chooseChannels(total: total, count: options.channels, seed: options.seed))
                 if aligned { registration = try BoardRegistration(reference: image, factor: options.registrationFactor) }
             }
@@ -181,9 +185,9 @@ extension PaDiMModel {
             (means, whiteners) = try fitter!.finish(minimumSamples: aligned ? (count - heldOut + 1) / 2 : 2)
         }
         var model = PaDiMModel(
-            layers: options.layers, layerStrides: geometry!.strides, gridStride: options.gridStride, gridHeight: geometry!.height,
+            layers: options.layers, layerStrides: geometry!.strides, gridStride: gridStride, gridHeight: geometry!.height,
             gridWidth: geometry!.width, inputHeight: geometry!.inputHeight, inputWidth: geometry!.inputWidth,
-            channels: embedder!.channels, radius: options.radius, components: components, threshold: 0, thresholdRule: "",
+            channels: embedder!.channels, radius: radius, components: components, threshold: 0, thresholdRule: "",
             fittedImages: count - heldOut,
             means: means, whiteners: whiteners, registration: registration, edgeMargin: aligned ? options.edgeMargin : 0)
         let scores = heldOutEmbeddings.map { model.score($0.values, observed: $0.observed).score }
