@@ -216,9 +216,10 @@ extension PaDiMEmbedder {
         let g = Double(gridStride)
         for gy in 0..<gridH {
             for gx in 0..<gridW {
-                let corners = [(Double(gx) * g - margin, Double(gy) * g - margin), (Double(gx + 1) * g + margin, Double(gy) * g - margin),
-                               (Double(gx) * g - margin, Double(gy + 1) * g + margin), (Double(gx + 1) * g + margin, Double(gy + 1) * g + margin)]
-                observed[gy * gridW + gx] = corners.allSatisfy { inside($0) && inside(warp.apply($0.0, $0.1)) }
+                let (x0, y0) = (Double(gx) * g - margin, Double(gy) * g - margin)
+                let (x1, y1) = (Double(gx + 1) * g + margin, Double(gy + 1) * g + margin)
+                func onFrame(_ x: Double, _ y: Double) -> Bool { inside((x, y)) && inside(warp.apply(x, y)) }
+                observed[gy * gridW + gx] = onFrame(x0, y0) && onFrame(x1, y0) && onFrame(x0, y1) && onFrame(x1, y1)
             }
         }
         let shapes = try layerMaps(maps, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
