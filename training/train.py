@@ -36,8 +36,13 @@ def parse():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--device", default="cpu", help="cpu, or a CUDA device index such as 0")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=os.cpu_count(),
+                   help="torch threads on CPU (Ultralytics would use one core fewer than the machine has)")
     p.add_argument("--patience", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--optimizer", default="auto", help="auto (Ultralytics picks), SGD, AdamW, ...")
+    p.add_argument("--lr0", type=float, default=0.01, help="initial learning rate (ignored by --optimizer auto)")
+    p.add_argument("--close-mosaic", type=int, default=10, help="last epochs trained without mosaic")
     p.add_argument("--resume", action="store_true", help="continue the run's last checkpoint")
     p.add_argument("--export-only", action="store_true", help="only export the run's best checkpoint")
     p.add_argument("--out", help="where to copy the exported ONNX file (e.g. models/pcb_synthetic_yolov8n.onnx)")
@@ -52,7 +57,13 @@ def main():
     args = parse()
     # Keep Ultralytics' settings and downloads inside the project's cache, never in $HOME.
     os.environ.setdefault("YOLO_CONFIG_DIR", str(ROOT / ".cache" / "ultralytics"))
+    import torch
     from ultralytics import YOLO  # imported late so the environment above applies
+
+    def use_all_threads(_):
+        # Ultralytics sets torch to cpu_count - 1 threads when it picks the device: 1 of 2 cores here.
+        if args.device == "cpu":
+            torch.set_num_threads(args.threads)
 
     run_dir = RUNS / args.name
     weights = run_dir / "weights"
@@ -62,12 +73,16 @@ def main():
             last = weights / "last.pt"
             if not last.exists():
                 sys.exit(f"nothing to resume: {last} does not exist")
-            YOLO(str(last)).train(resume=True)
+            model = YOLO(str(last))
+            model.add_callback("on_train_start", use_all_threads)
+            model.train(resume=True)
         else:
             if not args.data:
                 sys.exit("--data is required to start a run")
             model = YOLO(args.model)
+            model.add_callback("on_train_start", use_all_threads)
             model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
+                        optimizer=args.optimizer, lr0=args.lr0, close_mosaic=args.close_mosaic,
                         workers=args.workers, project=str(RUNS), name=args.name, exist_ok=True, seed=args.seed,
                         deterministic=True, patience=args.patience, pretrained=args.model.endswith(".pt"), amp=args.device != "cpu",
                         plots=True, verbose=True)
