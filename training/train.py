@@ -42,6 +42,9 @@ def parse():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--optimizer", default="auto", help="auto (Ultralytics picks), SGD, AdamW, ...")
     p.add_argument("--lr0", type=float, default=0.01, help="initial learning rate (ignored by --optimizer auto)")
+    p.add_argument("--scale", type=float, default=0.5,
+                   help="random zoom of the augmentation, +/- this fraction (Ultralytics' default 0.5 shrinks "
+                        "small defects to half size; the line's camera has a fixed scale)")
     p.add_argument("--close-mosaic", type=int, default=10, help="last epochs trained without mosaic")
     p.add_argument("--resume", action="store_true", help="continue the run's last checkpoint")
     p.add_argument("--export-only", action="store_true", help="only export the run's best checkpoint")
@@ -82,7 +85,7 @@ def main():
             model = YOLO(args.model)
             model.add_callback("on_train_start", use_all_threads)
             model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
-                        optimizer=args.optimizer, lr0=args.lr0, close_mosaic=args.close_mosaic,
+                        optimizer=args.optimizer, lr0=args.lr0, close_mosaic=args.close_mosaic, scale=args.scale,
                         workers=args.workers, project=str(RUNS), name=args.name, exist_ok=True, seed=args.seed,
                         deterministic=True, patience=args.patience, pretrained=args.model.endswith(".pt"), amp=args.device != "cpu",
                         plots=True, verbose=True)
