@@ -75,27 +75,24 @@ def main():
     model.names = names
     model.eval()
 
-    # Copy every folded conv into the unfolded model; keep each folded bias for the BatchNorm.
-    folded_bias = {}
-    used = set()
-    for name, module in model.named_modules():
-        if isinstance(module, Conv):
-            w, b = weights[f"{name}.conv.weight"], weights[f"{name}.conv.bias"]
-            module.conv.weight.data.copy_(w)
-            folded_bias[name] = b
-            used.update({f"{name}.conv.weight", f"{name}.conv.bias"})
-        elif isinstance(module, torch.nn.Conv2d) and f"{name}.weight" in weights and f"{name}.weight" not in used:
+    # Every ONNX "<module>.weight"/".bias" is a plain Conv2d of the model: the inner conv of a
+    # Conv block (its BatchNorm folded in) or one of the head's final convs (no BatchNorm).
+    modules = dict(model.named_modules())
+    missing = [n for n in weights if n.startswith("model.") and n.endswith((".weight", ".bias"))
+               and not isinstance(modules.get(n.rsplit(".", 1)[0]), torch.nn.Conv2d)]
+    if missing:
+        sys.exit(f"ONNX weights with no place in {args.arch}: {missing[:5]}")
+    for name, module in modules.items():
+        if isinstance(module, torch.nn.Conv2d) and f"{name}.weight" in weights:
             module.weight.data.copy_(weights[f"{name}.weight"])
             if module.bias is not None:
                 module.bias.data.copy_(weights[f"{name}.bias"])
-            used.update({f"{name}.weight", f"{name}.bias"})
-    missing = [n for n in weights if n.startswith("model.") and n.endswith((".weight", ".bias")) and n not in used]
-    if missing:
-        sys.exit(f"ONNX weights with no place in {args.arch}: {missing[:5]}")
 
-    # First make every BatchNorm the identity plus the folded bias, so the model computes the export
-    # exactly; then measure each conv's output statistics layer by layer on real images.
-    convs = {n: m for n, m in model.named_modules() if isinstance(m, Conv)}
+    # The folded bias of a Conv block goes to its BatchNorm, which first becomes the identity plus
+    # that bias, so the model computes the export exactly; then each conv's output statistics are
+    # measured layer by layer on real images.
+    convs = {n: m for n, m in modules.items() if isinstance(m, Conv)}
+    folded_bias = {name: weights[f"{name}.conv.bias"] for name in convs}
     for name, m in convs.items():
         bn = m.bn
         bn.running_mean.zero_()
