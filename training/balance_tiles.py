@@ -18,6 +18,8 @@ import random
 import sys
 from pathlib import Path
 
+from tile_dataset import write_data_yaml
+
 
 def parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,8 +57,7 @@ def main():
                 os.link(src / "images" / split / f"{label.stem}.jpg", dst / "images" / split / f"{name}.jpg")
                 written += 1
         print(f"{split}: {written} tiles", file=sys.stderr)
-    text = (src / "data.yaml").read_text()
-    (dst / "data.yaml").write_text(text.replace(f"path: {src.resolve()}", f"path: {dst.resolve()}"))
+    write_data_yaml(src, dst)
 
 
 if __name__ == "__main__":

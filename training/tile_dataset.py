@@ -103,11 +103,17 @@ def tile_image(image_path, label_path, out_images, out_labels, side, rng, keep):
     return written, len(boxes)
 
 
+def write_data_yaml(source, out):
+    """Copy source's data.yaml into out with its `path:` line pointing at out."""
+    lines = (source / "data.yaml").read_text().split("\n")
+    lines = [f"path: {out.resolve()}" if line.startswith("path:") else line for line in lines]
+    (out / "data.yaml").write_text("\n".join(lines))
+
+
 def main():
     args = parse()
     source, out = Path(args.source), Path(args.out)
     rng = random.Random(args.seed)
-    data_yaml = (source / "data.yaml").read_text()
     splits = [p.name for p in sorted((source / "images").iterdir()) if p.is_dir()]
     for split in splits:
         images = sorted((source / "images" / split).glob("*.jpg"))
@@ -121,8 +127,7 @@ def main():
             tiles, boxes = tiles + t, boxes + b
             if n % 200 == 0 or n == len(images):
                 print(f"{split}: {n}/{len(images)} images -> {tiles} tiles ({boxes} boxes)", flush=True)
-    lines = [f"path: {out.resolve()}" if line.startswith("path:") else line for line in data_yaml.split("\n")]
-    (out / "data.yaml").write_text("\n".join(lines))
+    write_data_yaml(source, out)
     print(f"data.yaml: {out / 'data.yaml'}")
 
 
