@@ -31,6 +31,8 @@ def parse():
     p.add_argument("--name", required=True, help="run name (folder under .cache/runs)")
     p.add_argument("--model", default="yolov8n.yaml",
                    help="architecture YAML (from scratch), e.g. yolov8n.yaml, yolo11n.yaml; or a .pt checkpoint to continue from")
+    p.add_argument("--weights",
+                   help="a .pt checkpoint whose matching layers start a --model YAML (e.g. yolov8n-p2.yaml from a yolov8n run)")
     p.add_argument("--imgsz", type=int, default=640)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch", type=int, default=16)
@@ -87,7 +89,7 @@ def main():
             model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
                         optimizer=args.optimizer, lr0=args.lr0, close_mosaic=args.close_mosaic, scale=args.scale,
                         workers=args.workers, project=str(RUNS), name=args.name, exist_ok=True, seed=args.seed,
-                        deterministic=True, patience=args.patience, pretrained=args.model.endswith(".pt"), amp=args.device != "cpu",
+                        deterministic=True, patience=args.patience, pretrained=args.weights or args.model.endswith(".pt"), amp=args.device != "cpu",
                         plots=True, verbose=True)
         print(f"training took {(time.time() - started) / 60:.1f} min", flush=True)
 
