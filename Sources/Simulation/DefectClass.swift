@@ -79,5 +79,39 @@ public struct SyntheticBoard: Sendable {
     public var yoloLabels: String {
         labels.map { $0.yoloLine(imageWidth: image.width, imageHeight: image.height) + "\n" }.joined()
     }
+
+    /// How visible a label's defect is: the largest 3x3-mean luminance difference, in 8-bit
+    /// levels, inside the label's box between this photo and `clean`, the same seeds rendered
+    /// with `.none` (same board, pose, light and sensor noise, so the difference is the defect
+    /// alone). Sensor noise averages to under 2 levels over 3x3 pixels.
+    public func contrast(of label: BoxLabel, against clean: RGBImage) -> Double {
+        precondition(clean.width == image.width && clean.height == image.height, "clean render must have the same size")
+        let w = image.width, h = image.height
+        let x0 = max(0, Int(label.x1.rounded(.down))), x1 = min(w, Int(label.x2.rounded(.up)))
+        let y0 = max(0, Int(label.y1.rounded(.down))), y1 = min(h, Int(label.y2.rounded(.up)))
+        guard x1 > x0, y1 > y0 else { return 0 }
+        let bw = x1 - x0, bh = y1 - y0
+        var d = [Double](repeating: 0, count: bw * bh)
+        for y in y0..<y1 {
+            for x in x0..<x1 {
+                let i = 3 * (y * w + x)
+                let dr = Double(image.pixels[i]) - Double(clean.pixels[i])
+                let dg = Double(image.pixels[i + 1]) - Double(clean.pixels[i + 1])
+                let db = Double(image.pixels[i + 2]) - Double(clean.pixels[i + 2])
+                d[(y - y0) * bw + (x - x0)] = 0.299 * dr + 0.587 * dg + 0.114 * db
+            }
+        }
+        var best = 0.0
+        for y in 0..<bh {
+            for x in 0..<bw {
+                var sum = 0.0, n = 0.0
+                for yy in max(0, y - 1)...min(bh - 1, y + 1) {
+                    for xx in max(0, x - 1)...min(bw - 1, x + 1) { sum += d[yy * bw + xx]; n += 1 }
+                }
+                best = max(best, abs(sum / n))
+            }
+        }
+        return best
+    }
 }
 

@@ -37,6 +37,8 @@ public enum SyntheticDataset {
         public var imagesWithDefects = 0
         /// Boxes per class index.
         public var boxesPerClass = [Int](repeating: 0, count: DefectClass.allCases.count)
+        /// Lowest label contrast per class index (`SyntheticBoard.contrast`), when measured.
+        public var lowestContrastPerClass = [Double?](repeating: nil, count: DefectClass.allCases.count)
         public var seconds: Double = 0
 
         public var images: Int { trainImages + valImages }
@@ -73,14 +75,17 @@ public enum SyntheticDataset {
     ///     (`NovelDefect`), listed in `novel/<image>.txt`, never in the YOLO labels.
     ///   - layoutSeed: when set, every image shows the same board design (one product, as on a
     ///     line), photographed with its own defects, pose and light.
+    ///   - measureContrast: also render each defective board without defects and write every
+    ///     label's visible contrast to `contrast/<image>.txt` ("class contrast" per line).
     ///   - progress: called after each image with (done, total), from worker threads (serialised).
     public static func write(to directory: String, count: Int, seed: UInt64, size: ImageSize = ImageSize(width: 640, height: 480),
                              valFraction: Double = 0.1, defectRate: Double = 0.75, layoutSeed: UInt64? = nil, novelDefects: Int = 0,
+                             measureContrast: Bool = false,
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Summary {
         precondition(count >= 1, "count must be at least 1")
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let fm = FileManager.default
-        for sub in ["images/train", "images/val", "labels/train", "labels/val"] + (novelDefects > 0 ? ["novel"] : []) {
+        for sub in ["images/train", "images/val", "labels/train", "labels/val"] + (novelDefects > 0 ? ["novel"] : []) + (measureContrast ? ["contrast"] : []) {
             try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         try Data(dataYAML(directory: root.path).utf8).write(to: root.appendingPathComponent("data.yaml"), options: .atomic)
@@ -97,6 +102,11 @@ public enum SyntheticDataset {
             var seeds = renderer.seeds(forIndex: index)
             if let layoutSeed { seeds.layout = layoutSeed }
             var board = renderer.render(seeds: seeds)
+            var contrasts: [Double] = []
+            if measureContrast && !board.labels.isEmpty {
+                let clean = renderer.render(seeds: seeds, defects: .none).image
+                contrasts = board.labels.map { board.contrast(of: $0, against: clean) }
+            }
             let novel = novelDefects > 0
                 ? NovelDefect.paint(into: &board.image, count: novelDefects, seed: SplitMix64.derive(seed, UInt64(index), 5)) : []
             var rng = SplitMix64(seed: SplitMix64.derive(seed, UInt64(index), 4))
@@ -107,6 +117,10 @@ public enum SyntheticDataset {
                 let jpeg = try codec.encode(board.image, quality: quality)
                 try Data(jpeg).write(to: root.appendingPathComponent("images/\(split)/\(name).jpg"))
                 try Data(board.yoloLabels.utf8).write(to: root.appendingPathComponent("labels/\(split)/\(name).txt"))
+                if measureContrast {
+                    let lines = zip(board.labels, contrasts).map { "\($0.classIndex) " + String(format: "%.2f", $1) + "\n" }
+                    try Data(lines.joined().utf8).write(to: root.appendingPathComponent("contrast/\(name).txt"))
+                }
                 if novelDefects > 0 {
                     try Data(novel.map { $0.line + "\n" }.joined().utf8).write(to: root.appendingPathComponent("novel/\(name).txt"))
                 }
@@ -114,7 +128,7 @@ public enum SyntheticDataset {
                 state.fail(error)
                 return
             }
-            state.record(board: board, validation: split == "val") { done in progress(done, count) }
+            state.record(board: board, contrasts: contrasts, validation: split == "val") { done in progress(done, count) }
         }
         if let error = state.error { throw error }
         var summary = state.summary
@@ -137,11 +151,14 @@ private final class WriterState: @unchecked Sendable {
 
     /// Counts a finished image and reports progress while holding the lock (so reports are
     /// serialised and `done` only grows).
-    func record(board: SyntheticBoard, validation: Bool, report: (Int) -> Void) {
+    func record(board: SyntheticBoard, contrasts: [Double], validation: Bool, report: (Int) -> Void) {
         lock.withLock {
             if validation { summary.valImages += 1 } else { summary.trainImages += 1 }
             if !board.labels.isEmpty { summary.imagesWithDefects += 1 }
             for label in board.labels { summary.boxesPerClass[label.classIndex] += 1 }
+            for (label, c) in zip(board.labels, contrasts) {
+                summary.lowestContrastPerClass[label.classIndex] = min(summary.lowestContrastPerClass[label.classIndex] ?? c, c)
+            }
             done += 1
             report(done)
         }

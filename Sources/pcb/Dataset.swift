@@ -1,5 +1,5 @@
 // `pcb dataset`: training data for the line's detector.
-//   pcb dataset synth --out DIR --count N --seed S [--size 640x480] [--val-fraction 0.1] [--defect-rate 0.75]
+//   pcb dataset synth --out DIR --count N --seed S [--size 640x480] [--val-fraction 0.1] [--defect-rate 0.75] [--contrast]
 //   pcb dataset import-deeppcb SRC OUT [--val-fraction 0.1] [--seed 0] [--templates]
 
 import ArgumentParser
@@ -29,6 +29,8 @@ extension Dataset {
         var layoutSeed: UInt64?
         @Option(name: .customLong("novel-defects"), help: "Also paint this many defects of kinds no detector class covers on every image (listed in novel/, not in the labels).")
         var novelDefects = 0
+        @Flag(help: "Also measure how visible each labelled defect is (renders defective boards twice) into contrast/<image>.txt.")
+        var contrast = false
 
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
@@ -49,7 +51,7 @@ extension Dataset {
             Self.log("rendering \(total) images of \(imageSize) (seed \(seed)) into \(directory)")
             let summary = try SyntheticDataset.write(
                 to: directory, count: total, seed: seed, size: imageSize, valFraction: valFraction, defectRate: defectRate,
-                layoutSeed: layoutSeed, novelDefects: max(0, novelDefects)
+                layoutSeed: layoutSeed, novelDefects: max(0, novelDefects), measureContrast: contrast
             ) { done, total in
                 guard done % step == 0 || done == total else { return }
                 let elapsed = Date().timeIntervalSince(start)
@@ -60,7 +62,8 @@ extension Dataset {
                             summary.images, summary.trainImages, summary.valImages, summary.seconds,
                             Double(summary.images) / max(summary.seconds, 1e-9), summary.imagesWithDefects, summary.boxes))
             for (i, name) in DefectClass.names.enumerated() {
-                Self.log("  \(i) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(summary.boxesPerClass[i])")
+                let lowest = summary.lowestContrastPerClass[i].map { String(format: "  lowest contrast %.1f levels", $0) } ?? ""
+                Self.log("  \(i) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(summary.boxesPerClass[i])" + lowest)
             }
             Self.log("data.yaml: \(directory)/data.yaml")
         }

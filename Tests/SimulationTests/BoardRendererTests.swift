@@ -146,6 +146,40 @@ func tinyConfig(camera: CameraConfig = CameraConfig()) -> RenderConfig {
         #expect(ideal.render(seeds: seeds).image == ideal.render(seeds: seeds.cameraVariant(1)).image)
     }
 
+    @Test func contrastMeasuresTheLuminanceStepInsideTheBox() {
+        let clean = RGBImage(width: 20, height: 20, pixels: [UInt8](repeating: 100, count: 20 * 20 * 3))
+        var pixels = clean.pixels
+        for y in 5..<8 { for x in 5..<8 { for c in 0..<3 { pixels[3 * (y * 20 + x) + c] = 130 } } }  // a 3x3 step of +30
+        pixels[3 * (15 * 20 + 15) + 1] = 190  // one pixel, green only: +90 * 0.587 luminance, over 9 pixels
+        let board = SyntheticBoard(image: RGBImage(width: 20, height: 20, pixels: pixels), labels: [], seeds: BoardSeeds(layout: 0, defects: 0, camera: 0))
+        let step = BoxLabel(classIndex: 9, x1: 4, y1: 4, x2: 9, y2: 9)
+        let dot = BoxLabel(classIndex: 10, x1: 13, y1: 13, x2: 18, y2: 18)
+        #expect(abs(board.contrast(of: step, against: clean) - 30) < 1e-9)
+        #expect(abs(board.contrast(of: dot, against: clean) - 90 * 0.587 / 9) < 1e-9)
+        #expect(board.contrast(of: BoxLabel(classIndex: 0, x1: 10, y1: 0, x2: 13, y2: 3), against: clean) == 0)
+        #expect(SyntheticBoard(image: clean, labels: [], seeds: board.seeds).contrast(of: step, against: clean) == 0)
+    }
+
+    @Test func thinCopperDefectsStandOutOfSensorNoise() {
+        // A real camera (noise, blur, light): the same seeds rendered with `.none` share all of it,
+        // so the contrast is the defect alone. 3x3-averaged sensor noise stays under 2 levels; every
+        // label must be at least 5 times that.
+        let renderer = BoardRenderer(seed: 77, config: tinyConfig())
+        let thin: [DefectClass] = [.spur, .mouseBite, .short, .spuriousCopper, .openCircuit, .pinHole]
+        var measured = 0
+        for index in 0..<6 {
+            let seeds = renderer.seeds(forIndex: index)
+            let board = renderer.render(seeds: seeds, defects: .classes([thin[index], thin[(index + 3) % thin.count]]))
+            let clean = renderer.render(seeds: seeds, defects: .none).image
+            for label in board.labels {
+                let contrast = board.contrast(of: label, against: clean)
+                #expect(contrast >= 10, "label \(label) has contrast \(contrast)")
+                measured += 1
+            }
+        }
+        #expect(measured >= 6)
+    }
+
     @Test func classNamesMatchThePolicyOrder() {
         #expect(DefectClass.names == [
             "missing_component", "open_circuit", "short", "cold_joint", "solder_bridge", "insufficient_solder",

@@ -50,6 +50,28 @@ import Testing
         #expect(summary.boxes >= boxes)
     }
 
+    @Test func contrastFilesListEveryLabel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let summary = try SyntheticDataset.write(to: dir.path, count: 4, seed: 5, size: ImageSize(width: 96, height: 72),
+                                                 valFraction: 0, defectRate: 1, measureContrast: true)
+        var lines = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("labels/train").path) {
+            let labels = try String(contentsOf: dir.appendingPathComponent("labels/train/\(name)"), encoding: .utf8).split(separator: "\n")
+            let contrast = try String(contentsOf: dir.appendingPathComponent("contrast/\(name)"), encoding: .utf8).split(separator: "\n")
+            #expect(contrast.count == labels.count)
+            for (label, row) in zip(labels, contrast) {
+                let fields = row.split(separator: " ")
+                #expect(fields.count == 2 && fields[0] == label.split(separator: " ")[0])
+                #expect(Double(fields[1]).map { $0 > 0 } == true)
+            }
+            lines += contrast.count
+        }
+        #expect(lines == summary.boxes && lines > 0)
+        let lowest = summary.lowestContrastPerClass.compactMap { $0 }
+        #expect(!lowest.isEmpty && lowest.allSatisfy { $0 > 0 })
+    }
+
     @Test func splitIsExactAndSpread() {
         let val = (0..<100).filter { SyntheticDataset.isValidation($0, count: 100, fraction: 0.1) }
         #expect(val.count == 10)
