@@ -59,7 +59,7 @@ def main():
             continue
         if not contrast_file.exists():
             sys.exit(f"{contrast_file} is missing: write the set with pcb dataset synth --contrast")
-        contrasts = np.loadtxt(contrast_file, ndmin=2)[:, 1]
+        contrasts = np.loadtxt(contrast_file, ndmin=2)[:, 1]  # columns: class, contrast, noise alone
         image = np.asarray(Image.open(path).convert("RGB"))
         h, w = image.shape[:2]
         ph, pw = -(-h // 32) * 32, -(-w // 32) * 32

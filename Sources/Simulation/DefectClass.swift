@@ -83,7 +83,8 @@ public struct SyntheticBoard: Sendable {
     /// How visible a label's defect is: the largest 3x3-mean luminance difference, in 8-bit
     /// levels, inside the label's box between this photo and `clean`, the same seeds rendered
     /// with `.none` (same board, pose, light and sensor noise, so the difference is the defect
-    /// alone). Sensor noise averages to under 2 levels over 3x3 pixels.
+    /// alone). Compare with the same measure between `clean` and a noise-free render, which is
+    /// what sensor noise alone reaches in the box.
     public func contrast(of label: BoxLabel, against clean: RGBImage) -> Double {
         precondition(clean.width == image.width && clean.height == image.height, "clean render must have the same size")
         let w = image.width, h = image.height

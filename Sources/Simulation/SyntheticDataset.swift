@@ -39,6 +39,8 @@ public enum SyntheticDataset {
         public var boxesPerClass = [Int](repeating: 0, count: DefectClass.allCases.count)
         /// Lowest label contrast per class index (`SyntheticBoard.contrast`), when measured.
         public var lowestContrastPerClass = [Double?](repeating: nil, count: DefectClass.allCases.count)
+        /// Lowest ratio of a label's contrast to what sensor noise alone reaches in its box, when measured.
+        public var lowestContrastToNoise: Double?
         public var seconds: Double = 0
 
         public var images: Int { trainImages + valImages }
@@ -75,8 +77,9 @@ public enum SyntheticDataset {
     ///     (`NovelDefect`), listed in `novel/<image>.txt`, never in the YOLO labels.
     ///   - layoutSeed: when set, every image shows the same board design (one product, as on a
     ///     line), photographed with its own defects, pose and light.
-    ///   - measureContrast: also render each defective board without defects and write every
-    ///     label's visible contrast to `contrast/<image>.txt` ("class contrast" per line).
+    ///   - measureContrast: also render each defective board without defects, with and without
+    ///     sensor noise, and write every label's contrast and the noise's own contrast in the same
+    ///     box to `contrast/<image>.txt` ("class contrast noise" per line).
     ///   - progress: called after each image with (done, total), from worker threads (serialised).
     public static func write(to directory: String, count: Int, seed: UInt64, size: ImageSize = ImageSize(width: 640, height: 480),
                              valFraction: Double = 0.1, defectRate: Double = 0.75, layoutSeed: UInt64? = nil, novelDefects: Int = 0,
@@ -94,6 +97,9 @@ public enum SyntheticDataset {
         // The dataset's own JPEG encoding (quality 80...95) is the only compression.
         config.camera.jpegQuality = nil
         let renderer = BoardRenderer(seed: seed, config: config)
+        var quietConfig = config
+        quietConfig.camera.noise = 0...0
+        let quietRenderer = BoardRenderer(seed: seed, config: quietConfig)
         let codec = JPEGCodec()
         let state = WriterState()
         let start = Date()
@@ -102,10 +108,11 @@ public enum SyntheticDataset {
             var seeds = renderer.seeds(forIndex: index)
             if let layoutSeed { seeds.layout = layoutSeed }
             var board = renderer.render(seeds: seeds)
-            var contrasts: [Double] = []
+            var contrasts: [(contrast: Double, noise: Double)] = []
             if measureContrast && !board.labels.isEmpty {
-                let clean = renderer.render(seeds: seeds, defects: .none).image
-                contrasts = board.labels.map { board.contrast(of: $0, against: clean) }
+                let clean = renderer.render(seeds: seeds, defects: .none)
+                let noiseless = quietRenderer.render(seeds: seeds, defects: .none).image
+                contrasts = board.labels.map { (board.contrast(of: $0, against: clean.image), clean.contrast(of: $0, against: noiseless)) }
             }
             let novel = novelDefects > 0
                 ? NovelDefect.paint(into: &board.image, count: novelDefects, seed: SplitMix64.derive(seed, UInt64(index), 5)) : []
@@ -118,7 +125,7 @@ public enum SyntheticDataset {
                 try Data(jpeg).write(to: root.appendingPathComponent("images/\(split)/\(name).jpg"))
                 try Data(board.yoloLabels.utf8).write(to: root.appendingPathComponent("labels/\(split)/\(name).txt"))
                 if measureContrast {
-                    let lines = zip(board.labels, contrasts).map { "\($0.classIndex) " + String(format: "%.2f", $1) + "\n" }
+                    let lines = zip(board.labels, contrasts).map { "\($0.classIndex) " + String(format: "%.2f %.2f", $1.contrast, $1.noise) + "\n" }
                     try Data(lines.joined().utf8).write(to: root.appendingPathComponent("contrast/\(name).txt"))
                 }
                 if novelDefects > 0 {
@@ -151,13 +158,15 @@ private final class WriterState: @unchecked Sendable {
 
     /// Counts a finished image and reports progress while holding the lock (so reports are
     /// serialised and `done` only grows).
-    func record(board: SyntheticBoard, contrasts: [Double], validation: Bool, report: (Int) -> Void) {
+    func record(board: SyntheticBoard, contrasts: [(contrast: Double, noise: Double)], validation: Bool, report: (Int) -> Void) {
         lock.withLock {
             if validation { summary.valImages += 1 } else { summary.trainImages += 1 }
             if !board.labels.isEmpty { summary.imagesWithDefects += 1 }
             for label in board.labels { summary.boxesPerClass[label.classIndex] += 1 }
             for (label, c) in zip(board.labels, contrasts) {
-                summary.lowestContrastPerClass[label.classIndex] = min(summary.lowestContrastPerClass[label.classIndex] ?? c, c)
+                summary.lowestContrastPerClass[label.classIndex] = min(summary.lowestContrastPerClass[label.classIndex] ?? c.contrast, c.contrast)
+                let ratio = c.contrast / max(c.noise, 0.5)
+                summary.lowestContrastToNoise = min(summary.lowestContrastToNoise ?? ratio, ratio)
             }
             done += 1
             report(done)

@@ -65,6 +65,9 @@ extension Dataset {
                 let lowest = summary.lowestContrastPerClass[i].map { String(format: "  lowest contrast %.1f levels", $0) } ?? ""
                 Self.log("  \(i) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(summary.boxesPerClass[i])" + lowest)
             }
+            if let ratio = summary.lowestContrastToNoise {
+                Self.log(String(format: "every label's contrast is at least %.1f times what sensor noise alone reaches in its box", ratio))
+            }
             Self.log("data.yaml: \(directory)/data.yaml")
         }
 

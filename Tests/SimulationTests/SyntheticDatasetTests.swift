@@ -62,14 +62,16 @@ import Testing
             #expect(contrast.count == labels.count)
             for (label, row) in zip(labels, contrast) {
                 let fields = row.split(separator: " ")
-                #expect(fields.count == 2 && fields[0] == label.split(separator: " ")[0])
+                #expect(fields.count == 3 && fields[0] == label.split(separator: " ")[0])
                 #expect(Double(fields[1]).map { $0 > 0 } == true)
+                #expect(Double(fields[2]).map { $0 >= 0 } == true)
             }
             lines += contrast.count
         }
         #expect(lines == summary.boxes && lines > 0)
         let lowest = summary.lowestContrastPerClass.compactMap { $0 }
         #expect(!lowest.isEmpty && lowest.allSatisfy { $0 > 0 })
+        #expect((summary.lowestContrastToNoise ?? 0) > 1)
     }
 
     @Test func splitIsExactAndSpread() {
