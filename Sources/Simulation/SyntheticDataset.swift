@@ -39,7 +39,8 @@ public enum SyntheticDataset {
         public var boxesPerClass = [Int](repeating: 0, count: DefectClass.allCases.count)
         /// Lowest label contrast per class index (`SyntheticBoard.contrast`), when measured.
         public var lowestContrastPerClass = [Double?](repeating: nil, count: DefectClass.allCases.count)
-        /// Lowest ratio of a label's contrast to what sensor noise alone reaches in its box, when measured.
+        /// Lowest ratio of a label's contrast to what sensor noise alone reaches in its box (noise counted
+        /// as at least 0.5 levels), when measured.
         public var lowestContrastToNoise: Double?
         public var seconds: Double = 0
 
