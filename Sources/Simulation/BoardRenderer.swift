@@ -104,6 +104,18 @@ public struct BoardRenderer: Sendable {
         return SyntheticBoard(image: image, labels: labels, seeds: seeds)
     }
 
+    /// How visible each of `board`'s labels is (`SyntheticBoard.contrast`), next to what sensor
+    /// noise alone reaches in the same box: renders the board's seeds again without defects, and
+    /// once more without defects or noise. Two extra renders; none for a defect-free board.
+    public func labelVisibility(of board: SyntheticBoard) -> [(contrast: Double, noise: Double)] {
+        guard !board.labels.isEmpty else { return [] }
+        var quiet = config
+        quiet.camera.noise = 0...0
+        let clean = render(seeds: board.seeds, defects: .none)
+        let noiseless = BoardRenderer(seed: seed, config: quiet).render(seeds: board.seeds, defects: .none).image
+        return board.labels.map { (board.contrast(of: $0, against: clean.image), clean.contrast(of: $0, against: noiseless)) }
+    }
+
     /// Clips to the image and enforces the minimum side (growing around the centre).
     static func label(_ c: DefectClass, _ box: Box, minSide: Double, width: Int, height: Int) -> BoxLabel? {
         func fit(_ lo: Double, _ hi: Double, _ limit: Double) -> (Double, Double)? {

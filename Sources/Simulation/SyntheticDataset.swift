@@ -98,9 +98,6 @@ public enum SyntheticDataset {
         // The dataset's own JPEG encoding (quality 80...95) is the only compression.
         config.camera.jpegQuality = nil
         let renderer = BoardRenderer(seed: seed, config: config)
-        var quietConfig = config
-        quietConfig.camera.noise = 0...0
-        let quietRenderer = BoardRenderer(seed: seed, config: quietConfig)
         let codec = JPEGCodec()
         let state = WriterState()
         let start = Date()
@@ -109,12 +106,7 @@ public enum SyntheticDataset {
             var seeds = renderer.seeds(forIndex: index)
             if let layoutSeed { seeds.layout = layoutSeed }
             var board = renderer.render(seeds: seeds)
-            var contrasts: [(contrast: Double, noise: Double)] = []
-            if measureContrast && !board.labels.isEmpty {
-                let clean = renderer.render(seeds: seeds, defects: .none)
-                let noiseless = quietRenderer.render(seeds: seeds, defects: .none).image
-                contrasts = board.labels.map { (board.contrast(of: $0, against: clean.image), clean.contrast(of: $0, against: noiseless)) }
-            }
+            let contrasts = measureContrast ? renderer.labelVisibility(of: board) : []
             let novel = novelDefects > 0
                 ? NovelDefect.paint(into: &board.image, count: novelDefects, seed: SplitMix64.derive(seed, UInt64(index), 5)) : []
             var rng = SplitMix64(seed: SplitMix64.derive(seed, UInt64(index), 4))

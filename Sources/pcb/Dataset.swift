@@ -29,7 +29,7 @@ extension Dataset {
         var layoutSeed: UInt64?
         @Option(name: .customLong("novel-defects"), help: "Also paint this many defects of kinds no detector class covers on every image (listed in novel/, not in the labels).")
         var novelDefects = 0
-        @Flag(help: "Also measure how visible each labelled defect is (renders defective boards twice) into contrast/<image>.txt.")
+        @Flag(help: "Also measure how visible each labelled defect is, against sensor noise alone (renders each defective board three times), into contrast/<image>.txt.")
         var contrast = false
 
         func validate() throws {
