@@ -3,8 +3,8 @@
 
 Reads a synthetic set written with `pcb dataset synth ... --contrast` (every label's contrast, the
 largest 3x3-mean luminance step between the board with and without its defects, in contrast/),
-runs the ONNX detector on each image (ONNX Runtime, frames padded to a multiple of 32 like
-`yolo val`) and prints, per class, how many labels there are, their median contrast and the share
+runs the ONNX detector on each image (ONNX Runtime; frames resized so the long side is the
+export's `imgsz`, or --imgsz, and padded to a multiple of 32, as `yolo val` does) and prints, per class, how many labels there are, their median contrast and the share
 found (a box of the label's class with IoU >= 0.5 and score >= --conf), overall and per contrast band.
 A miss on a high-contrast label is the model's fault, not the data's.
 
@@ -40,6 +40,7 @@ def main():
     p.add_argument("--split", default="val")
     p.add_argument("--conf", type=float, default=0.25)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--imgsz", type=int, help="long side the frames are resized to (default: the export's imgsz)")
     args = p.parse_args()
 
     root = Path(args.dataset)
@@ -48,6 +49,8 @@ def main():
     options.intra_op_num_threads = args.threads
     session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
+    metadata = session.get_modelmeta().custom_metadata_map
+    imgsz = args.imgsz or max(yaml.safe_load(metadata.get("imgsz", "[640, 640]")))
 
     rows = []  # (class, contrast, found)
     images = sorted((root / "images" / args.split).glob("*.jpg"))
@@ -60,13 +63,17 @@ def main():
         if not contrast_file.exists():
             sys.exit(f"{contrast_file} is missing: write the set with pcb dataset synth --contrast")
         contrasts = np.loadtxt(contrast_file, ndmin=2)[:, 1]  # columns: class, contrast, noise alone
-        image = np.asarray(Image.open(path).convert("RGB"))
-        h, w = image.shape[:2]
-        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
-        padded = np.full((ph, pw, 3), 114, np.uint8)
-        padded[:h, :w] = image
+        picture = Image.open(path).convert("RGB")
+        w, h = picture.size
+        r = imgsz / max(w, h)
+        if r != 1:
+            picture = picture.resize((int(np.ceil(w * r)), int(np.ceil(h * r))), Image.BILINEAR)
+        image = np.asarray(picture)
+        ih, iw = image.shape[:2]
+        padded = np.full((-(-ih // 32) * 32, -(-iw // 32) * 32, 3), 114, np.uint8)
+        padded[:ih, :iw] = image
         out = session.run(None, {input_name: padded.transpose(2, 0, 1)[None].astype(np.float32) / 255})[0][0]
-        xywh, scores = out[:4].T, out[4:].T
+        xywh, scores = out[:4].T / np.array([r, r, r, r]), out[4:].T  # back to frame pixels
         boxes = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
         for (c, x, y, bw, bh), contrast in zip(labels, contrasts):
             truth = np.array([(x - bw / 2) * w, (y - bh / 2) * h, (x + bw / 2) * w, (y + bh / 2) * h])

@@ -17,8 +17,9 @@ struct Eval: AsyncParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a detector on a YOLO dataset: mAP@0.5, mAP@0.5:0.95, P, R, per class, and board-verdict accuracy.",
         discussion: """
-            Numbers match Ultralytics' `yolo val model=M.onnx data=D imgsz=640 batch=1 conf=0.001 iou=0.7` \
-            (note: yolo's `iou=` is our `--nms-iou`). `--iou` is the IoU threshold at which the headline precision, \
+            Numbers match Ultralytics' `yolo val model=M.onnx data=D imgsz=S batch=1 conf=0.001 iou=0.7` \
+            (note: yolo's `iou=` is our `--nms-iou`), S being the export's `imgsz` (the scale `pcb serve` runs the \
+            model at) unless `--imgsz` says otherwise; yolo val's own default is 640. `--iou` is the IoU threshold at which the headline precision, \
             recall and the PR curve are computed (Ultralytics uses 0.5); mAP@0.5 and mAP@0.5:0.95 are always reported.
             """)
 
@@ -29,7 +30,8 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Prediction confidence threshold.") var conf: Float = 0.001
     @Option(name: .customLong("nms-iou"), help: "NMS IoU threshold.") var nmsIoU: Float = 0.7
     @Option(name: .customLong("max-det"), help: "Boxes kept per image.") var maxDet = 300
-    @Option(help: "Input size for dynamic-size models (fixed-size models use their own).") var imgsz = 640
+    @Option(help: "Input size for dynamic-size models (default: the export's imgsz, else 640; fixed-size models use their own).")
+    var imgsz: Int?
     @Option(help: "Preprocessing: 'val' (as yolo val) or 'serve' (as the server's detector).")
     var letterbox: String = EvaluationLetterbox.validation.rawValue
     @Option(help: "Engine threads (defaults to the number of cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -44,7 +46,7 @@ struct Eval: AsyncParsableCommand {
         guard EvaluationLetterbox(rawValue: letterbox) != nil else {
             throw ValidationError("--letterbox must be one of \(EvaluationLetterbox.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard threads >= 1, imgsz >= 32, maxDet >= 1 else { throw ValidationError("--threads, --imgsz and --max-det must be positive") }
+        guard threads >= 1, (imgsz ?? 32) >= 32, maxDet >= 1 else { throw ValidationError("--threads, --imgsz and --max-det must be positive") }
     }
 
     func run() async throws {

@@ -71,4 +71,25 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(confusion.keys.sorted() == ["component_defect", "discard", "normal", "solder_defect"])
         #expect(!EvaluationReport.summaryText(result).isEmpty)
     }
+
+    /// `pcb eval` runs a dynamic model at the scale its export names (where `pcb serve` runs it),
+    /// not at a fixed 640, unless `--imgsz` says otherwise.
+    @Test func dynamicModelsRunAtTheExportsScaleUnlessToldOtherwise() throws {
+        let path = repository.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
+        let model = try EvaluationModel(path: path, threads: 1, postprocessor: YOLOPostprocessor())
+        #expect(model.metadata.imageSize?.height == 64 && model.metadata.imageSize?.width == 64)
+        var options = EvaluationOptions()
+        // Export's imgsz 64: 640x480 resized to 64x48, rect-padded to 96x64.
+        let exported = model.geometry(frameWidth: 640, frameHeight: 480, options: options)
+        #expect(exported.inputWidth == 96 && exported.inputHeight == 64)
+        options.letterbox = .serving
+        let served = model.geometry(frameWidth: 640, frameHeight: 480, options: options)
+        let server = try YOLODetector(path: path).letterbox(frameWidth: 640, frameHeight: 480)
+        #expect(served.inputWidth == server.inputWidth && served.inputHeight == server.inputHeight)
+        // --imgsz 640: no resize, rect-padded to 672x512 as yolo val imgsz=640.
+        options.letterbox = .validation
+        options.imageSize = 640
+        let asked = model.geometry(frameWidth: 640, frameHeight: 480, options: options)
+        #expect(asked.inputWidth == 672 && asked.inputHeight == 512)
+    }
 }

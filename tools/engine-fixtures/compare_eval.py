@@ -7,7 +7,8 @@ exit status 1 when a mAP differs by more than --tolerance (default 0.01).
     /work/venv/bin/python tools/engine-fixtures/compare_eval.py --pcb .build/release/pcb \
         --model /tmp/model.onnx --data .cache/datasets/synth-holdout/data.yaml [--split val] [--json]
 
-Both sides use imgsz 640, batch 1, conf 0.001, NMS IoU 0.7 (yolo's `iou=`, our `--nms-iou`).
+Both sides use the same imgsz (default: the export's `imgsz`, where `pcb serve` runs the model; 640
+when it has none), batch 1, conf 0.001, NMS IoU 0.7 (yolo's `iou=`, our `--nms-iou`).
 `yolo val` writes a `<split>.cache` label cache next to the dataset's label folder, as usual.
 """
 import argparse
@@ -57,7 +58,7 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="val")
-    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--imgsz", type=int, help="input size (default: the export's imgsz, else 640)")
     p.add_argument("--conf", type=float, default=0.001)
     p.add_argument("--iou", type=float, default=0.7, help="NMS IoU (yolo's iou=, pcb's --nms-iou)")
     p.add_argument("--threads", type=int, default=0, help="pcb engine threads (default: pcb's own)")
@@ -66,6 +67,10 @@ def main():
     p.add_argument("--json", action="store_true", help="also print one JSON line with both results")
     args = p.parse_args()
     args.model = os.path.abspath(args.model)
+    if args.imgsz is None:
+        import onnxruntime
+        metadata = onnxruntime.InferenceSession(args.model, providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+        args.imgsz = max(json.loads(metadata.get("imgsz", "[640, 640]")))
     args.data = os.path.abspath(args.data)
 
     with tempfile.TemporaryDirectory() as workdir:

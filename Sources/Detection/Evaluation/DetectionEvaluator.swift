@@ -20,8 +20,9 @@ public struct EvaluationOptions: Sendable {
     public var headlineIoU: Float = 0.5
     /// Boxes kept per image; raised to the most objects in one image, as Ultralytics does.
     public var maxDetections = 300
-    /// `imgsz` for dynamic-size models (fixed-size models use their input shape).
-    public var imageSize = 640
+    /// `imgsz` for dynamic-size models (fixed-size models use their input shape); nil: the
+    /// export's `imgsz`, the size `pcb serve` letterboxes to (640 when the export has none).
+    public var imageSize: Int?
     public var letterbox: EvaluationLetterbox = .validation
     public var threads = 1
 
@@ -68,15 +69,20 @@ public final class EvaluationModel: @unchecked Sendable {
         description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
     }
 
+    /// The `imgsz` a dynamic-size model runs at: the option, else the export's, else 640.
+    public func imageSize(_ options: EvaluationOptions) -> (height: Int, width: Int) {
+        options.imageSize.map { ($0, $0) } ?? metadata.imageSize ?? (640, 640)
+    }
+
     /// The input geometry of an image.
     public func geometry(frameWidth: Int, frameHeight: Int, options: EvaluationOptions) -> InputGeometry {
         switch options.letterbox {
         case .validation:
-            let size = fixedInput.map { max($0.height, $0.width) } ?? options.imageSize
+            let size = fixedInput.map { max($0.height, $0.width) } ?? max(imageSize(options).height, imageSize(options).width)
             return .validation(frameWidth: frameWidth, frameHeight: frameHeight, imageSize: size, fixedInput: fixedInput,
                                stride: metadata.stride)
         case .serving:
-            let target = fixedInput ?? (options.imageSize, options.imageSize)
+            let target = fixedInput ?? imageSize(options)
             return .serving(frameWidth: frameWidth, frameHeight: frameHeight, target: target, stride: metadata.stride,
                             dynamicSize: fixedInput == nil)
         }
