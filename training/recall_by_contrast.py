@@ -4,7 +4,9 @@
 Reads a synthetic set written with `pcb dataset synth ... --contrast` (every label's contrast, the
 largest 3x3-mean luminance step between the board with and without its defects, in contrast/),
 runs the ONNX detector on each image (ONNX Runtime; frames resized so the long side is the
-export's `imgsz`, or --imgsz, and padded to a multiple of 32, as `yolo val` does) and prints, per class, how many labels there are, their median contrast and the share
+export's `imgsz`, or --imgsz, as `pcb serve` and `yolo val` do, then padded at the right and bottom
+to a multiple of 32; `yolo val` pads around the frame by another half stride) and prints, per
+class, how many labels there are, their median contrast and the share
 found (a box of the label's class with IoU >= 0.5 and score >= --conf), overall and per contrast band.
 A miss on a high-contrast label is the model's fault, not the data's.
 
@@ -73,7 +75,7 @@ def main():
         padded = np.full((-(-ih // 32) * 32, -(-iw // 32) * 32, 3), 114, np.uint8)
         padded[:ih, :iw] = image
         out = session.run(None, {input_name: padded.transpose(2, 0, 1)[None].astype(np.float32) / 255})[0][0]
-        xywh, scores = out[:4].T / np.array([r, r, r, r]), out[4:].T  # back to frame pixels
+        xywh, scores = out[:4].T / r, out[4:].T  # back to frame pixels
         boxes = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
         for (c, x, y, bw, bh), contrast in zip(labels, contrasts):
             truth = np.array([(x - bw / 2) * w, (y - bh / 2) * h, (x + bw / 2) * w, (y + bh / 2) * h])

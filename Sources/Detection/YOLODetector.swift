@@ -47,7 +47,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             (targetHeight, targetWidth) = fixed
             dynamicSize = false
         } else {
-            let size = inputSize ?? model.metadata.imageSize ?? (640, 640)
+            let size = inputSize ?? model.exportedImageSize
             targetHeight = size.height
             targetWidth = size.width
             dynamicSize = true

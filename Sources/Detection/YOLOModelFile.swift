@@ -18,6 +18,8 @@ public struct YOLOModelFile: @unchecked Sendable {
     public let fileName: String
 
     public var classNames: [String] { metadata.names }
+    /// The size a dynamic-size model runs at unless told otherwise: the export's `imgsz`, else 640x640.
+    public var exportedImageSize: (height: Int, width: Int) { metadata.imageSize ?? (640, 640) }
 
     /// Opens `path` and checks it is a detection model: one (batch, 3, H, W) input and a
     /// (batch, 4 + classes, anchors) output whose class count matches the metadata names.

@@ -67,11 +67,11 @@ def main():
     p.add_argument("--json", action="store_true", help="also print one JSON line with both results")
     args = p.parse_args()
     args.model = os.path.abspath(args.model)
+    args.data = os.path.abspath(args.data)
     if args.imgsz is None:
         import onnxruntime
         metadata = onnxruntime.InferenceSession(args.model, providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
         args.imgsz = max(json.loads(metadata.get("imgsz", "[640, 640]")))
-    args.data = os.path.abspath(args.data)
 
     with tempfile.TemporaryDirectory() as workdir:
         ours, our_seconds = run_pcb(args, workdir)

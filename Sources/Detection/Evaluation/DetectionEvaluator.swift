@@ -71,15 +71,15 @@ public final class EvaluationModel: @unchecked Sendable {
 
     /// The `imgsz` a dynamic-size model runs at: the option, else the export's, else 640.
     public func imageSize(_ options: EvaluationOptions) -> (height: Int, width: Int) {
-        options.imageSize.map { ($0, $0) } ?? metadata.imageSize ?? (640, 640)
+        options.imageSize.map { ($0, $0) } ?? model.exportedImageSize
     }
 
     /// The input geometry of an image.
     public func geometry(frameWidth: Int, frameHeight: Int, options: EvaluationOptions) -> InputGeometry {
         switch options.letterbox {
         case .validation:
-            let size = fixedInput.map { max($0.height, $0.width) } ?? max(imageSize(options).height, imageSize(options).width)
-            return .validation(frameWidth: frameWidth, frameHeight: frameHeight, imageSize: size, fixedInput: fixedInput,
+            let (height, width) = fixedInput ?? imageSize(options)
+            return .validation(frameWidth: frameWidth, frameHeight: frameHeight, imageSize: max(height, width), fixedInput: fixedInput,
                                stride: metadata.stride)
         case .serving:
             let target = fixedInput ?? imageSize(options)
