@@ -48,8 +48,16 @@ def parse():
                    help="random zoom of the augmentation, +/- this fraction (Ultralytics' default 0.5 shrinks "
                         "small defects to half size; the line's camera has a fixed scale)")
     p.add_argument("--close-mosaic", type=int, default=10, help="last epochs trained without mosaic")
+    p.add_argument("--warmup-epochs", type=float, default=3.0,
+                   help="learning-rate warm-up (Ultralytics' default 3); 0 turns it off, for continuing a trained "
+                        "model, whose bias learning rate would otherwise start at 0.1")
+    p.add_argument("--save-period", type=int, default=-1,
+                   help="also keep weights/epochN.pt every N epochs, to choose a checkpoint on a selection set")
     p.add_argument("--resume", action="store_true", help="continue the run's last checkpoint")
-    p.add_argument("--export-only", action="store_true", help="only export the run's best checkpoint")
+    p.add_argument("--export-only", action="store_true", help="only export the run's checkpoint (--checkpoint)")
+    p.add_argument("--checkpoint", default="best.pt",
+                   help="which file of the run's weights/ to export: best.pt (Ultralytics' fitness on the training "
+                        "data's val split), last.pt, or an epochN.pt kept by --save-period")
     p.add_argument("--out", help="where to copy the exported ONNX file (e.g. models/pcb_synthetic_yolov8n.onnx)")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--export-imgsz", type=int, default=640,
@@ -89,14 +97,15 @@ def main():
             model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
                         optimizer=args.optimizer, lr0=args.lr0, close_mosaic=args.close_mosaic, scale=args.scale,
                         workers=args.workers, project=str(RUNS), name=args.name, exist_ok=True, seed=args.seed,
-                        deterministic=True, patience=args.patience, pretrained=args.weights or args.model.endswith(".pt"), amp=args.device != "cpu",
+                        deterministic=True, patience=args.patience, warmup_epochs=args.warmup_epochs,
+                        save_period=args.save_period, pretrained=args.weights or args.model.endswith(".pt"), amp=args.device != "cpu",
                         plots=True, verbose=True)
         print(f"training took {(time.time() - started) / 60:.1f} min", flush=True)
 
-    best = weights / "best.pt"
-    if not best.exists():
-        sys.exit(f"no checkpoint to export: {best} does not exist")
-    exported = YOLO(str(best)).export(format="onnx", opset=args.opset, simplify=True, dynamic=True, imgsz=args.export_imgsz)
+    checkpoint = weights / args.checkpoint
+    if not checkpoint.exists():
+        sys.exit(f"no checkpoint to export: {checkpoint} does not exist")
+    exported = YOLO(str(checkpoint)).export(format="onnx", opset=args.opset, simplify=True, dynamic=True, imgsz=args.export_imgsz)
     print(f"exported {exported}", flush=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
