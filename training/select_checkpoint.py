@@ -25,18 +25,33 @@ import subprocess
 import sys
 from pathlib import Path
 
+from train import export_onnx  # training/ is on the path when this script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / ".cache" / "runs"
 
 
+def weights_of(path):
+    """The network's tensors in a checkpoint: the EMA model during a run, `model` once Ultralytics
+    has stripped the optimizer at the end (which rewrites last.pt and best.pt, so no bytes match)."""
+    import torch
+
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    return (checkpoint.get("ema") or checkpoint["model"]).state_dict()
+
+
 def checkpoints(weights):
-    """(path, the epochN.pt it is a copy of or None): epochN.pt in epoch order, then last.pt and best.pt."""
+    """(path, the epochN.pt with the same weights or None): epochN.pt in epoch order, then last.pt and best.pt."""
     epochs = sorted(weights.glob("epoch*.pt"), key=lambda p: int(re.sub(r"\D", "", p.stem)))
     found = [(p, None) for p in epochs]
+    kept = {p.name: weights_of(p) for p in epochs}
     for name in ("last.pt", "best.pt"):
         path = weights / name
         if path.exists():
-            found.append((path, next((p.name for p in epochs if p.read_bytes() == path.read_bytes()), None)))
+            tensors = weights_of(path)
+            same = next((epoch for epoch, other in kept.items() if other.keys() == tensors.keys()
+                         and all(other[k].equal(tensors[k]) for k in tensors)), None)
+            found.append((path, same))
     return found
 
 
@@ -44,9 +59,7 @@ def export(checkpoint, imgsz):
     onnx = checkpoint.with_suffix(".onnx")
     if onnx.exists() and onnx.stat().st_mtime >= checkpoint.stat().st_mtime:
         return onnx
-    from ultralytics import YOLO  # late: YOLO_CONFIG_DIR must be set first
-
-    return Path(YOLO(str(checkpoint)).export(format="onnx", opset=17, simplify=True, dynamic=True, imgsz=imgsz))
+    return export_onnx(checkpoint, imgsz)
 
 
 def evaluate(pcb, onnx, data):
@@ -77,7 +90,7 @@ def main():
           flush=True)
     rows = {}
     for checkpoint, copy_of in found:
-        if copy_of:  # last.pt and best.pt are byte copies of an epoch file: same scores
+        if copy_of:  # last.pt and best.pt hold an epoch file's weights: same scores
             row = dict(rows[copy_of], checkpoint=checkpoint.name, copy_of=copy_of)
         else:
             result = evaluate(args.pcb, export(checkpoint, args.export_imgsz), args.data)

@@ -66,6 +66,16 @@ def parse():
     return p.parse_args()
 
 
+def export_onnx(checkpoint, imgsz, opset=17):
+    """Export a checkpoint as the server runs it (next to it, same name, .onnx); returns the file's path.
+
+    Dynamic batch and size, simplified, class names and `imgsz` in the metadata. YOLO_CONFIG_DIR
+    must be set before the first call (ultralytics is imported here, late)."""
+    from ultralytics import YOLO
+
+    return Path(YOLO(str(checkpoint)).export(format="onnx", opset=opset, simplify=True, dynamic=True, imgsz=imgsz))
+
+
 def main():
     args = parse()
     # Keep Ultralytics' settings and downloads inside the project's cache, never in $HOME.
@@ -105,7 +115,7 @@ def main():
     checkpoint = weights / args.checkpoint
     if not checkpoint.exists():
         sys.exit(f"no checkpoint to export: {checkpoint} does not exist")
-    exported = YOLO(str(checkpoint)).export(format="onnx", opset=args.opset, simplify=True, dynamic=True, imgsz=args.export_imgsz)
+    exported = export_onnx(checkpoint, args.export_imgsz, args.opset)
     print(f"exported {exported}", flush=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
