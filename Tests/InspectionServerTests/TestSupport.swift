@@ -93,6 +93,10 @@ struct TestServer {
         config.port = 0
         config.host = "127.0.0.1"
         config.logToFile = false
+        // Both sides of a test's board are posted one after the other, but a loaded CI machine
+        // running every suite at once has taken over 2 s (the shipped deadline) between them and
+        // decided the board fail-safe. Tests of the deadline itself set their own.
+        config.pairingDeadlineSeconds = 60
         configure(&config)
     }
 
