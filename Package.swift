@@ -31,6 +31,10 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
 
+        // The one seeded generator (SplitMix64): renders, splits, k-means starts, benchmark inputs.
+        .target(name: "SeededRandom"),
+        // Logs (standard output, rotating file) and the one percentile definition, for every process.
+        .target(name: "Telemetry", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Domain: defect policy, verdicts, board pairing. No I/O.
         .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pixels: JPEG decode/encode, resize, letterbox, drawing.
@@ -38,17 +42,21 @@ let package = Package(
         // Our ONNX inference engine: protobuf reader, graph, op kernels, executor.
         // OpenBLAS is loaded at run time (Kernels/BLAS.swift), so nothing links it.
         .target(name: "NeuralEngine", swiftSettings: numericSettings),
-        // Detectors behind one protocol (YOLO on NeuralEngine, fakes in tests).
-        .target(name: "Detection", dependencies: [
-            "Inspection", "ImageKit", "NeuralEngine", .product(name: "Yams", package: "Yams"),
+        // The serving path: detectors behind one protocol (YOLO on NeuralEngine, PaDiM beside it,
+        // fakes in tests): letterbox, decode, NMS, anomaly scoring, model metadata.
+        .target(name: "Detection", dependencies: ["Inspection", "ImageKit", "NeuralEngine", "SeededRandom"], swiftSettings: numericSettings),
+        // Offline tools around the detectors: evaluation (mAP, verdicts, reports), YOLO datasets,
+        // the DeepPCB importer, PaDiM fitting. Linked by `pcb`, never by the server.
+        .target(name: "DetectionTools", dependencies: [
+            "Detection", "Inspection", "ImageKit", "NeuralEngine", "SeededRandom", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: numericSettings),
         // Synthetic PCB boards with injected defects (datasets, virtual cameras).
-        .target(name: "Simulation", dependencies: ["Inspection", "ImageKit"], swiftSettings: numericSettings),
+        .target(name: "Simulation", dependencies: ["Inspection", "ImageKit", "SeededRandom"], swiftSettings: numericSettings),
         // Linux kernel interfaces of the camera side (GPIO character device, V4L2), as C calls.
         .target(name: "CLinuxIO"),
         // The camera side (runs on each Raspberry Pi): frame sources, uploader, pacing, GPIO.
         .target(name: "EdgeClient", dependencies: [
-            "Inspection", "ImageKit", "Simulation", "CLinuxIO",
+            "Inspection", "ImageKit", "Simulation", "CLinuxIO", "Telemetry",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
@@ -57,7 +65,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["Inspection", "CMariaDB", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
         .target(name: "InspectionServer", dependencies: [
-            "Inspection", "ImageKit", "Detection", "Storage",
+            "Inspection", "ImageKit", "Detection", "Storage", "Telemetry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
@@ -67,7 +75,8 @@ let package = Package(
         ]),
         // The command-line program: argument parsing only.
         .executableTarget(name: "pcb", dependencies: [
-            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "NeuralEngine", "Simulation", "EdgeClient",
+            "InspectionServer", "Detection", "DetectionTools", "Inspection", "ImageKit", "Storage", "NeuralEngine", "Simulation",
+            "EdgeClient", "SeededRandom", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -75,8 +84,10 @@ let package = Package(
 
         .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
-        .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "SeededRandom"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
+        .testTarget(name: "DetectionToolsTests", dependencies: ["DetectionTools", "Detection", "ImageKit", "Inspection", "NeuralEngine"]),
         .testTarget(name: "EdgeClientTests", dependencies: [
             "EdgeClient", "Inspection", "ImageKit",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -90,8 +90,8 @@ public struct DetectionError: Error, CustomStringConvertible {
     private let code: Code
     public let description: String
 
-    static func invalidModel(_ message: String) -> DetectionError { DetectionError(code: .invalidModel, description: message) }
-    static func inference(_ message: String) -> DetectionError { DetectionError(code: .inference, description: message) }
+    public static func invalidModel(_ message: String) -> DetectionError { DetectionError(code: .invalidModel, description: message) }
+    public static func inference(_ message: String) -> DetectionError { DetectionError(code: .inference, description: message) }
     /// The anomaly model cannot be fitted, read or applied.
-    static func anomaly(_ message: String) -> DetectionError { DetectionError(code: .anomaly, description: message) }
+    public static func anomaly(_ message: String) -> DetectionError { DetectionError(code: .anomaly, description: message) }
 }

@@ -10,6 +10,7 @@ import ImageKit
 import Inspection
 import Logging
 import Simulation
+import Telemetry
 
 /// Renders, runs and scores one virtual line run.
 public struct VirtualLine: Sendable {
@@ -154,15 +155,11 @@ public struct VirtualLine: Sendable {
             if first.signal == policy.category(board.truth).gpio { matching += 1 }
             latencies.append((first.at - captureTime(k)) * 1000)
         }
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            let index = Int((p * Double(latencies.count - 1)).rounded())
-            return (latencies[index] * 10).rounded() / 10
-        }
+        let percentiles = Percentiles(latencies)
+        func percentile(_ p: Double) -> Double { (percentiles.value(at: p) * 10).rounded() / 10 }
         return Report(boards: boards.count, paired: paired, matching_ground_truth: matching, fail_safe: failSafe,
                       duplicate_pulses: duplicates, missing_pulses: missing,
-                      latency_p50_ms: percentile(0.5), latency_p99_ms: percentile(0.99))
+                      latency_p50_ms: percentile(50), latency_p99_ms: percentile(99))
     }
 }
 

@@ -1,6 +1,7 @@
-// Assembles the inspection server: `buildApplication(config, dependencies:)` wires the routes,
-// middleware and the inference worker; `ServerDependencies.load(config)` opens what a real
-// server needs (policy file, model, database). Tests pass their own dependencies.
+// Assembles the inspection server: configuration -> dependencies -> components -> router and
+// services. `ServerDependencies.load(config)` opens what a real server needs (policy file,
+// model, database); tests pass their own. `buildApplication` builds the line's components
+// (`ServerComponents`) once, then `buildRouter` and the background services over them.
 
 import Detection
 import Foundation
@@ -9,6 +10,7 @@ import HummingbirdWebSocket
 import ImageKit
 import Inspection
 import Logging
+import ServiceLifecycle
 import Storage
 
 /// What the server runs on: the policy, the detector and the store.
@@ -26,80 +28,108 @@ public struct ServerDependencies: Sendable {
     }
 }
 
-/// Builds the application for `config` on `dependencies`.
+/// Builds the application for `config` on `dependencies`: the components of the line, then
+/// the router over them and the background services, all wired at construction.
 ///
 /// ```swift
 /// let app = try await buildApplication(config, dependencies: try await .load(config), logger: logger)
 /// try await app.runService()
 /// ```
 public func buildApplication(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> some ApplicationProtocol {
-    try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
-    try await dependencies.store.migrate()
-
-    let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
-    let cameras = CameraRegistry(cameras: config.cameras)
-    let metrics = ServerMetrics()
-    let store = dependencies.store
-    let today = CalendarDay(dependencies.storeTime.day(of: Date()))!
-    let live = LiveFeed(
-        policy: dependencies.policy, cameras: cameras, storeTime: dependencies.storeTime,
-        cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
-        today: try? await store.statistics(from: today, through: today),
-        status: {
-            LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
-                                queueDepth: worker.queueDepth, journalPending: (store as? JournaledInspectionStore)?.pendingCount ?? 0)
-        })
-    var inspector = FrameInspector(worker: worker, policy: dependencies.policy, store: dependencies.store, metrics: metrics, logger: logger)
-    inspector.live = live
-    let pairing = BoardPairingService(
-        policy: dependencies.policy,
-        configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
-        store: dependencies.store, metrics: metrics, live: live, logger: logger)
-
-    let router = Router(context: BasicRequestContext.self)
-    // CORS first (outermost), so error responses carry its headers too.
-    router.add(middleware: CORSMiddleware(
-        allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
-        allowMethods: [.get, .post, .head, .options]))
-    router.add(middleware: MetricsMiddleware(metrics: metrics))
-    router.add(middleware: ErrorMiddleware(store: dependencies.store, logger: logger))
-    if let token = config.apiToken {
-        router.add(middleware: BearerTokenMiddleware(token: token))
-    }
-    router.addRoutes(PredictController(
-        inspector: inspector, decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), cameras: cameras,
-        pairing: pairing, maxBodyBytes: config.maxBodyBytes, logger: logger).endpoints)
-    router.addRoutes(MonitoringController(
-        store: dependencies.store, worker: worker, cameras: cameras, hostUsage: HostUsage(), storeTime: dependencies.storeTime,
-        cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
-        openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) }, metrics: metrics).endpoints)
-    let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
-    if dashboardFiles.isEmpty {
-        logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
-    }
-    router.addRoutes(DashboardController(live: live, files: dashboardFiles).endpoints)
-    // The live feed's WebSocket is upgraded by its own small router.
-    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-    webSocketRouter.ws("/ws/live") { inbound, outbound, _ in
-        try await live.serve(inbound: inbound, outbound: outbound)
-    }
-
+    let components = try await ServerComponents.assemble(config, dependencies: dependencies, logger: logger)
     if !config.bindsLoopbackOnly && config.apiToken == nil {
         logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames; set --api-token or PCB_API_TOKEN")
     }
     try? await dependencies.store.appendLog(SystemLogEntry(
         level: "INFO", source: "server", message: "server starting on \(config.host):\(config.port) with \(dependencies.detector.modelDescription)"))
-
-    var app = Application(
-        router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+    return Application(
+        router: buildRouter(config, components, logger: logger),
+        server: .http1WebSocketUpgrade(webSocketRouter: buildWebSocketRouter(components)),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
+        services: components.services,
         logger: logger)
-    app.addServices(worker, pairing, live)
-    if let journaled = dependencies.store as? JournaledInspectionStore {
-        app.addServices(JournalReplayService(store: journaled, logger: logger))
+}
+
+/// The parts of a running server, built once from the configuration and the dependencies.
+struct ServerComponents: Sendable {
+    let line: InspectionLine
+    let worker: InferenceWorker
+    let pairing: BoardPairingService
+    let live: LiveFeed
+    let cameras: CameraRegistry
+    let metrics: ServerMetrics
+    let store: any InspectionStore
+    let storeTime: StoreTime
+    let logger: Logger
+
+    /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
+    static func assemble(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> ServerComponents {
+        try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
+        try await dependencies.store.migrate()
+        let store = dependencies.store
+        let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
+        let cameras = CameraRegistry(cameras: config.cameras)
+        let metrics = ServerMetrics()
+        let today = CalendarDay(dependencies.storeTime.day(of: Date()))!
+        let live = LiveFeed(
+            policy: dependencies.policy, cameras: cameras, storeTime: dependencies.storeTime,
+            cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
+            today: try? await store.statistics(from: today, through: today),
+            status: {
+                LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
+                                    queueDepth: worker.queueDepth, journalPending: store.backlog.pending)
+            })
+        let pairing = BoardPairingService(
+            policy: dependencies.policy,
+            configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
+            store: store, metrics: metrics, live: live, logger: logger)
+        let line = InspectionLine(
+            decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker, policy: dependencies.policy,
+            store: store, pairing: pairing, cameras: cameras, live: live, metrics: metrics, logger: logger)
+        return ServerComponents(line: line, worker: worker, pairing: pairing, live: live, cameras: cameras, metrics: metrics,
+                                store: store, storeTime: dependencies.storeTime, logger: logger)
     }
-    return app
+
+    /// What runs beside the HTTP server until shutdown.
+    var services: [any Service] {
+        [worker, pairing, live, StoreBacklogService(store: store, logger: logger)]
+    }
+}
+
+/// The HTTP routes and their middleware.
+func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger: Logger) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    // CORS first (outermost), so error responses carry its headers too.
+    router.add(middleware: CORSMiddleware(
+        allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
+        allowMethods: [.get, .post, .head, .options]))
+    router.add(middleware: MetricsMiddleware(metrics: components.metrics))
+    router.add(middleware: ErrorMiddleware(store: components.store, logger: logger))
+    if let token = config.apiToken {
+        router.add(middleware: BearerTokenMiddleware(token: token))
+    }
+    router.addRoutes(PredictController(line: components.line, maxBodyBytes: config.maxBodyBytes).endpoints)
+    router.addRoutes(MonitoringController(
+        store: components.store, worker: components.worker, cameras: components.cameras, hostUsage: HostUsage(),
+        storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
+        openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
+        metrics: components.metrics).endpoints)
+    let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
+    if dashboardFiles.isEmpty {
+        logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
+    }
+    router.addRoutes(DashboardController(live: components.live, files: dashboardFiles).endpoints)
+    return router
+}
+
+/// The live feed's WebSocket, upgraded by its own small router.
+func buildWebSocketRouter(_ components: ServerComponents) -> Router<BasicWebSocketRequestContext> {
+    let router = Router(context: BasicWebSocketRequestContext.self)
+    let live = components.live
+    router.ws("/ws/live") { inbound, outbound, _ in
+        try await live.serve(inbound: inbound, outbound: outbound)
+    }
+    return router
 }
 
 extension ServerDependencies {

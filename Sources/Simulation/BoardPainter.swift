@@ -2,6 +2,7 @@
 // solder joints and parts, with the planned defects drawn at their stage and recorded.
 
 import Foundation
+import SeededRandom
 
 final class BoardPainter {
     let layout: BoardLayout

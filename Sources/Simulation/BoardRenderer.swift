@@ -8,6 +8,7 @@
 
 import Foundation
 import ImageKit
+import SeededRandom
 
 /// The three independent seeds of one render.
 public struct BoardSeeds: Sendable, Hashable, Codable {

@@ -4,6 +4,7 @@
 
 import Foundation
 import ImageKit
+import SeededRandom
 
 /// How much a render's camera may vary. Everything is drawn from the camera seed.
 public struct CameraConfig: Sendable, Equatable {

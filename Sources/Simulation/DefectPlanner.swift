@@ -3,6 +3,7 @@
 // clear of the other defects and of anything that would hide it.
 
 import Foundation
+import SeededRandom
 
 /// Which defects a render should contain.
 public enum DefectRequest: Sendable, Equatable, Hashable {

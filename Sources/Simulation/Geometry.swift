@@ -5,6 +5,7 @@
 // anti-aliased edges at the cost of one distance evaluation per pixel of the bounding box.
 
 import Foundation
+import SeededRandom
 
 typealias Vec2 = SIMD2<Float>
 typealias Colour = SIMD3<Float>

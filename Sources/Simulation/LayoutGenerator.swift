@@ -2,6 +2,7 @@
 // copper pours and silkscreen. Pure function of the layout seed and the view geometry.
 
 import Foundation
+import SeededRandom
 
 /// Quarter-turn rotation of local part coordinates.
 private struct Quarter {

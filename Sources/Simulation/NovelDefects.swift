@@ -10,6 +10,7 @@
 
 import Foundation
 import ImageKit
+import SeededRandom
 
 public struct NovelDefect: Sendable, Equatable {
     public static let kinds = ["scratch", "burn", "fibre", "flux_residue"]

@@ -8,6 +8,7 @@
 
 import Foundation
 import ImageKit
+import SeededRandom
 
 /// Width and height of rendered images.
 public struct ImageSize: Sendable, Equatable, CustomStringConvertible {

@@ -33,6 +33,59 @@ public protocol InspectionStore: Sendable {
     /// `system_config` as key -> value.
     func configValues() async throws -> [String: String]
 
-    /// Whether the database answers a trivial query right now.
+    /// Whether the database answers a trivial query right now (and, for a journaled store,
+    /// nothing waits for it).
     func isReachable() async -> Bool
+
+    /// Writes accepted but not yet in the database (a local outage journal). Cheap to read:
+    /// the server reads it for every `/health`, `/metrics` and dashboard snapshot.
+    var backlog: StoreBacklog { get }
+
+    /// Writes the backlog to the database, oldest first, until it is empty or the database is
+    /// unreachable again (then throws `StoreError.unavailable` and keeps the rest). The server
+    /// calls it every half second while `backlog.needsReplay`; calls never overlap.
+    @discardableResult
+    func replayBacklog() async throws -> BacklogReplay
+}
+
+/// What waits for the database.
+public struct StoreBacklog: Sendable, Equatable {
+    /// Journaled writes not yet replayed.
+    public var pending: Int
+    /// Writes the database refused for good, kept aside (the journal's `dead_letter` table).
+    public var deadLettered: Int
+    /// The schema still has to be migrated (the database was down at start).
+    public var migrationPending: Bool
+
+    public init(pending: Int = 0, deadLettered: Int = 0, migrationPending: Bool = false) {
+        self.pending = pending
+        self.deadLettered = deadLettered
+        self.migrationPending = migrationPending
+    }
+
+    /// Nothing waits: a store that writes straight to its database.
+    public static let none = StoreBacklog()
+
+    /// Whether `replayBacklog()` has work to do.
+    public var needsReplay: Bool { pending > 0 || migrationPending }
+}
+
+/// What one replay of the backlog did.
+public struct BacklogReplay: Sendable {
+    /// Entries written to the database.
+    public var written = 0
+    /// Entries the database refused for good (kept aside), with the reason.
+    public var deadLettered: [String] = []
+
+    public init(written: Int = 0, deadLettered: [String] = []) {
+        self.written = written
+        self.deadLettered = deadLettered
+    }
+}
+
+extension InspectionStore {
+    /// Stores that write straight to their database have no backlog.
+    public var backlog: StoreBacklog { .none }
+    @discardableResult
+    public func replayBacklog() async throws -> BacklogReplay { BacklogReplay() }
 }

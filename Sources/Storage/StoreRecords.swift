@@ -21,15 +21,15 @@ public struct NewInspection: Sendable {
     public var inferenceTimeMs: Double?
     /// The anomaly model's image score, when one ran beside the detector.
     public var anomalyScore: Double?
-    /// The anomaly map as JSON (grid, placement on the frame, per-cell values), kept for
-    /// non-normal inspections so the heat map can be drawn over the stored image.
-    public var anomalyMap: String?
+    /// The anomaly map (grid, placement on the frame, per-cell values), kept for non-normal
+    /// inspections so the heat map can be drawn over the stored image.
+    public var anomalyMap: StoredAnomalyMap?
     /// JPEG bytes to keep on disk (non-normal inspections); nil to keep none.
     public var image: [UInt8]?
 
     public init(cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Date,
                 captureTimestamp: String? = nil, boxes: [DetectedDefect] = [], gpio: GPIOSignal, requestId: String? = nil,
-                inferenceTimeMs: Double? = nil, anomalyScore: Double? = nil, anomalyMap: String? = nil,
+                inferenceTimeMs: Double? = nil, anomalyScore: Double? = nil, anomalyMap: StoredAnomalyMap? = nil,
                 image: [UInt8]? = nil) {
         self.cameraId = cameraId
         self.category = category
@@ -64,7 +64,7 @@ public struct StoredInspection: Sendable, Equatable {
     public var boardId: Int64?
     public var inferenceTimeMs: Double?
     public var anomalyScore: Double? = nil
-    public var anomalyMap: String? = nil
+    public var anomalyMap: StoredAnomalyMap? = nil
 }
 
 /// The result of a save: the record, and whether it already existed (a retried request).

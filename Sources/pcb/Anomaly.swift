@@ -2,8 +2,10 @@
 
 import ArgumentParser
 import Detection
+import DetectionTools
 import Foundation
 import ImageKit
+import Telemetry
 
 struct Anomaly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -233,7 +235,7 @@ struct AnomalyBench: AsyncParsableCommand {
                 }
             }
         }
-        func median(_ values: [Double]) -> Double { let s = values.sorted(); return (s[s.count / 2] * 100).rounded() / 100 }
+        func median(_ values: [Double]) -> Double { (Percentiles(values).median * 100).rounded() / 100 }
         let size = (try? FileManager.default.attributesOfItem(atPath: anomaly)[.size] as? Int) ?? 0
         let line: [String: Any] = [
             "detector_ms": median(alone), "detector_plus_anomaly_ms": median(both), "anomaly_scoring_ms": median(scoring),

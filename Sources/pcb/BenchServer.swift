@@ -10,7 +10,9 @@ import AsyncHTTPClient
 import Foundation
 import ImageKit
 import NIOCore
+import SeededRandom
 import Simulation
+import Telemetry
 
 struct BenchServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,11 +71,7 @@ struct BenchServer: AsyncParsableCommand {
                 overheads.append(roundTrip - model - queue)
             }
         }
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            let rank = min(sorted.count - 1, max(0, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1))
-            return (sorted[rank] * 1000).rounded() / 1000
-        }
+        func percentile(_ values: [Double], _ p: Double) -> Double { (Percentiles(values).value(at: p) * 1000).rounded() / 1000 }
         let summary: [String: Any] = [
             "requests": requests, "frame_bytes": jpeg.count,
             "overhead_median_ms": percentile(overheads, 50), "overhead_p99_ms": percentile(overheads, 99),

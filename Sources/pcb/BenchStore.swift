@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Inspection
 import Storage
+import Telemetry
 
 struct BenchStore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,8 +86,8 @@ struct BenchStore: AsyncParsableCommand {
     }
 
     private func summary(_ samples: [Double]) -> [String: Double] {
-        let sorted = samples.sorted()
-        func at(_ p: Double) -> Double { (sorted[Int((p * Double(sorted.count - 1)).rounded())] * 100).rounded() / 100 }
-        return ["median_ms": at(0.5), "p99_ms": at(0.99)]
+        let percentiles = Percentiles(samples)
+        func at(_ p: Double) -> Double { (percentiles.value(at: p) * 100).rounded() / 100 }
+        return ["median_ms": at(50), "p99_ms": at(99)]
     }
 }

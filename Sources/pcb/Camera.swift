@@ -5,8 +5,8 @@ import AsyncHTTPClient
 import EdgeClient
 import Foundation
 import Inspection
-import InspectionServer
 import Logging
+import Telemetry
 
 struct Camera: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Detection
+import DetectionTools
 import Foundation
 import Simulation
 

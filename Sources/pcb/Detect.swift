@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Detection
+import DetectionTools
 import Foundation
 import ImageKit
 

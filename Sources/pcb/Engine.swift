@@ -4,9 +4,11 @@
 import ArgumentParser
 import Foundation
 import NeuralEngine
+import SeededRandom
 import Simulation
 #if canImport(Glibc)
 import Glibc
+import Telemetry
 #endif
 
 struct Engine: AsyncParsableCommand {
@@ -80,10 +82,8 @@ struct EngineBench: AsyncParsableCommand {
             FileHandle.standardError.write(Data("OpenBLAS kernel: \(InferenceSession.blasKernel)\n".utf8))
             try printProfile(session, feeds)
         }
-        func pick(_ p: Double) -> Double {
-            let index = min(times.count - 1, max(0, Int((p * Double(times.count)).rounded(.up)) - 1))
-            return (times[index] * 1000).rounded() / 1000
-        }
+        let percentiles = Percentiles(times)
+        func pick(_ p: Double) -> Double { (percentiles.value(at: p * 100) * 1000).rounded() / 1000 }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peak = (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10

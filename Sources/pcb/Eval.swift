@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Detection
+import DetectionTools
 import Foundation
 import Inspection
 

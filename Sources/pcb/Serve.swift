@@ -7,6 +7,7 @@ import Inspection
 import InspectionServer
 import NeuralEngine
 import Logging
+import Telemetry
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,8 +4,8 @@ import ArgumentParser
 import EdgeClient
 import Foundation
 import Inspection
-import InspectionServer
 import Logging
+import Telemetry
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

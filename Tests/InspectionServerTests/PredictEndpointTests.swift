@@ -123,6 +123,44 @@ import Testing
         }
     }
 
+    @Test func dualUsesTheConfiguredCamerasAndCountsTheirFrames() async throws {
+        // Given a line whose cameras are not called left and right
+        let server = try TestServer { $0.cameras = ["cam-a", "cam-b"] }
+        try await server.run { client in
+            // When both sides come in one request
+            let response = try await client.postJSON("/predict_dual", [
+                "frame_left": Frames.base64(Frames.green), "frame_right": Frames.base64(Frames.yellow), "board_id": "B-9",
+            ])
+            #expect(response.status == .ok)
+            let body = response.json
+            // Then each side is stored under its configured camera, and the board under its id
+            #expect((body["left"] as? [String: Any])?["camera_id"] as? String == "cam-a")
+            #expect((body["right"] as? [String: Any])?["camera_id"] as? String == "cam-b")
+            let boardId = try #require(body["board_id"] as? Int)
+            let board = try #require(try await server.store.board(id: Int64(boardId)))
+            #expect(board.boardKey == "B-9" && !board.failSafe)
+            // And both cameras count as seen, and the board reaches the live feed like a paired one
+            let snapshot = try await client.get("/live/snapshot").json
+            let cameras = try #require(snapshot["cameras"] as? [[String: Any]])
+            #expect(cameras.map { $0["camera_id"] as? String } == ["cam-a", "cam-b"])
+            #expect(cameras.map { $0["frames"] as? Int } == [1, 1])
+            let boards = try #require(snapshot["recent_boards"] as? [[String: Any]])
+            #expect(boards.map { $0["board_key"] as? String } == ["B-9"])
+            let metrics = String(decoding: Data(buffer: try await client.get("/metrics").body), as: UTF8.self)
+            #expect(metrics.contains("pcb_boards_total"), "no board counter in /metrics")
+        }
+    }
+
+    @Test func dualNeedsACameraForEachSide() async throws {
+        try await TestServer { $0.cameras = ["only"] }.run { client in
+            let response = try await client.postJSON("/predict_dual", [
+                "frame_left": Frames.base64(Frames.green), "frame_right": Frames.base64(Frames.green),
+            ])
+            #expect(response.status == .badRequest)
+            #expect(response.errorMessage?.hasPrefix("No configured camera films the right side") == true)
+        }
+    }
+
     @Test func dualWithAMissingFrameIsRefused() async throws {
         try await TestServer().run { client in
             let response = try await client.postJSON("/predict_dual", ["frame_left": Frames.base64(Frames.green)])

@@ -9,6 +9,7 @@ import ImageKit
 import Inspection
 import Logging
 import Storage
+import Testing
 @testable import InspectionServer
 
 /// Reports one box whose class depends on the frame's centre colour: red -> spurious_copper
@@ -128,12 +129,17 @@ extension TestClientProtocol {
         try await execute(uri: uri, method: .get)
     }
 
-    /// Waits (bounded) until /health says the model is warmed up.
-    func waitUntilReady() async throws {
-        for _ in 0..<200 {
-            if try await get("/health").status == .ok { return }
+    /// Waits until /health says the model is warmed up; fails the test after `timeout`.
+    func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var last: HTTPResponse.Status = .serviceUnavailable
+        while ContinuousClock.now < deadline {
+            last = try await get("/health").status
+            if last == .ok { return }
             try await Task.sleep(for: .milliseconds(10))
         }
+        Issue.record("the server was not ready within \(timeout): /health answered \(last.code)")
+        throw CancellationError()
     }
 }
 

@@ -7,6 +7,7 @@
 // Tolerance |opt - ref| <= 1e-4 + 1e-4 * |ref|; failures report the first bad
 // index and the maximum difference.
 
+import SeededRandom
 import Testing
 @testable import NeuralEngine
 

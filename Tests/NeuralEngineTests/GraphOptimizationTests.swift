@@ -5,6 +5,7 @@
 // subgraph, and liveness-based release of intermediates.
 
 import Foundation
+import SeededRandom
 import Testing
 @testable import NeuralEngine
 

@@ -6,6 +6,7 @@
 // and the maximum difference.
 
 import Foundation
+import SeededRandom
 import Testing
 @testable import NeuralEngine
 

@@ -2,6 +2,7 @@
 // hand: metadata and I/O description, unsupported-operator errors, graph
 // validation, and robustness against truncated or random bytes.
 
+import SeededRandom
 import Testing
 @testable import NeuralEngine
 

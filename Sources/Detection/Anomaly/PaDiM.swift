@@ -20,6 +20,7 @@
 
 import Foundation
 import NeuralEngine
+import SeededRandom
 
 /// A fitted PaDiM model: where its features come from and the per-cell Gaussians.
 public struct PaDiMModel: Sendable {
@@ -57,6 +58,28 @@ public struct PaDiMModel: Sendable {
     /// With registration: how far (input pixels) a cell must stay inside the frame to be scored.
     public var edgeMargin: Double = 0
 
+    public init(layers: [String], layerStrides: [Int], gridStride: Int, gridHeight: Int, gridWidth: Int, inputHeight: Int,
+                inputWidth: Int, channels: [Int], radius: Int, components: Int = 0, threshold: Float, thresholdRule: String,
+                fittedImages: Int, means: [Float], whiteners: [Float], registration: BoardRegistration? = nil, edgeMargin: Double = 0) {
+        self.layers = layers
+        self.layerStrides = layerStrides
+        self.gridStride = gridStride
+        self.gridHeight = gridHeight
+        self.gridWidth = gridWidth
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.channels = channels
+        self.radius = radius
+        self.components = components
+        self.threshold = threshold
+        self.thresholdRule = thresholdRule
+        self.fittedImages = fittedImages
+        self.means = means
+        self.whiteners = whiteners
+        self.registration = registration
+        self.edgeMargin = edgeMargin
+    }
+
     public var dimension: Int { channels.count }
     public var cellCount: Int { gridHeight * gridWidth }
     /// How many Gaussians the model holds.
@@ -91,7 +114,7 @@ public struct PaDiMEmbedder: Sendable {
 
     /// A fixed random subset of `count` of `total` channels (sorted), from `seed`.
     public static func chooseChannels(total: Int, count: Int, seed: UInt64) -> [Int] {
-        var random = PaDiMMixture.Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var indices = Array(0..<total)
         for i in stride(from: total - 1, to: 0, by: -1) { indices.swapAt(i, random.below(i + 1)) }
         return Array(indices.prefix(min(count, total))).sorted()

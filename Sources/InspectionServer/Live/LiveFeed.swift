@@ -1,7 +1,7 @@
 // What the live dashboard shows, kept in memory as the line runs: today's counts per
 // category, boards decided since start, the latest frames (their JPEG bytes, for the
 // dashboard's board pictures) and boards, per-stage latency percentiles, and the defect rate
-// per minute over the last hours. Fed by `FrameInspector` and the board deciders; read as one
+// per minute over the last hours. Fed by the `InspectionLine` and its board pairing; read as one
 // `LiveSnapshot` by `GET /live/snapshot` and pushed to every `/ws/live` subscriber.
 //
 // As a `Service`, it publishes a snapshot to subscribers at most four times a second when
@@ -70,7 +70,7 @@ public final class LiveFeed: Service, Sendable {
     // MARK: - Feeding
 
     /// A stored (not duplicate) inspection, with the JPEG the camera sent.
-    func inspected(_ record: StoredInspection, jpeg: [UInt8], width: Int, height: Int, stages: WireStageTimes,
+    func inspected(_ record: StoredInspection, jpeg: [UInt8], width: Int, height: Int, stages: StageTimes,
                    anomaly: AnomalyFinding? = nil, at date: Date = Date()) {
         let frame = LiveFrame(summary: .init(
             inspection_id: record.id, camera_id: record.cameraId, category: record.category.rawValue, label: record.defectType,

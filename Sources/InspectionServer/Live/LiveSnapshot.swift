@@ -4,6 +4,7 @@
 
 import Detection
 import Inspection
+import Telemetry
 
 /// Everything the dashboard shows at one moment.
 struct LiveSnapshot: Encodable, Sendable {
@@ -74,18 +75,13 @@ struct LiveSnapshot: Encodable, Sendable {
         let p95: Double
         let p99: Double
 
-        /// Nearest-rank percentiles of `samples`.
+        /// Percentiles of `samples` (Telemetry's nearest rank), to the microsecond.
         init(_ samples: [Double]) {
-            let sorted = samples.sorted()
-            count = sorted.count
-            func rank(_ p: Double) -> Double {
-                guard !sorted.isEmpty else { return 0 }
-                let index = Int((p * Double(sorted.count)).rounded(.up)) - 1
-                return rounded(sorted[min(max(index, 0), sorted.count - 1)], 3)
-            }
-            p50 = rank(0.50)
-            p95 = rank(0.95)
-            p99 = rank(0.99)
+            let percentiles = Telemetry.Percentiles(samples)
+            count = percentiles.count
+            p50 = rounded(percentiles.value(at: 50), 3)
+            p95 = rounded(percentiles.value(at: 95), 3)
+            p99 = rounded(percentiles.value(at: 99), 3)
         }
     }
 
@@ -129,9 +125,9 @@ struct LiveFrame: Sendable {
 }
 
 /// The anomaly map of a frame for the dashboard's heat-map overlay: cell (gx, gy) covers
-/// frame pixels x0 + gx * cell_w ... and y0 + gy * cell_h ... Also the JSON the history keeps
-/// (`anomaly_map`) for `/api/anomaly-maps/{id}`.
-struct LiveAnomaly: Codable, Sendable {
+/// frame pixels x0 + gx * cell_w ... and y0 + gy * cell_h ... (The history keeps its own
+/// `StoredAnomalyMap`.)
+struct LiveAnomaly: Encodable, Sendable {
     let score: Double
     let threshold: Double
     let fired: Bool

@@ -35,7 +35,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         metrics.gauge("pcb_model_ready", [], worker.isReady ? 1 : 0)
         metrics.gauge("pcb_inference_queue_depth", [], Double(worker.queueDepth))
         metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
-        metrics.gauge("pcb_journal_pending", [], Double((store as? JournaledInspectionStore)?.pendingCount ?? 0))
+        metrics.gauge("pcb_journal_pending", [], Double(store.backlog.pending))
         for id in cameras.cameras {
             // -1 until the camera's first frame.
             metrics.gauge("pcb_camera_last_frame_age_seconds", [("camera", id)], cameras.secondsSinceLastFrame(id) ?? -1)
@@ -73,7 +73,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let body = Health(
             status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: storeTime.iso8601(of: Date()), model_ready: ready,
             model: worker.modelDescription, model_error: failure, database_online: await store.isReachable(),
-            journal_pending: (store as? JournaledInspectionStore)?.pendingCount ?? 0, queue_depth: worker.queueDepth)
+            journal_pending: store.backlog.pending, queue_depth: worker.queueDepth)
         return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
     }
 
@@ -181,8 +181,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             throw APIError.badRequest("Invalid inspection id: expected a positive whole number")
         }
         guard let record = try await store.inspection(id: id) else { throw APIError(.notFound, "Inspection not found") }
-        guard let json = record.anomalyMap, let path = record.imagePath,
-              let map = try? JSONDecoder().decode(LiveAnomaly.self, from: Data(json.utf8)) else {
+        guard let map = record.anomalyMap, let path = record.imagePath else {
             throw APIError(.notFound, "No anomaly map for inspection \(id): kept only for non-normal inspections inspected with an anomaly model")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw APIError(.notFound, "Image file not found") }

@@ -1,11 +1,10 @@
-// Reading request bodies: size limit (413), JSON object (400), typed fields (400), frames.
+// Reading request bodies: size limit (413), JSON object (400), typed fields (400).
 //
 // Fields are read from a JSON object by hand rather than through Codable so that each wrong
 // input gets its own clear message: which field, what was expected.
 
 import Foundation
 import Hummingbird
-import ImageKit
 
 /// A parsed JSON object body with typed accessors that fail with 400 and a clear message.
 struct JSONObjectBody {
@@ -75,35 +74,5 @@ struct JSONObjectBody {
             return String(number.int64Value)
         }
         throw APIError.badRequest("Field '\(key)' must be a string or a whole number")
-    }
-}
-
-/// Turns a base64 JPEG field into pixels, with the contract's error messages.
-struct FrameDecoder: Sendable {
-    let codec: JPEGCodec
-
-    struct DecodedFrame: Sendable {
-        let jpeg: [UInt8]
-        let image: RGBImage
-    }
-
-    /// Decodes base64 (standard alphabet; whitespace and a `data:image/jpeg;base64,` prefix
-    /// tolerated) and then the JPEG. Bad base64 or JPEG -> 400 "Failed to decode frame";
-    /// a frame over the pixel limit -> 413.
-    func decode(base64 text: String) throws -> DecodedFrame {
-        var payload = Substring(text)
-        if payload.hasPrefix("data:"), let comma = payload.firstIndex(of: ",") {
-            payload = payload[payload.index(after: comma)...]
-        }
-        guard let data = Data(base64Encoded: String(payload), options: .ignoreUnknownCharacters), !data.isEmpty else {
-            throw APIError.badRequest("Failed to decode frame", detail: "frame is not valid base64")
-        }
-        let bytes = [UInt8](data)
-        do {
-            return DecodedFrame(jpeg: bytes, image: try codec.decode(bytes))
-        } catch {
-            if error.label == "too_large" { throw APIError(.contentTooLarge, "Frame too large", detail: error.description) }
-            throw APIError.badRequest("Failed to decode frame", detail: error.description)
-        }
     }
 }

@@ -35,7 +35,7 @@ struct WireGPIOSignal: Encodable {
     }
 }
 
-/// Where the time of one frame went, in milliseconds.
+/// Where the time of one frame went, in milliseconds (to the microsecond).
 struct WireStageTimes: Encodable {
     var decode_ms: Double
     var queue_ms: Double
@@ -43,9 +43,12 @@ struct WireStageTimes: Encodable {
     var store_ms: Double
     var total_ms: Double
 
-    /// Each stage with its name, for metrics and the live feed.
-    var named: [(String, Double)] {
-        [("decode", decode_ms), ("queue", queue_ms), ("model", model_ms), ("store", store_ms), ("total", total_ms)]
+    init(_ times: StageTimes) {
+        decode_ms = rounded(times.decodeMs, 3)
+        queue_ms = rounded(times.queueMs, 3)
+        model_ms = rounded(times.modelMs, 3)
+        store_ms = rounded(times.storeMs, 3)
+        total_ms = rounded(times.totalMs, 3)
     }
 }
 
@@ -70,6 +73,13 @@ struct WireSideResult: Encodable {
     var anomaly_fired: Bool? = nil
     /// The board's verdict, when it is decided by the time of the response.
     var board: WireBoard? = nil
+
+    /// - Parameter includeBoard: `/predict` reports the board; each side of `/predict_dual` does not.
+    init(_ side: InspectedSide, includeBoard: Bool) {
+        self.init(side.record, timestamp: side.timestamp, duplicate: side.duplicate, stages: side.stages.map(WireStageTimes.init),
+                  anomaly: side.anomaly)
+        if includeBoard { board = side.board.map(WireBoard.init) }
+    }
 
     init(_ record: StoredInspection, timestamp: String?, duplicate: Bool, stages: WireStageTimes?, anomaly: AnomalyFinding? = nil) {
         camera_id = record.cameraId
@@ -133,6 +143,17 @@ struct WireDualResult: Encodable {
     let left: WireSideResult
     let right: WireSideResult
     let note = "GPIO is driven by the left camera's Raspberry Pi only"
+
+    init(_ inspected: InspectedBoard) {
+        let board = inspected.board
+        final_defect_type = board.defectType
+        final_category = board.category.rawValue
+        confidence = rounded(board.confidence, 4)
+        gpio_signal = WireGPIOSignal(board.gpio)
+        board_id = board.id
+        left = WireSideResult(inspected.left, includeBoard: false)
+        right = WireSideResult(inspected.right, includeBoard: false)
+    }
 }
 
 func rounded(_ value: Double, _ digits: Int) -> Double {

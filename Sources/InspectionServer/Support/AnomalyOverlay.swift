@@ -3,21 +3,22 @@
 // rise. Served by `/api/anomaly-maps/{id}`.
 
 import ImageKit
+import Storage
 
 enum AnomalyOverlay {
     /// `image` with `map` blended over it.
-    static func render(_ image: RGBImage, _ map: LiveAnomaly) -> RGBImage {
+    static func render(_ image: RGBImage, _ map: StoredAnomalyMap) -> RGBImage {
         var out = image
-        for gy in 0..<map.grid_height {
-            for gx in 0..<map.grid_width {
-                let index = gy * map.grid_width + gx
-                guard index < map.map.count, map.threshold > 0 else { continue }
-                let alpha = min(0.6, max(0, (map.map[index] - map.threshold / 2) / map.threshold))
+        for gy in 0..<map.gridHeight {
+            for gx in 0..<map.gridWidth {
+                let index = gy * map.gridWidth + gx
+                guard index < map.cells.count, map.threshold > 0 else { continue }
+                let alpha = min(0.6, max(0, (map.cells[index] - map.threshold / 2) / map.threshold))
                 guard alpha > 0 else { continue }
-                let x0 = max(0, Int((map.x0 + Double(gx) * map.cell_w).rounded()))
-                let x1 = min(image.width, Int((map.x0 + Double(gx + 1) * map.cell_w).rounded()))
-                let y0 = max(0, Int((map.y0 + Double(gy) * map.cell_h).rounded()))
-                let y1 = min(image.height, Int((map.y0 + Double(gy + 1) * map.cell_h).rounded()))
+                let x0 = max(0, Int((map.originX + Double(gx) * map.cellWidth).rounded()))
+                let x1 = min(image.width, Int((map.originX + Double(gx + 1) * map.cellWidth).rounded()))
+                let y0 = max(0, Int((map.originY + Double(gy) * map.cellHeight).rounded()))
+                let y1 = min(image.height, Int((map.originY + Double(gy + 1) * map.cellHeight).rounded()))
                 guard x0 < x1, y0 < y1 else { continue }
                 for y in y0..<y1 {
                     for x in x0..<x1 {

@@ -35,6 +35,11 @@ final class CameraRegistry: Sendable {
         }
     }
 
+    /// The first configured camera that films `side`, nil when none does.
+    func camera(on side: BoardSide) -> String? {
+        cameras.first { self.side(of: $0) == side }
+    }
+
     /// Records a frame from `cameraId`.
     func frameArrived(from cameraId: String) {
         let now = ContinuousClock.Instant.now

@@ -145,7 +145,7 @@ final class InspectionJournal: Sendable {
                 cameraId: i.cameraId, category: i.category, defectType: i.defectType, confidence: i.confidence,
                 inspectionTime: i.inspectionTime.timeIntervalSince1970, captureTimestamp: i.captureTimestamp, boxes: i.boxes,
                 gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs, anomalyScore: i.anomalyScore,
-                anomalyMap: i.anomalyMap)
+                anomalyMap: i.anomalyMap?.jsonText)
             return ("inspection", try encoder.encode(payload), i.image.map { Data($0) }, i.requestId)
         case .board(let b):
             let payload = BoardPayload(
@@ -168,7 +168,7 @@ final class InspectionJournal: Sendable {
                 cameraId: p.cameraId, category: p.category, defectType: p.defectType, confidence: p.confidence,
                 inspectionTime: Date(timeIntervalSince1970: p.inspectionTime), captureTimestamp: p.captureTimestamp,
                 boxes: p.boxes, gpio: p.gpio, requestId: p.requestId, inferenceTimeMs: p.inferenceTimeMs,
-                anomalyScore: p.anomalyScore, anomalyMap: p.anomalyMap, image: image.map { [UInt8]($0) }))
+                anomalyScore: p.anomalyScore, anomalyMap: StoredAnomalyMap(jsonText: p.anomalyMap), image: image.map { [UInt8]($0) }))
         case "board":
             let p = try decoder.decode(BoardPayload.self, from: payload)
             return .board(NewBoard(

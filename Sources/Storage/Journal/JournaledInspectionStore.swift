@@ -36,6 +36,10 @@ public final class JournaledInspectionStore: InspectionStore {
     /// Whether the schema still has to be migrated (the database was down at start).
     public var migrationPending: Bool { state.needsMigration }
 
+    public var backlog: StoreBacklog {
+        StoreBacklog(pending: pendingCount, deadLettered: deadLetterCount, migrationPending: migrationPending)
+    }
+
     public func migrate() async throws {
         do {
             try await primary.migrate()
@@ -117,22 +121,13 @@ public final class JournaledInspectionStore: InspectionStore {
         state.pending == 0 && !state.needsMigration ? await primary.isReachable() : false
     }
 
-    /// What one replay did.
-    public struct ReplayOutcome: Sendable {
-        /// Entries written to the database.
-        public var written = 0
-        /// Entries the database refused for good (moved to `dead_letter`), with the reason.
-        public var deadLettered: [String] = []
-    }
-
-    /// Writes journaled entries to the database, oldest first, until the journal is empty or the
-    /// database is unreachable again (then it throws `StoreError.unavailable` and keeps the rest).
-    /// An entry the database refuses for another reason is moved aside, not retried forever.
-    /// Call it periodically (the server's `JournalReplayService` does, every half second);
-    /// calls never overlap.
     @discardableResult
-    public func replayJournal(batch: Int = 200) async throws -> ReplayOutcome {
-        var outcome = ReplayOutcome()
+    public func replayBacklog() async throws -> BacklogReplay { try await replayJournal() }
+
+    /// Replays in batches of `batch` entries (`replayBacklog()` with the default).
+    @discardableResult
+    public func replayJournal(batch: Int = 200) async throws -> BacklogReplay {
+        var outcome = BacklogReplay()
         guard state.beginReplay() else { return outcome }
         defer { state.endReplay() }
         if state.needsMigration {

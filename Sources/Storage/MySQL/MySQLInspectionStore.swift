@@ -77,7 +77,7 @@ public final class MySQLInspectionStore: InspectionStore {
                                   MySQLValue(inspection.gpio.durationMs), .text(inspection.category.rawValue),
                                   MySQLValue(inspection.captureTimestamp), MySQLValue(inspection.requestId),
                                   MySQLValue(inspection.inferenceTimeMs), MySQLValue(inspection.anomalyScore),
-                                  MySQLValue(inspection.anomalyMap)])
+                                  MySQLValue(inspection.anomalyMap?.jsonText)])
                         try db.execute(MySQLSchema.countInspection, [.text(String(localTime.prefix(10))), .text(inspection.category.rawValue), .int(1)])
                         if let imagePath {
                             try db.execute("INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
@@ -255,7 +255,7 @@ public final class MySQLInspectionStore: InspectionStore {
             imagePath: row.string("image_path"), boxes: boxes,
             gpio: GPIOSignal(pin: row.int("gpio_pin") ?? 0, durationMs: row.int("gpio_duration_ms") ?? 0),
             requestId: row.string("request_id"), boardId: row.int64("board_id"), inferenceTimeMs: row.double("inference_time_ms"),
-            anomalyScore: row.double("anomaly_score"), anomalyMap: row.string("anomaly_map"))
+            anomalyScore: row.double("anomaly_score"), anomalyMap: StoredAnomalyMap(jsonText: row.string("anomaly_map")))
     }
 }
 

@@ -91,7 +91,7 @@ public final class SQLiteInspectionStore: InspectionStore {
                     """, arguments: [inspection.cameraId, inspection.defectType, confidence, localTime, imagePath, boxesJSON,
                                      inspection.gpio.pin, inspection.gpio.durationMs, inspection.category.rawValue,
                                      inspection.captureTimestamp, inspection.requestId, inspection.inferenceTimeMs,
-                                     inspection.anomalyScore, inspection.anomalyMap])
+                                     inspection.anomalyScore, inspection.anomalyMap?.jsonText])
                 let id = db.lastInsertedRowID
                 try db.execute(sql: SQLiteSchema.countInspection,
                                arguments: [String(localTime.prefix(10)), inspection.category.rawValue, 1])
@@ -248,6 +248,6 @@ public final class SQLiteInspectionStore: InspectionStore {
             captureTimestamp: row["capture_time"], imagePath: row["image_path"], boxes: boxes,
             gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
             requestId: row["request_id"], boardId: row["board_id"], inferenceTimeMs: row["inference_time_ms"],
-            anomalyScore: row["anomaly_score"], anomalyMap: row["anomaly_map"])
+            anomalyScore: row["anomaly_score"], anomalyMap: StoredAnomalyMap(jsonText: row["anomaly_map"]))
     }
 }

@@ -1,26 +1,17 @@
-// Shared test utilities: a deterministic SplitMix64 random generator, a
+// Shared test utilities: random tensors from the project's seeded generator, a
 // float-array comparison that reports the first out-of-tolerance index and
 // the maximum difference, and helpers that build a single-node kernel and
 // run it on given tensors.
 
+import SeededRandom
 import Testing
 @testable import NeuralEngine
 
-/// Deterministic 64-bit generator (SplitMix64) for reproducible random tests.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// `n` floats drawn uniformly from `range`.
     mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
         (0..<n).map { _ in Float.random(in: range, using: &self) }
     }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 }
 
 /// Result of comparing two float arrays.

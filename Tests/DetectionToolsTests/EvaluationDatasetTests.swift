@@ -4,6 +4,7 @@ import Foundation
 import ImageKit
 import Testing
 @testable import Detection
+@testable import DetectionTools
 
 /// A temporary folder removed at deinit.
 final class EvaluationTestFolder {

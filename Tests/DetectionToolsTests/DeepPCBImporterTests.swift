@@ -2,6 +2,7 @@ import Foundation
 import ImageKit
 import Testing
 @testable import Detection
+@testable import DetectionTools
 
 @Suite struct DeepPCBImporterTests {
     /// Writes a tiny DeepPCB-shaped folder: `count` pairs of 64x64 images with annotations.

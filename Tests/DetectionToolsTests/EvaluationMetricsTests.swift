@@ -5,6 +5,7 @@ import Foundation
 import Inspection
 import Testing
 @testable import Detection
+@testable import DetectionTools
 
 private func box(_ x1: Float, _ y1: Float, _ x2: Float, _ y2: Float, _ c: Int = 0, _ conf: Float = 1) -> EvaluationBox {
     EvaluationBox(x1: x1, y1: y1, x2: x2, y2: y2, classIndex: c, confidence: conf)

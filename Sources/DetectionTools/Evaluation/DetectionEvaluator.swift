@@ -5,6 +5,7 @@
 //   multi-label, IoU 0.7, 300 boxes) ──► match vs labels in input pixels ──► DetectionStatistics
 //                                                     └──► frame pixels ──► policy.judge ──► verdict confusion
 
+import Detection
 import Foundation
 import ImageKit
 import Inspection

@@ -8,6 +8,7 @@ import Inspection
 import NeuralEngine
 import Testing
 @testable import Detection
+@testable import DetectionTools
 
 @Suite struct PaDiMTests {
     @Test func aurocOnKnownCases() {

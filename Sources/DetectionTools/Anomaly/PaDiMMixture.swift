@@ -4,23 +4,11 @@
 // board area), where "normal at this position" cannot be learnt but "normal local pattern"
 // can. A cell's distance is the smallest over the K Gaussians.
 
+import Detection
 import Foundation
+import SeededRandom
 
 enum PaDiMMixture {
-    /// Deterministic pseudo-random numbers (SplitMix64).
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    }
-
     static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
         var s: Float = 0
         for i in 0..<d { let t = a[i] - b[i]; s += t * t }
@@ -30,7 +18,7 @@ enum PaDiMMixture {
     /// k-means (k-means++ start, `iterations` Lloyd steps) over `count` vectors of `d` floats;
     /// the cluster of every vector.
     static func cluster(_ vectors: [Float], count: Int, dimension d: Int, k: Int, iterations: Int = 15, seed: UInt64) -> [Int] {
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var centres = [Float](repeating: 0, count: k * d)
         var nearest = [Float](repeating: .infinity, count: count)
         var assignment = [Int](repeating: 0, count: count)
@@ -46,7 +34,7 @@ enum PaDiMMixture {
                         nearest[i] = min(nearest[i], squaredDistance(x + i * d, c + centre * d, d))
                         total += Double(nearest[i])
                     }
-                    var target = random.unit() * total
+                    var target = random.unitDouble() * total
                     chosen = count - 1
                     for i in 0..<count {
                         target -= Double(nearest[i])

@@ -3,6 +3,7 @@
 // renderer's novel defects (`novel/x.txt`, pixel boxes) and DeepPCB annotations
 // (`…/G5/ID_test.jpg` -> `…/G5_not/ID.txt`, `x1 y1 x2 y2 type`). Symbolic links are followed.
 
+import Detection
 import Foundation
 
 public enum DefectRegions {

@@ -1,32 +1,32 @@
-// Replays the MySQL store's local journal: every half second, while results wait in it, try to
-// write them to the database. Logs when an outage starts and when the journal is drained.
+// Replays the store's backlog (the MySQL store's local outage journal): every half second,
+// while writes wait in it, try to write them to the database. Logs when an outage starts and
+// when the backlog is drained. A store without a backlog never has work here.
 
-import Hummingbird
 import Logging
 import ServiceLifecycle
 import Storage
 
-/// The background half of `JournaledInspectionStore`.
-struct JournalReplayService: Service {
-    let store: JournaledInspectionStore
+/// The background half of a store with a backlog (`JournaledInspectionStore`).
+struct StoreBacklogService: Service {
+    let store: any InspectionStore
     let logger: Logger
     var interval: Duration = .milliseconds(500)
 
     func run() async throws {
         var outage = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let pending = store.pendingCount
-            if pending > 0 || store.migrationPending {
+            let backlog = store.backlog
+            if backlog.needsReplay {
                 if !outage {
                     outage = true
-                    logger.warning("database unreachable: results go to the local journal (\(pending) waiting) and are replayed when it is back")
+                    logger.warning("database unreachable: results go to the local journal (\(backlog.pending) waiting) and are replayed when it is back")
                 }
                 do {
-                    let outcome = try await store.replayJournal()
+                    let outcome = try await store.replayBacklog()
                     for refusal in outcome.deadLettered {
                         logger.error("database refused a journaled write, kept aside in journal.sqlite (dead_letter): \(refusal)")
                     }
-                    if store.pendingCount == 0 {
+                    if !store.backlog.needsReplay {
                         outage = false
                         logger.notice("database back: \(outcome.written) journaled writes replayed, journal empty")
                         try? await store.appendLog(SystemLogEntry(

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import InspectionServer
+@testable import Telemetry
 
 @Suite struct RotatingLogFileTests {
     @Test func rotatesAtTheSizeLimitAndKeepsFiveFiles() throws {

@@ -79,6 +79,19 @@ public actor BoardPairingService: Service {
         }
     }
 
+    /// The stored record of a recently decided board of `inspectionId`; when the database
+    /// refused it at the decision, stores it now (a retried request). nil when the board is
+    /// not among the recent ones or still cannot be stored.
+    public func storedBoard(of inspectionId: Int64) async -> StoredBoard? {
+        guard let decided = recent[inspectionId] else { return nil }
+        if let stored = decided.stored { return stored }
+        guard let stored = try? await save(decided.decision) else { return nil }
+        for id in [decided.decision.left?.inspectionId, decided.decision.right?.inspectionId].compactMap({ $0 }) {
+            recent[id]?.stored = stored
+        }
+        return stored
+    }
+
     /// Decides the boards whose deadline has passed.
     public func tick() async {
         await carryOut(machine.tick(now: Self.now()))
@@ -113,13 +126,9 @@ public actor BoardPairingService: Service {
     private func store(_ decision: BoardDecision) async {
         let verdict = decision.verdict
         metrics?.board(category: verdict.category.code.rawValue, failSafe: decision.isFailSafe)
-        let note = decision.missingSide.map { "\($0.rawValue) side missing at the pairing deadline: fail-safe verdict" }
+        let note = Self.note(decision)
         do {
-            let stored = try await store.saveBoard(NewBoard(
-                boardKey: decision.boardKey, category: verdict.category.code, defectType: verdict.category.label,
-                confidence: verdict.confidence, gpio: verdict.category.gpio, decidedAt: Date(),
-                leftInspectionId: decision.left?.inspectionId, rightInspectionId: decision.right?.inspectionId,
-                failSafe: decision.isFailSafe, note: note))
+            let stored = try await save(decision)
             if let missing = decision.missingSide {
                 logger.warning("board decided fail-safe", metadata: [
                     "board": "\(decision.boardKey)", "missing": "\(missing.rawValue)", "category": "\(verdict.category.code.rawValue)"])
@@ -132,6 +141,19 @@ public actor BoardPairingService: Service {
             logger.error("could not store board \(decision.boardKey): \(error)")
             finish(DecidedBoard(stored: nil, decision: decision))
         }
+    }
+
+    private func save(_ decision: BoardDecision) async throws -> StoredBoard {
+        let verdict = decision.verdict
+        return try await store.saveBoard(NewBoard(
+            boardKey: decision.boardKey, category: verdict.category.code, defectType: verdict.category.label,
+            confidence: verdict.confidence, gpio: verdict.category.gpio, decidedAt: Date(),
+            leftInspectionId: decision.left?.inspectionId, rightInspectionId: decision.right?.inspectionId,
+            failSafe: decision.isFailSafe, note: Self.note(decision)))
+    }
+
+    private static func note(_ decision: BoardDecision) -> String? {
+        decision.missingSide.map { "\($0.rawValue) side missing at the pairing deadline: fail-safe verdict" }
     }
 
     private func finish(_ board: DecidedBoard) {

@@ -14,6 +14,7 @@
 // The serving path (`YOLODetector`) letterboxes dynamic models differently (640x480 runs as
 // 640x480); `EvaluationLetterbox.serving` measures that path instead.
 
+import Detection
 import ImageKit
 
 /// Which preprocessing an evaluation uses.

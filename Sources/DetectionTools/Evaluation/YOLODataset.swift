@@ -15,6 +15,7 @@
 // list's folder), or a list of either. An image's labels are at the path with the last
 // `/images/` replaced by `/labels/` and the extension by `.txt`; no label file means no objects.
 
+import Detection
 import Foundation
 import Yams
 

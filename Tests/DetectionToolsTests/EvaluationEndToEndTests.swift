@@ -6,6 +6,7 @@ import ImageKit
 import Inspection
 import Testing
 @testable import Detection
+@testable import DetectionTools
 
 private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()

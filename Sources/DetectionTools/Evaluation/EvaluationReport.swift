@@ -1,6 +1,7 @@
 // What `pcb eval` writes: the console table, the one-line JSON summary, `report.md` and a
 // hand-written `pr_curve.svg` (no plotting dependency).
 
+import Detection
 import Foundation
 import Inspection
 

@@ -1,5 +1,6 @@
-// The server's log: every line to standard output and to a rotating file
-// (`<data_dir>/logs/server.log`, 10 MB x 5 as in the seed: server.log.1 ... server.log.5).
+// The log of every `pcb` process (server, camera, virtual line): each line to standard output
+// and, for the server, to a rotating file (`<data_dir>/logs/server.log`, 10 MB x 5 as in the
+// seed: server.log.1 ... server.log.5).
 
 import Foundation
 import Logging

@@ -9,8 +9,10 @@
 //                            named there does not exist: `_test` / `_temp` are appended)
 // Types 1..6: open, short, mousebite, spur, copper, pin-hole.
 
+import Detection
 import Foundation
 import ImageKit
+import SeededRandom
 
 /// DeepPCB -> YOLO conversion with a reproducible train/val split.
 public struct DeepPCBImporter {
@@ -107,14 +109,9 @@ public struct DeepPCBImporter {
     /// The ids of the validation split: a seeded shuffle of the sorted ids, first `valFraction`.
     func split(_ ids: [String]) -> [String] {
         var order = ids.sorted()
-        var state = seed &+ 0x5DEE_CE66
+        var random = SplitMix64(seed: seed &+ 0x5DEE_CE66)
         for i in stride(from: order.count - 1, to: 0, by: -1) {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            order.swapAt(i, Int(z % UInt64(i + 1)))
+            order.swapAt(i, random.below(i + 1))
         }
         let count = Int((Double(order.count) * valFraction).rounded())
         return Array(order.prefix(count))

@@ -1,0 +1,139 @@
+// Fitting a PaDiM model from a folder of normal boards on a detector's backbone: embeddings of
+// every board (registered to the first one for a per-position model), a Gaussian per cell or
+// a shared mixture, and the threshold from held-out boards.
+
+import Detection
+import Foundation
+import ImageKit
+import SeededRandom
+
+/// How to fit.
+public struct PaDiMFitOptions: Sendable {
+    public var layers = PaDiMDefaults.layers
+    /// nil: 8 px for a registered per-position model, 16 otherwise.
+    public var gridStride: Int? = nil
+    public var channels = PaDiMDefaults.channels
+    /// nil: 0 for a registered per-position model, 1 otherwise.
+    public var radius: Int? = nil
+    public var seed: UInt64 = 0
+    /// Share of the normal boards kept out of the fit to choose the threshold.
+    public var holdOutFraction = 0.1
+    /// Share of the held-out normal boards allowed above the threshold: 0 puts it at the highest
+    /// held-out score; 0.02 at the 98th percentile (more defects caught, some false alarms).
+    public var falseAlarmRate = 0.0
+    /// 0: a Gaussian per grid cell. K > 0: a mixture of K Gaussians shared by all positions.
+    public var components = 0
+    /// Cell embeddings sampled for the mixture's k-means, over all boards.
+    public var mixtureSamples = 60_000
+    /// Register every board to the first one before embedding (per-position models only).
+    public var align = true
+    /// With `align`: input pixels a cell must keep from the frame edge to be fitted and scored.
+    public var edgeMargin = PaDiMDefaults.edgeMargin
+    /// With `align`: the reduction of the registration's reference picture.
+    public var registrationFactor = 4
+
+    public init() {}
+}
+
+extension PaDiMModel {
+    /// Fits on normal boards. `load(i)` gives board i of `count`; every board must letterbox to
+    /// the same input size. The threshold is the highest score among the held-out boards.
+    public static func fit(detector: YOLODetector, count: Int, load: (Int) throws -> RGBImage, options: PaDiMFitOptions,
+                           progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> PaDiMModel {
+        guard count >= 3 else { throw DetectionError.anomaly("need at least 3 normal boards to fit, got \(count)") }
+        for layer in options.layers where !detector.computesValue(named: layer) {
+            throw DetectionError.anomaly("the detector's graph has no value '\(layer)'")
+        }
+        let aligned = options.align && options.components == 0
+        let gridStride = options.gridStride ?? (aligned ? PaDiMDefaults.alignedGridStride : PaDiMDefaults.gridStride)
+        let radius = options.radius ?? (aligned ? PaDiMDefaults.alignedRadius : PaDiMDefaults.radius)
+        let heldOut = max(1, Int((Double(count) * options.holdOutFraction).rounded()))
+        // Every k-th board is held out, so both parts cover the whole folder.
+        let step = max(1, count / heldOut)
+        let heldOutIndices = Set((0..<heldOut).map { $0 * step })
+        var fitter: PaDiMFitter? = nil
+        var embedder: PaDiMEmbedder? = nil
+        var geometry: (height: Int, width: Int, strides: [Int], inputHeight: Int, inputWidth: Int)? = nil
+        var heldOutEmbeddings: [(values: [Float], observed: [Bool]?)] = []
+        // Board 0 is the reference pose every board is registered to.
+        var registration: BoardRegistration? = nil
+        // The mixture's samples: cell embeddings drawn from every fitted board.
+        var samples: [Float] = []
+        var sampleCount = 0
+        var random = SplitMix64(seed: options.seed ^ 0x5A5A)
+        for index in 0..<count {
+            let image = try load(index)
+            let analysis = try detector.analyze([image], capturing: Set(options.layers))[0]
+            let t = analysis.transform
+            if embedder == nil {
+                let total = options.layers.reduce(0) { $0 + (analysis.features[$1]?.shape[1] ?? 0) }
+                embedder = PaDiMEmbedder(layers: options.layers, gridStride: gridStride,
+                                         channels: PaDiMEmbedder.chooseChannels(total: total, count: options.channels, seed: options.seed))
+                if aligned { registration = try BoardRegistration(reference: image, factor: options.registrationFactor) }
+            }
+            let embedding: (values: [Float], height: Int, width: Int, strides: [Int], observed: [Bool]?)
+            if let registration {
+                let map = try registration.register(image).map
+                let e = try embedder!.embed(analysis.features, transform: t, registration: map, margin: options.edgeMargin)
+                embedding = (e.values, e.height, e.width, e.strides, e.observed)
+            } else {
+                let e = try embedder!.embed(analysis.features, inputHeight: t.inputHeight, inputWidth: t.inputWidth)
+                embedding = (e.values, e.height, e.width, e.strides, nil)
+            }
+            if let geometry, (geometry.inputHeight, geometry.inputWidth) != (t.inputHeight, t.inputWidth) {
+                throw DetectionError.anomaly("board \(index) letterboxes to \(t.inputWidth)x\(t.inputHeight), the first to \(geometry.inputWidth)x\(geometry.inputHeight): fit on frames of one size")
+            }
+            if geometry == nil {
+                geometry = (embedding.height, embedding.width, embedding.strides, t.inputHeight, t.inputWidth)
+                // Per-cell statistics only for the per-position model (cells x d x d doubles).
+                if options.components == 0 {
+                    fitter = PaDiMFitter(cells: embedding.height * embedding.width, dimension: embedder!.channels.count)
+                }
+            }
+            if heldOutIndices.contains(index) {
+                heldOutEmbeddings.append((embedding.values, embedding.observed))
+            } else if options.components > 0 {
+                let cells = embedding.height * embedding.width, d = embedder!.channels.count
+                let perBoard = max(1, options.mixtureSamples / max(1, count - heldOut))
+                for _ in 0..<min(perBoard, cells) {
+                    let cell = random.below(cells)
+                    samples += embedding.values[(cell * d)..<((cell + 1) * d)]
+                    sampleCount += 1
+                }
+            } else if let observed = embedding.observed {
+                let d = embedder!.channels.count
+                embedding.values.withUnsafeBufferPointer { e in
+                    for cell in observed.indices where observed[cell] { fitter!.add(e.baseAddress! + cell * d, toCell: cell) }
+                }
+            } else {
+                fitter!.add(embedding.values)
+            }
+            progress(index + 1, count)
+        }
+        var components = 0
+        let (means, whiteners): ([Float], [Float])
+        if options.components > 0 {
+            let mixture = try PaDiMMixture.fit(samples, count: sampleCount, dimension: embedder!.channels.count,
+                                               components: options.components, seed: options.seed)
+            (means, whiteners, components) = (mixture.means, mixture.whiteners, mixture.components)
+        } else {
+            // A registered cell is fitted where at least half the boards show it whole.
+            (means, whiteners) = try fitter!.finish(minimumSamples: aligned ? (count - heldOut + 1) / 2 : 2)
+        }
+        var model = PaDiMModel(
+            layers: options.layers, layerStrides: geometry!.strides, gridStride: gridStride, gridHeight: geometry!.height,
+            gridWidth: geometry!.width, inputHeight: geometry!.inputHeight, inputWidth: geometry!.inputWidth,
+            channels: embedder!.channels, radius: radius, components: components, threshold: 0, thresholdRule: "",
+            fittedImages: count - heldOut,
+            means: means, whiteners: whiteners, registration: registration, edgeMargin: aligned ? options.edgeMargin : 0)
+        let scores = heldOutEmbeddings.map { model.score($0.values, observed: $0.observed).score }
+        let sorted = scores.sorted()
+        let allowed = min(sorted.count - 1, Int((Double(sorted.count) * min(max(options.falseAlarmRate, 0), 1)).rounded(.down)))
+        model.threshold = sorted.isEmpty ? 0 : sorted[sorted.count - 1 - allowed]
+        model.thresholdRule = allowed == 0
+            ? "highest image score of \(scores.count) held-out normal boards (every \(step)th of \(count))"
+            : "image score with \(allowed) of \(scores.count) held-out normal boards above it (false-alarm rate \(options.falseAlarmRate); every \(step)th of \(count))"
+        return model
+    }
+}
+
