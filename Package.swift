@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "SeededRandom"),
         // Logs (standard output, rotating file) and the one percentile definition, for every process.
         .target(name: "Telemetry", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The one layered settings loader (defaults < YAML file < environment < flags) of `serve` and `camera`.
+        .target(name: "LayeredSettings", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Domain: defect policy, verdicts, board pairing. No I/O.
         .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pixels: JPEG decode/encode, resize, letterbox, drawing.
@@ -56,22 +58,20 @@ let package = Package(
         .target(name: "CLinuxIO"),
         // The camera side (runs on each Raspberry Pi): frame sources, uploader, pacing, GPIO.
         .target(name: "EdgeClient", dependencies: [
-            "Inspection", "ImageKit", "Simulation", "CLinuxIO", "Telemetry",
+            "Inspection", "ImageKit", "Simulation", "CLinuxIO", "Telemetry", "LayeredSettings",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
         ]),
         // Inspection history: SQLite (GRDB) and MySQL/MariaDB stores, migrations, image files.
         .target(name: "Storage", dependencies: ["Inspection", "CMariaDB", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
         .target(name: "InspectionServer", dependencies: [
-            "Inspection", "ImageKit", "Detection", "Storage", "Telemetry",
+            "Inspection", "ImageKit", "Detection", "Storage", "Telemetry", "LayeredSettings",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Yams", package: "Yams"),
         ]),
         // The command-line program: argument parsing only.
         .executableTarget(name: "pcb", dependencies: [
@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "LayeredSettingsTests", dependencies: ["LayeredSettings"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "SeededRandom"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
         .testTarget(name: "DetectionToolsTests", dependencies: ["DetectionTools", "Detection", "ImageKit", "Inspection", "NeuralEngine"]),
