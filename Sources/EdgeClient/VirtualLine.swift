@@ -52,11 +52,17 @@ public struct VirtualLine: Sendable {
         public var missing_pulses: Int
         public var latency_p50_ms: Double
         public var latency_p99_ms: Double
+        /// Boards with a pulse, judged by the gate it opened: normal boards sent to a reject
+        /// gate, defective boards sent to the normal gate, defective boards to another defect's gate.
+        public var false_calls: Int = 0
+        public var escapes: Int = 0
+        public var wrong_category: Int = 0
 
         /// One JSON line, keys in the documented order.
         public var jsonLine: String {
             "{\"boards\": \(boards), \"paired\": \(paired), \"matching_ground_truth\": \(matching_ground_truth), "
                 + "\"fail_safe\": \(fail_safe), \"duplicate_pulses\": \(duplicate_pulses), \"missing_pulses\": \(missing_pulses), "
+                + "\"false_calls\": \(false_calls), \"escapes\": \(escapes), \"wrong_category\": \(wrong_category), "
                 + "\"latency_p50_ms\": \(latency_p50_ms), \"latency_p99_ms\": \(latency_p99_ms)}"
         }
     }
@@ -148,18 +154,23 @@ public struct VirtualLine: Sendable {
         for pulse in pulses { byBoard[pulse.board, default: []].append(pulse) }
         var paired = 0, matching = 0, failSafe = 0, duplicates = 0, missing = 0
         var latencies: [Double] = []
+        var outcomes = VerdictOutcomes()
         for (k, board) in boards.enumerated() {
             guard let list = byBoard[k], let first = list.first else { missing += 1; continue }
             duplicates += list.count - 1
             if first.failSafe { failSafe += 1 } else { paired += 1 }
             if first.signal == policy.category(board.truth).gpio { matching += 1 }
+            // The gate opened, read back as its category (a fail-safe pulse opens the fail-safe gate).
+            let gate = policy.categoriesByPriority.first { $0.gpio.pin == first.signal.pin }?.code ?? policy.failSafeCategory
+            outcomes.add(truth: board.truth, verdict: gate)
             latencies.append((first.at - captureTime(k)) * 1000)
         }
         let percentiles = Percentiles(latencies)
         func percentile(_ p: Double) -> Double { (percentiles.value(at: p) * 10).rounded() / 10 }
         return Report(boards: boards.count, paired: paired, matching_ground_truth: matching, fail_safe: failSafe,
                       duplicate_pulses: duplicates, missing_pulses: missing,
-                      latency_p50_ms: percentile(50), latency_p99_ms: percentile(99))
+                      latency_p50_ms: percentile(50), latency_p99_ms: percentile(99),
+                      false_calls: outcomes.falseCalls, escapes: outcomes.escapes, wrong_category: outcomes.wrongCategory)
     }
 }
 

@@ -1,17 +1,24 @@
-// `pcb detect`: run a detector on JPEG files or folders; one JSON line per image.
+// `pcb detect`: run a detector on JPEG files or folders; one JSON line per image, with the
+// boxes and the verdict the server would give the frame (the policy at its threshold).
 
 import ArgumentParser
 import Detection
 import DetectionTools
 import Foundation
 import ImageKit
+import Inspection
 
 struct Detect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Detect defects in JPEG images; prints {\"image\", \"boxes\": [{class, confidence, x1, y1, x2, y2}]} per image.")
+        abstract: "Detect defects in JPEG images; prints {\"image\", \"boxes\": [{class, confidence, x1, y1, x2, y2}], \"category\", \"defect_type\"} per image.",
+        discussion: """
+            `category` (normal, component_defect, solder_defect, discard) and `defect_type` (the seed's label) are the \
+            verdict of the defect policy on the boxes, at the policy's confidence threshold unless --conf is given.
+            """)
 
     @Option(help: "ONNX detection model exported by Ultralytics.") var model: String
-    @Option(help: "Confidence threshold.") var conf: Float = 0.25
+    @Option(help: "Confidence threshold (default: the policy's, the server's operating point).") var conf: Float?
+    @Option(help: "Defect policy for the verdict ('none' to print boxes only).") var policy = "data/pcb_defects.yaml"
     @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
     @Flag(name: .customLong("multi-label"), help: "Keep every (box, class) pair above the threshold, as Ultralytics does when validating.")
     var multiLabel = false
@@ -19,9 +26,20 @@ struct Detect: AsyncParsableCommand {
     @Argument(help: "JPEG files or folders (searched recursively for .jpg/.jpeg).") var paths: [String]
 
     func run() async throws {
+        var defectPolicy: DefectPolicy? = nil
+        if policy != "none" {
+            guard let text = FileManager.default.contents(atPath: policy) else {
+                throw ValidationError("cannot read the policy \(policy) (use --policy none to print boxes only)")
+            }
+            do { defectPolicy = try DefectPolicy.load(yaml: String(decoding: text, as: UTF8.self), fileName: policy) } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if let conf { defectPolicy?.confidenceThreshold = conf }
+        let threshold = conf ?? defectPolicy?.confidenceThreshold ?? 0.25
         let detector = try YOLODetector(
             path: model, threads: threads,
-            postprocessor: YOLOPostprocessor(confidenceThreshold: conf, iouThreshold: iou, multiLabel: multiLabel))
+            postprocessor: YOLOPostprocessor(confidenceThreshold: threshold, iouThreshold: iou, multiLabel: multiLabel))
         let codec = JPEGCodec()
         for path in try ImageFiles.expand(paths) {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -33,11 +51,17 @@ struct Detect: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
                 continue
             }
-            let boxes = try detector.detect([image])[0].map { box -> [String: Any] in
+            let found = try detector.detect([image])[0]
+            let boxes = found.map { box -> [String: Any] in
                 ["class": box.className, "confidence": Double(box.confidence), "x1": Double(box.x1), "y1": Double(box.y1),
                  "x2": Double(box.x2), "y2": Double(box.y2)]
             }
-            let line = try JSONSerialization.data(withJSONObject: ["image": path, "boxes": boxes], options: [.sortedKeys, .withoutEscapingSlashes])
+            var object: [String: Any] = ["image": path, "boxes": boxes]
+            if let verdict = defectPolicy?.judge(found) {
+                object["category"] = verdict.category.code.rawValue
+                object["defect_type"] = verdict.category.label
+            }
+            let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: line, as: UTF8.self))
         }
     }

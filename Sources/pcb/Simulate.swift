@@ -19,7 +19,8 @@ struct Simulate: AsyncParsableCommand {
                 Renders boards with known defects, posts both sides like the two Raspberry Pis (the left one holds \
                 its response for the board verdict and pulses a dry-run actuator), and prints one JSON line last:
                 {"boards", "paired", "matching_ground_truth", "fail_safe", "duplicate_pulses", "missing_pulses",
-                 "latency_p50_ms", "latency_p99_ms"} (counts of boards; latency from capture to pulse).
+                 "false_calls", "escapes", "wrong_category", "latency_p50_ms", "latency_p99_ms"} (counts of boards, \
+                false calls etc. by the gate each pulsed board got; latency from capture to pulse).
                 Example: pcb serve &  pcb simulate line --server http://127.0.0.1:5000 --boards 200
                 """)
 

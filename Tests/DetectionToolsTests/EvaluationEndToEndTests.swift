@@ -70,6 +70,12 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(perClass["short"]?["instances"] as? Int == 1)
         let confusion = try #require(json["verdict_confusion"] as? [String: [String: Int]])
         #expect(confusion.keys.sorted() == ["component_defect", "discard", "normal", "solder_defect"])
+        // The board outcomes count the same verdicts: the label-free board2 is the one normal board.
+        let outcomes = try #require(json["board_outcomes"] as? [String: Any])
+        #expect(outcomes["normal"] as? Int == 1 && outcomes["defective"] as? Int == 2)
+        #expect(outcomes["false_calls"] as? Int == verdicts.outcomes.falseCalls && outcomes["escapes"] as? Int == verdicts.outcomes.escapes)
+        for key in ["false_call_rate", "escape_rate", "wrong_category_rate", "wrong_category"] { #expect(outcomes[key] != nil, "missing \(key)") }
+        #expect(markdown.contains("| false calls (normal board rejected) |"))
         #expect(!EvaluationReport.summaryText(result).isEmpty)
     }
 

@@ -150,6 +150,10 @@ private func box(_ x1: Float, _ y1: Float, _ x2: Float, _ y2: Float, _ c: Int = 
         #expect(v.counts[0] == [1, 0, 1, 0])
         #expect(v.counts[1] == [1, 0, 0, 0])
         #expect(v.counts[3] == [0, 0, 0, 1])
+        // One normal board rejected (a false call), one defective board passed (an escape).
+        let o = v.outcomes
+        #expect((o.normalBoards, o.defectiveBoards, o.falseCalls, o.escapes, o.wrongCategory) == (2, 2, 1, 1, 0))
+        #expect(o.falseCallRate == 0.5 && o.escapeRate == 0.5)
     }
 
     @Test func verdictsFollowThePolicy() throws {

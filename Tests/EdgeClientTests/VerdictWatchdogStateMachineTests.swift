@@ -95,7 +95,7 @@ import Testing
             VirtualLine.Board(left: [], right: [], truth: $0)
         }
         let gpio = { (code: CategoryCode) in policy.category(code).gpio }
-        // Board 0 right; board 1 wrong category; board 2 fail-safe (discard, which happens to be right),
+        // Board 0 right; board 1 (solder defect) sent to the normal gate: an escape; board 2 fail-safe (discard, which happens to be right),
         // then a duplicate; board 3 never pulsed.
         let pulses = [
             PulseRecord(board: 0, signal: gpio(.normal), failSafe: false, at: 10.1),
@@ -105,7 +105,8 @@ import Testing
         ]
         let report = line.score(pulses: pulses, boards: boards, captureTime: { 10 + Double($0) })
         #expect(report == VirtualLine.Report(boards: 4, paired: 2, matching_ground_truth: 2, fail_safe: 1, duplicate_pulses: 1,
-                                             missing_pulses: 1, latency_p50_ms: 200, latency_p99_ms: 1000))
+                                             missing_pulses: 1, latency_p50_ms: 200, latency_p99_ms: 1000,
+                                             false_calls: 0, escapes: 1, wrong_category: 0))
         #expect(report.jsonLine.hasPrefix(#"{"boards": 4, "paired": 2, "#))
     }
 }

@@ -91,15 +91,24 @@ public final class EvaluationModel: @unchecked Sendable {
 
     /// NMS output in input pixels, highest score first.
     public func predict(_ frame: RGBImage, geometry: InputGeometry) throws -> [RawDetection] {
+        try predict(frame, geometry: geometry, also: nil).boxes
+    }
+
+    /// NMS output of one model run under `postprocessor` and, when given, under a second one
+    /// (the server's, for the verdicts), both in input pixels.
+    public func predict(_ frame: RGBImage, geometry: InputGeometry, also second: YOLOPostprocessor?) throws
+        -> (boxes: [RawDetection], second: [RawDetection]) {
         let batch = fixedBatch ?? 1
         var values = geometry.input(from: frame)
         if batch > 1 { values += [Float](repeating: Float(114) / 255, count: (batch - 1) * values.count) }
         let output = try model.run(Tensor(shape: [batch, 3, geometry.inputHeight, geometry.inputWidth], floats: values))
         let anchors = output.shape[2]
         let floats = output.floats
+        let classCount = classNames.count
         return floats.withUnsafeBufferPointer { buffer in
-            postprocessor.process(UnsafeBufferPointer(rebasing: buffer[0..<((4 + classNames.count) * anchors)]),
-                                  classCount: classNames.count, anchors: anchors)
+            let first = UnsafeBufferPointer(rebasing: buffer[0..<((4 + classCount) * anchors)])
+            return (postprocessor.process(first, classCount: classCount, anchors: anchors),
+                    second?.process(first, classCount: classCount, anchors: anchors) ?? [])
         }
     }
 }
@@ -166,6 +175,9 @@ public struct DetectionEvaluator {
         }
         var statistics = DetectionStatistics(thresholds: thresholds)
         var confusion = policy.map { _ in VerdictConfusion() }
+        // Verdicts come from the boxes the server would act on: its NMS (one class per box) at
+        // the policy's threshold, not the validator's multi-label list at `conf`.
+        let serving = policy.map { YOLOPostprocessor(confidenceThreshold: max($0.confidenceThreshold, options.confidence), iouThreshold: options.nmsIoU) }
         let codec = JPEGCodec()
         let start = Date()
         var inferenceSeconds = 0.0
@@ -181,7 +193,7 @@ public struct DetectionEvaluator {
             let geometry = model.geometry(frameWidth: frame.width, frameHeight: frame.height, options: options)
             if index == 0 { firstInput = (geometry.inputHeight, geometry.inputWidth) }
             let inferenceStart = Date()
-            let raw = try model.predict(frame, geometry: geometry)
+            let (raw, servingBoxes) = try model.predict(frame, geometry: geometry, also: serving)
             inferenceSeconds += Date().timeIntervalSince(inferenceStart)
 
             let truth = labels[index].filter { $0.classIndex < model.classNames.count }
@@ -194,7 +206,7 @@ public struct DetectionEvaluator {
                                    x1: (label.cx - label.w / 2) * Float(frame.width), y1: (label.cy - label.h / 2) * Float(frame.height),
                                    x2: (label.cx + label.w / 2) * Float(frame.width), y2: (label.cy + label.h / 2) * Float(frame.height))
                 }
-                let predicted = raw.map { box in
+                let predicted = servingBoxes.map { box in
                     let (x1, y1, x2, y2) = geometry.frameBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2)
                     return DetectedDefect(className: model.classNames[box.classIndex], confidence: box.score, x1: x1, y1: y1, x2: x2, y2: y2)
                 }
@@ -222,6 +234,17 @@ public struct VerdictConfusion: Sendable, Equatable {
 
     public mutating func add(truth: CategoryCode, predicted: CategoryCode) {
         counts[Self.categories.firstIndex(of: truth)!][Self.categories.firstIndex(of: predicted)!] += 1
+    }
+
+    /// False calls, escapes and wrong categories of these verdicts.
+    public var outcomes: VerdictOutcomes {
+        var outcomes = VerdictOutcomes()
+        for (i, truth) in Self.categories.enumerated() {
+            for (j, predicted) in Self.categories.enumerated() where counts[i][j] > 0 {
+                outcomes.add(truth: truth, verdict: predicted, count: counts[i][j])
+            }
+        }
+        return outcomes
     }
 
     public var total: Int { counts.joined().reduce(0, +) }

@@ -24,7 +24,9 @@ public enum EvaluationReport {
         }
         if let v = result.verdicts {
             lines.append("")
+            let o = v.outcomes
             lines.append("Board verdicts: \(v.correct)/\(v.total) correct (accuracy \(fixed(v.accuracy, 3)))")
+            lines.append("False calls \(o.falseCalls)/\(o.normalBoards) normal (\(percent(o.falseCallRate))), escapes \(o.escapes)/\(o.defectiveBoards) defective (\(percent(o.escapeRate))), wrong category \(o.wrongCategory)/\(o.defectiveBoards) (\(percent(o.wrongCategoryRate)))")
             lines.append(confusionText(v))
         }
         lines.append("")
@@ -35,6 +37,9 @@ public enum EvaluationReport {
         for warning in result.warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }
+
+    /// A rate as a percentage with one decimal.
+    static func percent(_ rate: Double) -> String { String(format: "%.1f %%", rate * 100) }
 
     /// The verdict confusion matrix as aligned text (rows: truth, columns: predicted).
     public static func confusionText(_ v: VerdictConfusion) -> String {
@@ -77,9 +82,16 @@ public enum EvaluationReport {
                 matrix[truth.rawValue] = row
             }
             object["verdict_confusion"] = matrix
+            let o = v.outcomes
+            object["board_outcomes"] = [
+                "normal": o.normalBoards, "defective": o.defectiveBoards,
+                "false_calls": o.falseCalls, "escapes": o.escapes, "wrong_category": o.wrongCategory,
+                "false_call_rate": o.falseCallRate, "escape_rate": o.escapeRate, "wrong_category_rate": o.wrongCategoryRate,
+            ] as [String: Any]
         } else {
             object["verdict_accuracy"] = NSNull()
             object["verdict_confusion"] = NSNull()
+            object["board_outcomes"] = NSNull()
         }
         return object
     }
@@ -136,7 +148,14 @@ public enum EvaluationReport {
             md.append("")
             md.append("## Board verdicts")
             md.append("")
-            md.append("Accuracy \(fixed(v.accuracy, 4)) (\(v.correct)/\(v.total) images). Truth: the policy applied to the labels; predicted: the policy applied to this run's boxes (its confidence threshold applies).")
+            let o = v.outcomes
+            md.append("Accuracy \(fixed(v.accuracy, 4)) (\(v.correct)/\(v.total) images). Truth: the policy applied to the labels (an image without labels is a normal board); predicted: the policy applied to this run's boxes (its confidence threshold applies).")
+            md.append("")
+            md.append("| outcome | boards | of | rate |")
+            md.append("|---|---:|---:|---:|")
+            md.append("| false calls (normal board rejected) | \(o.falseCalls) | \(o.normalBoards) normal | \(percent(o.falseCallRate)) |")
+            md.append("| escapes (defective board passed) | \(o.escapes) | \(o.defectiveBoards) defective | \(percent(o.escapeRate)) |")
+            md.append("| wrong category (defective board, other defect bin) | \(o.wrongCategory) | \(o.defectiveBoards) defective | \(percent(o.wrongCategoryRate)) |")
             md.append("")
             md.append("| truth \\ predicted | " + VerdictConfusion.categories.map(\.rawValue).joined(separator: " | ") + " |")
             md.append("|---|" + String(repeating: "---:|", count: 4))
