@@ -10,8 +10,11 @@
 /// let board = policy.combine([left, right])  // both sides of a board
 /// ```
 public struct DefectPolicy: Sendable, Equatable {
-    /// Boxes below this confidence are not detections.
+    /// Boxes below this confidence are not detections (classes without their own threshold).
     public var confidenceThreshold: Float
+    /// Per-class thresholds of a calibrated operating point (`OperatingPoint`), overriding
+    /// `confidenceThreshold` for their classes.
+    public var classThresholds: [String: Float] = [:]
     /// Categories in priority order: the first one present wins.
     public private(set) var categoriesByPriority: [DefectCategory]
     /// Model class name -> category code.
@@ -60,10 +63,20 @@ public struct DefectPolicy: Sendable, Equatable {
         return verdict
     }
 
+    /// The confidence a box of `className` needs to count.
+    public func threshold(for className: String) -> Float {
+        classThresholds[className] ?? confidenceThreshold
+    }
+
+    /// The lowest threshold of any class: what a detector must keep for `judge` to decide.
+    public var lowestThreshold: Float {
+        classThresholds.values.reduce(confidenceThreshold, min)
+    }
+
     /// The verdict for one frame: the highest-priority category among the boxes at or above
-    /// the threshold; confidence is the highest box confidence (1.0 when nothing was found).
+    /// their class's threshold; confidence is the highest box confidence (1.0 when nothing was found).
     public func judge(_ detections: [DetectedDefect]) -> SideVerdict {
-        let kept = detections.filter { $0.confidence >= confidenceThreshold }
+        let kept = detections.filter { $0.confidence >= threshold(for: $0.className) }
         guard let best = kept.map(\.confidence).max() else {
             return SideVerdict(category: category(.normal), confidence: 1.0, boxes: [])
         }

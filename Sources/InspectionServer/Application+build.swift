@@ -141,9 +141,12 @@ extension ServerDependencies {
         } catch {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
-        let policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
+        var policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
+        let operatingPoint = try ModelLoader.operatingPoint(config)
+        if let operatingPoint { policy = policy.applying(operatingPoint) }
         let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy,
                                             anomaly: config.anomalyPath)
+        if let operatingPoint { try ModelLoader.check(operatingPoint, config, modelClasses: detector.classNames) }
         let storeTime = StoreTime()
         let store = try openStore(config, storeTime: storeTime)
         return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime)

@@ -56,7 +56,7 @@ struct Camera: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, file: nil) }
         let logger = Logger(label: "pcb.camera.\(settings.cameraId)")
 
-        let policy = try loadPolicy(settings.policyPath)
+        let policy = try PolicyFiles.policy(settings.policyPath)
         let frameSource: any FrameSource
         switch settings.source {
         case .v4l2: frameSource = V4L2FrameSource(devicePath: settings.devicePath, width: settings.width, height: settings.height, quality: settings.jpegQuality)
@@ -92,12 +92,6 @@ struct Camera: AsyncParsableCommand {
         if let failure { throw failure }
     }
 
-    private func loadPolicy(_ path: String) throws -> DefectPolicy {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("cannot read the defect policy \(path) (--policy)")
-        }
-        do { return try DefectPolicy.load(yaml: text, fileName: path) } catch { throw ValidationError(error.description) }
-    }
 }
 
 /// Calls `stop` once on SIGINT or SIGTERM.

@@ -19,6 +19,8 @@ struct Detect: AsyncParsableCommand {
     @Option(help: "ONNX detection model exported by Ultralytics.") var model: String
     @Option(help: "Confidence threshold (default: the policy's, the server's operating point).") var conf: Float?
     @Option(help: "Defect policy for the verdict ('none' to print boxes only).") var policy = "data/pcb_defects.yaml"
+    @Option(help: "Per-class thresholds (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
+    var calibration: String?
     @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
     @Flag(name: .customLong("multi-label"), help: "Keep every (box, class) pair above the threshold, as Ultralytics does when validating.")
     var multiLabel = false
@@ -26,20 +28,17 @@ struct Detect: AsyncParsableCommand {
     @Argument(help: "JPEG files or folders (searched recursively for .jpg/.jpeg).") var paths: [String]
 
     func run() async throws {
-        var defectPolicy: DefectPolicy? = nil
-        if policy != "none" {
-            guard let text = FileManager.default.contents(atPath: policy) else {
-                throw ValidationError("cannot read the policy \(policy) (use --policy none to print boxes only)")
-            }
-            do { defectPolicy = try DefectPolicy.load(yaml: String(decoding: text, as: UTF8.self), fileName: policy) } catch {
-                throw ValidationError(error.description)
-            }
+        var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
+        let detector = try YOLODetector(path: model, threads: threads)
+        if let conf {
+            // One threshold for every class, as asked: the calibration does not apply.
+            defectPolicy?.confidenceThreshold = conf
+        } else if let base = defectPolicy,
+                  let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: detector.classNames) {
+            defectPolicy = base.applying(point)
         }
-        if let conf { defectPolicy?.confidenceThreshold = conf }
-        let threshold = conf ?? defectPolicy?.confidenceThreshold ?? 0.25
-        let detector = try YOLODetector(
-            path: model, threads: threads,
-            postprocessor: YOLOPostprocessor(confidenceThreshold: threshold, iouThreshold: iou, multiLabel: multiLabel))
+        let threshold = conf ?? defectPolicy?.lowestThreshold ?? 0.25
+        detector.postprocessor = YOLOPostprocessor(confidenceThreshold: threshold, iouThreshold: iou, multiLabel: multiLabel)
         let codec = JPEGCodec()
         for path in try ImageFiles.expand(paths) {
             guard let data = FileManager.default.contents(atPath: path) else {

@@ -28,7 +28,8 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Ultralytics data.yaml.") var data: String
     @Option(help: "Dataset split (a key of data.yaml).") var split = "val"
     @Option(help: "IoU threshold of the headline precision/recall and the PR curve.") var iou: Float = 0.5
-    @Option(help: "Prediction confidence threshold.") var conf: Float = 0.001
+    @Option(help: "Prediction confidence threshold of the mAP (default 0.001); when given, also the one threshold of the board verdicts.")
+    var conf: Float?
     @Option(name: .customLong("nms-iou"), help: "NMS IoU threshold.") var nmsIoU: Float = 0.7
     @Option(name: .customLong("max-det"), help: "Boxes kept per image.") var maxDet = 300
     @Option(help: "Input size for dynamic-size models (default: the export's imgsz, else 640; fixed-size models use their own).")
@@ -37,11 +38,13 @@ struct Eval: AsyncParsableCommand {
     var letterbox: String = EvaluationLetterbox.validation.rawValue
     @Option(help: "Engine threads (defaults to the number of cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Defect policy for board verdicts ('none' to skip).") var policy = "data/pcb_defects.yaml"
+    @Option(help: "Per-class thresholds of the verdicts (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
+    var calibration: String?
     @Option(help: "Folder for report.md and pr_curve.svg.") var report = "eval-report"
     @Flag(help: "Print the JSON summary as the last line of stdout.") var json = false
 
     func validate() throws {
-        guard (0...1).contains(iou), (0...1).contains(conf), (0...1).contains(nmsIoU) else {
+        guard (0...1).contains(iou), (0...1).contains(conf ?? 0), (0...1).contains(nmsIoU) else {
             throw ValidationError("--iou, --conf and --nms-iou must be between 0 and 1")
         }
         guard EvaluationLetterbox(rawValue: letterbox) != nil else {
@@ -52,7 +55,7 @@ struct Eval: AsyncParsableCommand {
 
     func run() async throws {
         var options = EvaluationOptions()
-        options.confidence = conf
+        options.confidence = conf ?? 0.001
         options.nmsIoU = nmsIoU
         options.headlineIoU = iou
         options.maxDetections = maxDet
@@ -60,14 +63,14 @@ struct Eval: AsyncParsableCommand {
         options.letterbox = EvaluationLetterbox(rawValue: letterbox)!
         options.threads = threads
 
-        let defectPolicy: DefectPolicy?
-        if policy == "none" {
-            defectPolicy = nil
-        } else {
-            guard let text = FileManager.default.contents(atPath: policy) else {
-                throw ValidationError("cannot read the policy \(policy) (use --policy none to skip board verdicts)")
-            }
-            defectPolicy = try DefectPolicy.load(yaml: String(decoding: text, as: UTF8.self), fileName: policy)
+        var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
+        if let conf {
+            // Asked for one threshold: the verdicts use it for every class.
+            defectPolicy?.confidenceThreshold = conf
+        } else if let base = defectPolicy,
+                  let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Self.classNames(of: model)) {
+            defectPolicy = base.applying(point)
+            FileHandle.standardError.write(Data("verdicts at the calibrated operating point \(calibration ?? OperatingPoint.path(besideModel: model))\n".utf8))
         }
         let dataset = try YOLODataset.load(yamlPath: data)
 
@@ -89,6 +92,13 @@ struct Eval: AsyncParsableCommand {
         print(EvaluationReport.summaryText(result))
         print("Report: \((report as NSString).appendingPathComponent("report.md")), \((report as NSString).appendingPathComponent("pr_curve.svg"))")
         if json { print(try EvaluationReport.jsonLine(result)) }
+    }
+
+    /// The model's class names (from its metadata), to check a calibration against.
+    static func classNames(of model: String) throws -> [String] {
+        do { return try YOLOModelFile(path: model, threads: 1).classNames } catch {
+            throw ValidationError("cannot load \(model): \(error)")
+        }
     }
 
     private static func shellQuoted(_ argument: String) -> String {

@@ -8,5 +8,5 @@ struct PCB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pcb",
         abstract: "Real-time PCB inspection line: server, cameras, engine and tools.",
-        subcommands: [Serve.self, Camera.self, Simulate.self, Engine.self, Detect.self, Dataset.self, Eval.self, Anomaly.self, Bench.self])
+        subcommands: [Serve.self, Camera.self, Simulate.self, Engine.self, Detect.self, Dataset.self, Eval.self, Calibrate.self, Anomaly.self, Bench.self])
 }

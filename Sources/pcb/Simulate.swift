@@ -45,11 +45,7 @@ struct Simulate: AsyncParsableCommand {
         func run() async throws {
             let level: Logger.Level = verbose ? .info : .warning
             LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, file: nil) }
-            guard let text = try? String(contentsOfFile: policy, encoding: .utf8) else {
-                throw ValidationError("cannot read the defect policy \(policy) (--policy)")
-            }
-            let defectPolicy: DefectPolicy
-            do { defectPolicy = try DefectPolicy.load(yaml: text, fileName: policy) } catch { throw ValidationError(error.description) }
+            let defectPolicy = try PolicyFiles.policy(policy)
             let line = VirtualLine(
                 configuration: .init(serverURL: server, boards: boards, defectRate: defectRate, fps: fps, seed: seed,
                                      sendBoardIds: boardIds, apiToken: apiToken, verdictTimeout: verdictTimeout),

@@ -176,8 +176,9 @@ public struct DetectionEvaluator {
         var statistics = DetectionStatistics(thresholds: thresholds)
         var confusion = policy.map { _ in VerdictConfusion() }
         // Verdicts come from the boxes the server would act on: its NMS (one class per box) at
-        // the policy's threshold, not the validator's multi-label list at `conf`.
-        let serving = policy.map { YOLOPostprocessor(confidenceThreshold: max($0.confidenceThreshold, options.confidence), iouThreshold: options.nmsIoU) }
+        // the policy's thresholds (calibrated per class or not), not the validator's
+        // multi-label list at `conf`.
+        let serving = policy.map { YOLOPostprocessor(confidenceThreshold: $0.lowestThreshold, iouThreshold: options.nmsIoU) }
         let codec = JPEGCodec()
         let start = Date()
         var inferenceSeconds = 0.0

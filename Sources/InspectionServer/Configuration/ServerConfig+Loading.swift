@@ -20,6 +20,7 @@ extension ServerConfig {
             "data_dir": .value { $0.dataDirectory = $1 },
             "model": .value { $0.modelPath = $1 },
             "anomaly": .value { $0.anomalyPath = $1.isEmpty ? nil : $1 },
+            "calibration": .value { $0.calibrationPath = $1.isEmpty ? nil : $1 },
             "database": .value { $0.databaseURL = $1.isEmpty ? nil : $1 },
             "api_token": .value { $0.apiToken = $1.isEmpty ? nil : $1 },
             "policy": .value { $0.policyPath = $1 },

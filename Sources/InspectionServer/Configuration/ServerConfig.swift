@@ -17,6 +17,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var dataDirectory = "./var"
     /// ONNX detector. Default: the bundled synthetic-board model.
     public var modelPath = ServerConfig.bundledModelPath
+    /// Per-class thresholds (`pcb calibrate`). Default nil: `<model>.calibration.json` beside
+    /// the model when it exists, else the policy's one threshold; `none` for the policy's always.
+    public var calibrationPath: String? = nil
     /// A PaDiM anomaly model (`pcb anomaly fit`) run beside the detector; none by default.
     public var anomalyPath: String? = nil
     /// `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:password@host:3306/db`. Default: SQLite in the data directory.

@@ -1,0 +1,106 @@
+// Choosing per-class confidence thresholds for the line's verdicts (`pcb calibrate`).
+//
+// A board's verdict depends only on, per class, the best confidence of a box of that class
+// (the policy keeps the boxes at or above their class's threshold and the highest-priority
+// category among them wins). So a validation set reduces to one row per image: its true
+// category and its best score per class, and any set of thresholds is scored on the rows
+// without running the model again.
+//
+// The rule: among thresholds whose false calls (normal boards rejected) stay at or below
+// `maxFalseCallRate` of the normal boards, minimise escapes (defective boards passed), then
+// wrong categories, then false calls. Found by coordinate descent over a grid of candidate
+// thresholds from a feasible start (every class at the highest candidate), class by class,
+// until a whole pass changes nothing.
+
+import Detection
+import Inspection
+
+/// One validation image as the calibration sees it.
+public struct CalibrationSample: Sendable, Equatable {
+    /// The policy on the labels: normal for an image without labels.
+    public var truth: CategoryCode
+    /// Best box confidence per model class (0 when the class has no box).
+    public var bestScores: [Float]
+
+    public init(truth: CategoryCode, bestScores: [Float]) {
+        self.truth = truth
+        self.bestScores = bestScores
+    }
+}
+
+/// Picks per-class thresholds on calibration samples.
+public struct ThresholdCalibrator: Sendable {
+    public let policy: DefectPolicy
+    public let classNames: [String]
+    /// Thresholds tried for each class, ascending.
+    public var candidates: [Float]
+
+    /// The default grid: 0.05 ... 0.95 in steps of 0.05.
+    public static let defaultCandidates: [Float] = (1...19).map { Float($0) * 0.05 }
+
+    public init(policy: DefectPolicy, classNames: [String], candidates: [Float] = ThresholdCalibrator.defaultCandidates) {
+        self.policy = policy
+        self.classNames = classNames
+        self.candidates = candidates.sorted()
+    }
+
+    /// What thresholds give on the samples.
+    public func outcomes(_ thresholds: [Float], on samples: [CalibrationSample]) -> VerdictOutcomes {
+        var outcomes = VerdictOutcomes()
+        for sample in samples { outcomes.add(truth: sample.truth, verdict: verdict(sample, thresholds)) }
+        return outcomes
+    }
+
+    /// The category of one sample under `thresholds` (one per class).
+    public func verdict(_ sample: CalibrationSample, _ thresholds: [Float]) -> CategoryCode {
+        var present: [CategoryCode] = []
+        for (index, score) in sample.bestScores.enumerated() where score > 0 && score >= thresholds[index] {
+            present.append(policy.classCategories[classNames[index]] ?? policy.failSafeCategory)
+        }
+        return policy.highestPriority(present)
+    }
+
+    /// The chosen thresholds and what they give.
+    public struct Choice: Sendable, Equatable {
+        public var thresholds: [Float]
+        public var outcomes: VerdictOutcomes
+        /// Whether the false-call limit could be met at all (at the highest thresholds).
+        public var feasible: Bool
+    }
+
+    /// Thresholds that minimise escapes with false calls at most `maxFalseCallRate` of the normal boards.
+    public func calibrate(_ samples: [CalibrationSample], maxFalseCallRate: Double) -> Choice {
+        let normal = samples.filter { $0.truth == .normal }.count
+        let budget = Int((maxFalseCallRate * Double(normal)).rounded(.down) + 1e-9)
+        var thresholds = [Float](repeating: candidates.last ?? 1, count: classNames.count)
+        var best = outcomes(thresholds, on: samples)
+        let feasible = best.falseCalls <= budget
+        guard feasible else { return Choice(thresholds: thresholds, outcomes: best, feasible: false) }
+        for _ in 0..<20 {
+            var changed = false
+            for index in classNames.indices {
+                for candidate in candidates where candidate != thresholds[index] {
+                    var trial = thresholds
+                    trial[index] = candidate
+                    let result = outcomes(trial, on: samples)
+                    if result.falseCalls <= budget && Self.isBetter(result, than: best, trial: trial, current: thresholds) {
+                        thresholds = trial
+                        best = result
+                        changed = true
+                    }
+                }
+            }
+            if !changed { break }
+        }
+        return Choice(thresholds: thresholds, outcomes: best, feasible: true)
+    }
+
+    /// Fewer escapes, then fewer wrong categories, then fewer false calls; on a tie, the
+    /// higher thresholds (a margin against boards the calibration set did not show).
+    static func isBetter(_ a: VerdictOutcomes, than b: VerdictOutcomes, trial: [Float], current: [Float]) -> Bool {
+        if a.escapes != b.escapes { return a.escapes < b.escapes }
+        if a.wrongCategory != b.wrongCategory { return a.wrongCategory < b.wrongCategory }
+        if a.falseCalls != b.falseCalls { return a.falseCalls < b.falseCalls }
+        return trial.reduce(0, +) > current.reduce(0, +)
+    }
+}

@@ -1,0 +1,127 @@
+// A calibrated operating point: per-class confidence thresholds chosen for one model on a
+// validation set (`pcb calibrate`), with the rule that chose them and what they gave there.
+// Kept beside the model as `<model>.calibration.json` (`models/x.onnx` ->
+// `models/x.calibration.json`), where `pcb serve`, `pcb detect` and `pcb eval` find it by
+// default. The text is parsed and checked here; reading and writing files is the caller's.
+
+import Foundation
+
+/// Per-class thresholds for one model, and how they were chosen.
+public struct OperatingPoint: Codable, Sendable, Equatable {
+    public static let formatVersion = 1
+
+    public var format: Int = OperatingPoint.formatVersion
+    /// File name of the model the thresholds were chosen for.
+    public var model: String
+    /// The model file's fingerprint (`OperatingPoint.fingerprint`), to notice a replaced file.
+    public var modelFingerprint: String
+    /// The model's classes, in order: a calibration is refused for a model with other classes.
+    public var classNames: [String]
+    /// Class name -> the confidence its boxes need.
+    public var thresholds: [String: Float]
+    /// The rule the thresholds satisfy, in words.
+    public var rule: String
+    /// The data they were chosen on.
+    public var data: String
+    /// What they gave on that data.
+    public var calibrationOutcomes: Outcomes
+
+    /// Board counts on the calibration set at these thresholds.
+    public struct Outcomes: Codable, Sendable, Equatable {
+        public var normal: Int
+        public var defective: Int
+        public var falseCalls: Int
+        public var escapes: Int
+        public var wrongCategory: Int
+
+        public init(_ outcomes: VerdictOutcomes) {
+            normal = outcomes.normalBoards
+            defective = outcomes.defectiveBoards
+            falseCalls = outcomes.falseCalls
+            escapes = outcomes.escapes
+            wrongCategory = outcomes.wrongCategory
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case normal, defective, falseCalls = "false_calls", escapes, wrongCategory = "wrong_category"
+        }
+    }
+
+    public init(model: String, modelFingerprint: String, classNames: [String], thresholds: [String: Float], rule: String, data: String,
+                calibrationOutcomes: Outcomes) {
+        self.model = model
+        self.modelFingerprint = modelFingerprint
+        self.classNames = classNames
+        self.thresholds = thresholds
+        self.rule = rule
+        self.data = data
+        self.calibrationOutcomes = calibrationOutcomes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, model, modelFingerprint = "model_fingerprint", classNames = "class_names", thresholds, rule, data
+        case calibrationOutcomes = "calibration_outcomes"
+    }
+
+    /// Where the operating point of `modelPath` is kept: beside it, `.onnx` replaced.
+    public static func path(besideModel modelPath: String) -> String {
+        let url = URL(fileURLWithPath: modelPath)
+        return url.deletingPathExtension().path + ".calibration.json"
+    }
+
+    /// Reads the file's text; `name` names it in messages.
+    public static func parse(_ text: String, name: String) throws(PolicyError) -> OperatingPoint {
+        let point: OperatingPoint
+        do {
+            point = try JSONDecoder().decode(OperatingPoint.self, from: Data(text.utf8))
+        } catch {
+            throw .invalid("\(name): not a calibration file (\(error))", line: nil)
+        }
+        guard point.format == formatVersion else {
+            throw .invalid("\(name): calibration format \(point.format), this version reads \(formatVersion)", line: nil)
+        }
+        for (className, value) in point.thresholds where !(0...1).contains(value) || !point.classNames.contains(className) {
+            throw .invalid("\(name): threshold \(value) of '\(className)': expected 0...1 for one of the calibration's classes", line: nil)
+        }
+        return point
+    }
+
+    /// The file's text: JSON, keys sorted, one field a line.
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return ((try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n"
+    }
+
+    /// Refuses to apply thresholds chosen for a model with other classes.
+    public func check(modelClasses: [String], name: String) throws(PolicyError) {
+        guard modelClasses == classNames else {
+            throw .invalid("\(name) was calibrated for a model with classes [\(classNames.joined(separator: ", "))], "
+                + "this model has [\(modelClasses.joined(separator: ", "))]: run `pcb calibrate` for it or pass --calibration none", line: nil)
+        }
+    }
+
+    /// A 64-bit FNV-1a fingerprint of a file's bytes, as 16 hex digits: tells a replaced model
+    /// file from the calibrated one (not a security check).
+    public static func fingerprint(_ bytes: some Sequence<UInt8>) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return String(hash, radix: 16).leftPadded(to: 16)
+    }
+}
+
+extension DefectPolicy {
+    /// This policy with the operating point's per-class thresholds.
+    public func applying(_ point: OperatingPoint) -> DefectPolicy {
+        var policy = self
+        policy.classThresholds = point.thresholds
+        return policy
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,37 @@
+// The files every command that judges frames reads: the defect policy and, beside the model,
+// its calibrated operating point (`pcb calibrate`). One place, so `detect`, `eval`,
+// `calibrate` and `simulate` find them and word their mistakes the same way.
+
+import ArgumentParser
+import Foundation
+import Inspection
+
+enum PolicyFiles {
+    /// The policy at `path`.
+    static func policy(_ path: String) throws -> DefectPolicy {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read the defect policy \(path) (--policy)")
+        }
+        do { return try DefectPolicy.load(yaml: text, fileName: path) } catch { throw ValidationError(error.description) }
+    }
+
+    /// The operating point a command uses: `option` names a file, `none` for none; without
+    /// the option, the one beside the model if there is one. Refused when its classes are not
+    /// the model's.
+    static func operatingPoint(_ option: String?, modelPath: String, modelClasses: [String]) throws -> OperatingPoint? {
+        if option == "none" { return nil }
+        let path = option ?? OperatingPoint.path(besideModel: modelPath)
+        guard FileManager.default.fileExists(atPath: path) else {
+            if option != nil { throw ValidationError("calibration file not found: \(path) (--calibration)") }
+            return nil
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+        do {
+            let point = try OperatingPoint.parse(text, name: path)
+            try point.check(modelClasses: modelClasses, name: path)
+            return point
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
