@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "CLinuxIO"),
         // The camera side (runs on each Raspberry Pi): frame sources, uploader, pacing, GPIO.
         .target(name: "EdgeClient", dependencies: [
-            "Inspection", "ImageKit", "Simulation", "CLinuxIO", "Telemetry", "LayeredSettings",
+            "Inspection", "ImageKit", "Simulation", "CLinuxIO", "Telemetry", "LayeredSettings", "SeededRandom",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "LayeredSettingsTests", dependencies: ["LayeredSettings"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "SeededRandom"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "ImageKit", "Inspection", "NeuralEngine", "Simulation", "SeededRandom"]),
         .testTarget(name: "DetectionToolsTests", dependencies: ["DetectionTools", "Detection", "ImageKit", "Inspection", "NeuralEngine"]),
         .testTarget(name: "EdgeClientTests", dependencies: [
             "EdgeClient", "Inspection", "ImageKit",
@@ -100,7 +100,7 @@ let package = Package(
             "seed_client.py", "db_outage_client.py", "seed_camera_client.py", "openapi_check.py", "dashboard_browser_check.py",
         ]),
         .testTarget(name: "InspectionServerTests", dependencies: [
-            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage",
+            "InspectionServer", "Detection", "Inspection", "ImageKit", "Storage", "Simulation",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
         ]),

@@ -86,7 +86,7 @@ public struct UltralyticsMetadata: Sendable, Equatable {
 
 /// Why a model cannot be used as a detector, or a detection failed.
 public struct DetectionError: Error, CustomStringConvertible {
-    private enum Code { case invalidModel, inference, anomaly }
+    private enum Code { case invalidModel, inference, anomaly, golden }
     private let code: Code
     public let description: String
 
@@ -94,4 +94,6 @@ public struct DetectionError: Error, CustomStringConvertible {
     public static func inference(_ message: String) -> DetectionError { DetectionError(code: .inference, description: message) }
     /// The anomaly model cannot be fitted, read or applied.
     public static func anomaly(_ message: String) -> DetectionError { DetectionError(code: .anomaly, description: message) }
+    /// A golden board cannot be used.
+    public static func golden(_ message: String) -> DetectionError { DetectionError(code: .golden, description: message) }
 }

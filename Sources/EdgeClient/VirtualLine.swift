@@ -3,12 +3,18 @@
 // (the left one holds its response for the board verdict and drives a dry-run actuator), and
 // the recorded pulses are checked against the boards' ground truth: one pulse per board, on
 // time, for the right category.
+//
+// A real line runs one product at a time: by default every board of a run is the same design
+// (one layout per camera, drawn from the seed), and the server is taught each camera's golden
+// board (a defect-free render of that design) before the first board, unless told not to.
 
 import AsyncHTTPClient
 import Foundation
 import ImageKit
 import Inspection
 import Logging
+import NIOCore
+import SeededRandom
 import Simulation
 import Telemetry
 
@@ -27,9 +33,16 @@ public struct VirtualLine: Sendable {
         public var apiToken: String?
         public var verdictTimeout: Double
         public var jpegQuality: Int
+        /// One board design for the whole run (a product); false: every board another design.
+        public var oneProduct: Bool
+        /// Teach the server each camera's golden board before the run (one product only).
+        public var teachReference: Bool
 
         public init(serverURL: String, boards: Int, defectRate: Double = 0.3, fps: Double = 2, seed: UInt64 = 2024,
-                    sendBoardIds: Bool = false, apiToken: String? = nil, verdictTimeout: Double = 3, jpegQuality: Int = 85) {
+                    sendBoardIds: Bool = false, apiToken: String? = nil, verdictTimeout: Double = 3, jpegQuality: Int = 85,
+                    oneProduct: Bool = true, teachReference: Bool = true) {
+            self.oneProduct = oneProduct
+            self.teachReference = teachReference && oneProduct
             self.serverURL = serverURL
             self.boards = boards
             self.defectRate = defectRate
@@ -90,8 +103,14 @@ public struct VirtualLine: Sendable {
         let renderer = BoardRenderer(seed: configuration.seed, config: RenderConfig(defectRate: sideRate))
         let quality = configuration.jpegQuality, policy = policy
         let results = BoardSlots(count: n)
+        let product = productLayouts
         DispatchQueue.concurrentPerform(iterations: n) { k in
-            let sides = [renderer.render(index: 2 * k), renderer.render(index: 2 * k + 1)]
+            func side(_ index: Int, _ camera: Int) -> SyntheticBoard {
+                var seeds = renderer.seeds(forIndex: index)
+                if let product { seeds.layout = product[camera] }
+                return renderer.render(seeds: seeds)
+            }
+            let sides = [side(2 * k, 0), side(2 * k + 1, 1)]
             let codes = sides.flatMap(\.labels).map { label -> CategoryCode in
                 let name = DefectClass(rawValue: label.classIndex)?.name ?? ""
                 return policy.classCategories[name] ?? policy.failSafeCategory
@@ -109,9 +128,48 @@ public struct VirtualLine: Sendable {
         return try results.values.map { try $0!.get() }
     }
 
+    /// The layout seeds of the product's left and right views, nil for a run of mixed designs.
+    var productLayouts: [UInt64]? {
+        configuration.oneProduct ? [SplitMix64.derive(configuration.seed, 0x601D, 0), SplitMix64.derive(configuration.seed, 0x601D, 1)] : nil
+    }
+
+    /// Each camera's golden board: its view of the product, defect-free, under a camera of its own.
+    public func goldenBoards() throws -> [(camera: String, jpeg: [UInt8])] {
+        guard let product = productLayouts else { return [] }
+        let renderer = BoardRenderer(seed: configuration.seed, config: RenderConfig(defectRate: 0))
+        let codec = JPEGCodec()
+        return try ["left", "right"].enumerated().map { index, camera in
+            var seeds = renderer.seeds(forIndex: -1 - index)
+            seeds.layout = product[index]
+            return (camera, try codec.encode(renderer.render(seeds: seeds, defects: .none).image, quality: configuration.jpegQuality))
+        }
+    }
+
+    /// Teaches the server the golden boards (`PUT /api/reference/{camera}`).
+    public func teachGoldenBoards(_ boards: [(camera: String, jpeg: [UInt8])], http: HTTPClient) async throws {
+        for board in boards {
+            var request = HTTPClientRequest(url: configuration.serverURL + "/api/reference/" + board.camera)
+            request.method = .PUT
+            request.headers.add(name: "Content-Type", value: "image/jpeg")
+            if let token = configuration.apiToken { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+            request.body = .bytes(board.jpeg)
+            let response = try await http.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .ok else {
+                throw VirtualLineError("the server refused the \(board.camera) golden board: \(response.status.code) \(String(buffer: body))")
+            }
+        }
+    }
+
     /// Drives the server with both cameras and scores the pulses.
     public func run(boards: [Board], logger: Logger) async throws -> Report {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        if configuration.teachReference {
+            do { try await teachGoldenBoards(try goldenBoards(), http: http) } catch {
+                try? await http.shutdown()
+                throw error
+            }
+        }
         let clock = MonotonicClock()
         let start = clock.now + 0.5
         let runTag = UUID().uuidString.prefix(8).lowercased()
@@ -185,4 +243,10 @@ private final class BoardSlots: @unchecked Sendable {
     }
     var done: Int { lock.withLock { count } }
     var values: [Result<VirtualLine.Board, Error>?] { lock.withLock { slots } }
+}
+
+/// Why a virtual line run could not start.
+public struct VirtualLineError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

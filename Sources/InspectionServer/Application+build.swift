@@ -19,12 +19,16 @@ public struct ServerDependencies: Sendable {
     public var detector: any DefectDetector
     public var store: any InspectionStore
     public var storeTime: StoreTime
+    /// Golden boards to start with: camera id (`*` for every camera) -> JPEG bytes.
+    public var references: [String: [UInt8]]
 
-    public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime()) {
+    public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime(),
+                references: [String: [UInt8]] = [:]) {
         self.policy = policy
         self.detector = detector
         self.store = store
         self.storeTime = storeTime
+        self.references = references
     }
 }
 
@@ -57,6 +61,7 @@ struct ServerComponents: Sendable {
     let pairing: BoardPairingService
     let live: LiveFeed
     let cameras: CameraRegistry
+    let goldens: GoldenBoards
     let metrics: ServerMetrics
     let store: any InspectionStore
     let storeTime: StoreTime
@@ -69,6 +74,7 @@ struct ServerComponents: Sendable {
         let store = dependencies.store
         let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
         let cameras = CameraRegistry(cameras: config.cameras)
+        let goldens = GoldenBoards(try goldenBoards(dependencies.references, cameras: config.cameras))
         let metrics = ServerMetrics()
         let today = CalendarDay(dependencies.storeTime.day(of: Date()))!
         let live = LiveFeed(
@@ -85,9 +91,26 @@ struct ServerComponents: Sendable {
             store: store, metrics: metrics, live: live, logger: logger)
         let line = InspectionLine(
             decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker, policy: dependencies.policy,
-            store: store, pairing: pairing, cameras: cameras, live: live, metrics: metrics, logger: logger)
-        return ServerComponents(line: line, worker: worker, pairing: pairing, live: live, cameras: cameras, metrics: metrics,
-                                store: store, storeTime: dependencies.storeTime, logger: logger)
+            store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics, logger: logger)
+        return ServerComponents(line: line, worker: worker, pairing: pairing, live: live, cameras: cameras, goldens: goldens,
+                                metrics: metrics, store: store, storeTime: dependencies.storeTime, logger: logger)
+    }
+
+    /// The starting golden boards by camera; refuses a picture that cannot serve as one.
+    static func goldenBoards(_ references: [String: [UInt8]], cameras: [String]) throws -> [String: GoldenBoards.Entry] {
+        var entries: [String: GoldenBoards.Entry] = [:]
+        for (camera, jpeg) in references.sorted(by: { $0.key < $1.key }) {
+            guard camera == "*" || cameras.contains(camera) else {
+                throw ConfigError(description: "reference: unknown camera '\(camera)' (configured: \(cameras.joined(separator: ", ")))")
+            }
+            let board: GoldenBoard
+            do { board = try GoldenBoard(reference: try JPEGCodec().decode(jpeg)) } catch {
+                throw ConfigError(description: "reference for \(camera == "*" ? "every camera" : "camera '\(camera)'"): \(error)")
+            }
+            let entry = GoldenBoards.Entry(board: board, jpeg: jpeg, taughtAt: Date(), source: "configuration")
+            for id in camera == "*" ? cameras : [camera] where camera == "*" ? entries[id] == nil : true { entries[id] = entry }
+        }
+        return entries
     }
 
     /// What runs beside the HTTP server until shutdown.
@@ -119,6 +142,8 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
     }
     router.addRoutes(DashboardController(live: components.live, files: dashboardFiles).endpoints)
+    router.addRoutes(ReferenceController(goldens: components.goldens, cameras: components.cameras, live: components.live,
+                                         maxBodyBytes: config.maxBodyBytes).endpoints)
     return router
 }
 
@@ -147,9 +172,16 @@ extension ServerDependencies {
         let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy,
                                             anomaly: config.anomalyPath)
         if let operatingPoint { try ModelLoader.check(operatingPoint, config, modelClasses: detector.classNames) }
+        var references: [String: [UInt8]] = [:]
+        for (camera, path) in config.referencePaths {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigError(description: "cannot read the golden board \(path) (--reference)")
+            }
+            references[camera] = [UInt8](data)
+        }
         let storeTime = StoreTime()
         let store = try openStore(config, storeTime: storeTime)
-        return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime)
+        return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime, references: references)
     }
 
     static func openStore(_ config: ServerConfig, storeTime: StoreTime) throws -> any InspectionStore {

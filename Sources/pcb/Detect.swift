@@ -19,6 +19,8 @@ struct Detect: AsyncParsableCommand {
     @Option(help: "ONNX detection model exported by Ultralytics.") var model: String
     @Option(help: "Confidence threshold (default: the policy's, the server's operating point).") var conf: Float?
     @Option(help: "Defect policy for the verdict ('none' to print boxes only).") var policy = "data/pcb_defects.yaml"
+    @Option(help: "Golden board (JPEG of a known-good board of the product): boxes over regions that match it are suppressed, as the server does.")
+    var reference: String?
     @Option(help: "Per-class thresholds (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
     var calibration: String?
     @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
@@ -39,6 +41,7 @@ struct Detect: AsyncParsableCommand {
         }
         let threshold = conf ?? defectPolicy?.lowestThreshold ?? 0.25
         detector.postprocessor = YOLOPostprocessor(confidenceThreshold: threshold, iouThreshold: iou, multiLabel: multiLabel)
+        let golden = try reference.map(PolicyFiles.goldenBoard)
         let codec = JPEGCodec()
         for path in try ImageFiles.expand(paths) {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -56,7 +59,17 @@ struct Detect: AsyncParsableCommand {
                  "x2": Double(box.x2), "y2": Double(box.y2)]
             }
             var object: [String: Any] = ["image": path, "boxes": boxes]
-            if let verdict = defectPolicy?.judge(found) {
+            let check = golden?.check(found, in: image)
+            if let check {
+                object["reference"] = ["registered": check.registered, "correlation": (check.correlation * 1000).rounded() / 1000,
+                                       "failure": check.failure ?? NSNull()] as [String: Any]
+                object["suppressed_boxes"] = check.suppressed.map { entry -> [String: Any] in
+                    ["class": entry.box.className, "confidence": Double(entry.box.confidence), "x1": Double(entry.box.x1),
+                     "y1": Double(entry.box.y1), "x2": Double(entry.box.x2), "y2": Double(entry.box.y2),
+                     "changed_pixels": entry.changedPixels, "checked_pixels": entry.checkedPixels]
+                }
+            }
+            if let verdict = defectPolicy?.judge(check?.keptBoxes ?? found) {
                 object["category"] = verdict.category.code.rawValue
                 object["defect_type"] = verdict.category.label
             }

@@ -38,6 +38,8 @@ struct Eval: AsyncParsableCommand {
     var letterbox: String = EvaluationLetterbox.validation.rawValue
     @Option(help: "Engine threads (defaults to the number of cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Defect policy for board verdicts ('none' to skip).") var policy = "data/pcb_defects.yaml"
+    @Option(help: "Golden board (JPEG of a known-good board) every image shows, as `pcb serve --reference`: verdicts count only boxes over changed regions.")
+    var reference: String?
     @Option(help: "Per-class thresholds of the verdicts (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
     var calibration: String?
     @Option(help: "Folder for report.md and pr_curve.svg.") var report = "eval-report"
@@ -77,7 +79,7 @@ struct Eval: AsyncParsableCommand {
         let interactive = isatty(2) != 0
         var lastPrint = -10.0
         let result = try DetectionEvaluator(options: options).evaluate(
-            modelPath: model, dataset: dataset, split: split, policy: defectPolicy
+            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: try reference.map(PolicyFiles.goldenBoard)
         ) { progress in
             let finished = progress.done == progress.total
             guard finished || progress.elapsed - lastPrint >= (interactive ? 0.5 : 5) else { return }

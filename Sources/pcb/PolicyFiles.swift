@@ -4,9 +4,19 @@
 
 import ArgumentParser
 import Foundation
+import Detection
+import ImageKit
 import Inspection
 
 enum PolicyFiles {
+    /// The golden board in the JPEG at `path` (`--reference`).
+    static func goldenBoard(_ path: String) throws -> GoldenBoard {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the golden board \(path) (--reference)") }
+        do { return try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data))) } catch {
+            throw ValidationError("golden board \(path): \(error)")
+        }
+    }
+
     /// The policy at `path`.
     static func policy(_ path: String) throws -> DefectPolicy {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

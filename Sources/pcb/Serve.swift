@@ -25,6 +25,8 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: "ONNX detector (default: the bundled \(ServerConfig.bundledModelPath)).") var model: String?
     @Option(help: "PaDiM anomaly model (.padim from `pcb anomaly fit` on this detector) to run beside it.") var anomaly: String?
+    @Option(help: "Golden board: a JPEG of a known-good board, for every camera (F.jpg) or per camera (left=L.jpg,right=R.jpg).")
+    var reference: String?
     @Option(help: "Per-class thresholds (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none').")
     var calibration: String?
     @Option(help: "sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db (default: SQLite in the data dir).")
@@ -43,6 +45,7 @@ struct Serve: AsyncParsableCommand {
         flags["model"] = model
         flags["anomaly"] = anomaly
         flags["calibration"] = calibration
+        flags["reference"] = reference
         flags["database"] = database
         flags["api_token"] = apiToken
         flags["policy"] = policy

@@ -21,6 +21,9 @@ struct Simulate: AsyncParsableCommand {
                 {"boards", "paired", "matching_ground_truth", "fail_safe", "duplicate_pulses", "missing_pulses",
                  "false_calls", "escapes", "wrong_category", "latency_p50_ms", "latency_p99_ms"} (counts of boards, \
                 false calls etc. by the gate each pulsed board got; latency from capture to pulse).
+                One product per run (one design per camera, from --seed): each camera's golden board (a defect-free \
+                render of its view) is taught to the server first (PUT /api/reference/{camera}) unless --no-reference; \
+                --mixed-products renders every board as another design (then no golden board).
                 Example: pcb serve &  pcb simulate line --server http://127.0.0.1:5000 --boards 200
                 """)
 
@@ -34,6 +37,10 @@ struct Simulate: AsyncParsableCommand {
         @Option(name: .customLong("api-token"), help: "Bearer token of the server.") var apiToken: String?
         @Option(help: "Defect policy file (GPIO pins, fail-safe category).") var policy = "data/pcb_defects.yaml"
         @Option(name: .customLong("verdict-timeout"), help: "Seconds the left camera waits for a board verdict.") var verdictTimeout = 3.0
+        @Flag(name: .customLong("mixed-products"), help: "Every board another design (default: one product per run, as a real line).")
+        var mixedProducts = false
+        @Flag(name: .customLong("no-reference"), help: "Do not teach the server the product's golden boards before the run.")
+        var noReference = false
         @Flag(help: "Log every frame and pulse.") var verbose = false
 
         func validate() throws {
@@ -48,7 +55,8 @@ struct Simulate: AsyncParsableCommand {
             let defectPolicy = try PolicyFiles.policy(policy)
             let line = VirtualLine(
                 configuration: .init(serverURL: server, boards: boards, defectRate: defectRate, fps: fps, seed: seed,
-                                     sendBoardIds: boardIds, apiToken: apiToken, verdictTimeout: verdictTimeout),
+                                     sendBoardIds: boardIds, apiToken: apiToken, verdictTimeout: verdictTimeout,
+                                     oneProduct: !mixedProducts, teachReference: !noReference),
                 policy: defectPolicy)
             let total = boards
             let rendered = try line.renderBoards { done in

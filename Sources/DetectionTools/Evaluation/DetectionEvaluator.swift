@@ -133,7 +133,9 @@ public struct DetectionEvaluator {
     /// - Parameters:
     ///   - policy: judges board verdicts; nil skips the verdict confusion.
     ///   - progress: called after every image.
-    public func evaluate(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy?,
+    ///   - reference: a golden board every image is a view of (a one-product set): the verdicts
+    ///     count only boxes over regions that differ from it, as the server does.
+    public func evaluate(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy?, reference: GoldenBoard? = nil,
                          progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
         guard (0...1).contains(options.headlineIoU) else { throw EvaluationError.invalid("--iou must be between 0 and 1") }
         let images = try dataset.imagePaths(split: split)
@@ -183,6 +185,7 @@ public struct DetectionEvaluator {
         let start = Date()
         var inferenceSeconds = 0.0
         var firstInput: (Int, Int) = (0, 0)
+        var unregistered = 0, suppressed = 0
         for (index, path) in images.enumerated() {
             guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError.dataset("cannot read \(path)") }
             let frame: RGBImage
@@ -211,11 +214,17 @@ public struct DetectionEvaluator {
                     let (x1, y1, x2, y2) = geometry.frameBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2)
                     return DetectedDefect(className: model.classNames[box.classIndex], confidence: box.score, x1: x1, y1: y1, x2: x2, y2: y2)
                 }
-                confusion?.add(truth: policy.judge(truthDefects).category.code, predicted: policy.judge(predicted).category.code)
+                let counted = reference.map { $0.check(predicted, in: frame) }
+                if let counted, !counted.registered { unregistered += 1 }
+                suppressed += counted?.suppressed.count ?? 0
+                confusion?.add(truth: policy.judge(truthDefects).category.code, predicted: policy.judge(counted?.keptBoxes ?? predicted).category.code)
             }
             progress(EvaluationProgress(done: index + 1, total: images.count, elapsed: Date().timeIntervalSince(start)))
         }
         let metrics = statistics.compute(headlineColumn: headlineColumn)
+        if reference != nil {
+            warnings.append("golden board: \(suppressed) boxes suppressed over unchanged regions; \(unregistered) of \(images.count) images did not register to it (judged by the detector alone)")
+        }
         return EvaluationResult(
             metrics: metrics, classNames: model.classNames, verdicts: confusion, images: images.count,
             instances: statistics.targetClasses.count, seconds: Date().timeIntervalSince(start), inferenceSeconds: inferenceSeconds,

@@ -21,6 +21,15 @@ extension ServerConfig {
             "model": .value { $0.modelPath = $1 },
             "anomaly": .value { $0.anomalyPath = $1.isEmpty ? nil : $1 },
             "calibration": .value { $0.calibrationPath = $1.isEmpty ? nil : $1 },
+            // `F.jpg` for every camera, or `left=L.jpg,right=R.jpg`.
+            "reference": .list { config, value in
+                var paths: [String: String] = [:]
+                for item in SettingValue.list(value) {
+                    let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                    if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty { paths[parts[0]] = parts[1] } else { paths["*"] = item }
+                }
+                config.referencePaths = paths
+            },
             "database": .value { $0.databaseURL = $1.isEmpty ? nil : $1 },
             "api_token": .value { $0.apiToken = $1.isEmpty ? nil : $1 },
             "policy": .value { $0.policyPath = $1 },

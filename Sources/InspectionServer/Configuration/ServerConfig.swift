@@ -20,6 +20,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// Per-class thresholds (`pcb calibrate`). Default nil: `<model>.calibration.json` beside
     /// the model when it exists, else the policy's one threshold; `none` for the policy's always.
     public var calibrationPath: String? = nil
+    /// Golden boards (JPEGs of known-good boards) by camera id; `*` for every camera. None by
+    /// default; also taught while running (`PUT /api/reference`).
+    public var referencePaths: [String: String] = [:]
     /// A PaDiM anomaly model (`pcb anomaly fit`) run beside the detector; none by default.
     public var anomalyPath: String? = nil
     /// `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:password@host:3306/db`. Default: SQLite in the data directory.

@@ -1,7 +1,9 @@
 // The inspection line: everything that happens to a frame between the HTTP body and the
 // response, in one place and in one direction:
 //
-//   base64 JPEG ─► FrameDecoder ─► InferenceWorker (batch, queue) ─► DefectPolicy.judge
+//   base64 JPEG ─► FrameDecoder ─► InferenceWorker (batch, queue)
+//     ─► GoldenBoard.check (the camera's golden board, if taught: boxes over unchanged regions
+//        suppressed) ─► DefectPolicy.judge
 //     ─► InspectionStore.saveInspection ─► BoardPairingService (pair, deadline, store board)
 //     ─► LiveFeed + metrics ─► InspectedSide / InspectedBoard
 //
@@ -23,10 +25,13 @@ public struct StageTimes: Sendable, Equatable {
     public var modelMs: Double
     public var storeMs: Double
     public var totalMs: Double
+    /// The golden-board check, when the camera has a golden board.
+    public var referenceMs: Double? = nil
 
     /// Each stage with its name, for metrics and the live feed.
     public var named: [(String, Double)] {
-        [("decode", decodeMs), ("queue", queueMs), ("model", modelMs), ("store", storeMs), ("total", totalMs)]
+        [("decode", decodeMs), ("queue", queueMs), ("model", modelMs)] + (referenceMs.map { [("reference", $0)] } ?? [])
+            + [("store", storeMs), ("total", totalMs)]
     }
 }
 
@@ -88,6 +93,8 @@ public struct InspectedSide: Sendable {
     public var stages: StageTimes?
     /// The anomaly model's finding (nil without one).
     public var anomaly: AnomalyFinding?
+    /// The check against the camera's golden board (nil without one).
+    public var golden: GoldenCheck? = nil
     /// The board's verdict, when it is decided by the time the line answers.
     public var board: DecidedBoard?
 }
@@ -107,12 +114,14 @@ public struct InspectionLine: Sendable {
     let store: any InspectionStore
     let pairing: BoardPairingService
     let cameras: CameraRegistry
+    let goldens: GoldenBoards
     let live: LiveFeed?
     let metrics: ServerMetrics?
     let logger: Logger
 
     init(decoder: FrameDecoder, worker: InferenceWorker, policy: DefectPolicy, store: any InspectionStore, pairing: BoardPairingService,
-         cameras: CameraRegistry, live: LiveFeed?, metrics: ServerMetrics?, logger: Logger) {
+         cameras: CameraRegistry, goldens: GoldenBoards, live: LiveFeed?, metrics: ServerMetrics?, logger: Logger) {
+        self.goldens = goldens
         self.decoder = decoder
         self.worker = worker
         self.policy = policy
@@ -209,7 +218,8 @@ public struct InspectionLine: Sendable {
         var results: [JudgedSide] = []
         for (index, (frame, boxes)) in zip(frames, outcome.detections).enumerated() {
             let anomaly = index < outcome.anomalies.count ? outcome.anomalies[index] : nil
-            let verdict = policy.judge(boxes, anomalyFired: anomaly?.fired ?? false)
+            let (golden, referenceMs) = checkAgainstGoldenBoard(boxes, frame)
+            let verdict = policy.judge(golden?.keptBoxes ?? boxes, anomalyFired: anomaly?.fired ?? false)
             let isNormal = verdict.category.code == .normal
             let storeStart = ContinuousClock.Instant.now
             let saved: SavedInspection
@@ -226,7 +236,8 @@ public struct InspectionLine: Sendable {
             }
             let now = ContinuousClock.Instant.now
             let stages = StageTimes(decodeMs: frame.decodeMs, queueMs: outcome.queueMs, modelMs: outcome.modelMs,
-                                    storeMs: (now - storeStart).milliseconds, totalMs: (now - receivedAt).milliseconds)
+                                    storeMs: (now - storeStart).milliseconds, totalMs: (now - receivedAt).milliseconds,
+                                    referenceMs: referenceMs)
             if !saved.wasDuplicate {
                 metrics?.inspection(camera: frame.cameraId, category: verdict.category.code.rawValue)
                 metrics?.stages(stages.named)
@@ -235,10 +246,28 @@ public struct InspectionLine: Sendable {
             }
             results.append(JudgedSide(
                 result: InspectedSide(record: saved.record, timestamp: frame.timestamp, duplicate: saved.wasDuplicate, stages: stages,
-                                      anomaly: anomaly, board: nil),
+                                      anomaly: anomaly, golden: golden, board: nil),
                 verdict: verdict))
         }
         return results
+    }
+
+    /// The frame's boxes against its camera's golden board (nil without one), and the time it took.
+    private func checkAgainstGoldenBoard(_ boxes: [DetectedDefect], _ frame: Frame) -> (GoldenCheck?, Double?) {
+        guard let golden = goldens.entry(for: frame.cameraId) else { return (nil, nil) }
+        let start = ContinuousClock.Instant.now
+        let check = golden.board.check(boxes, in: frame.image)
+        let ms = (ContinuousClock.Instant.now - start).milliseconds
+        if !check.registered {
+            // Judged by the detector alone; counted always, logged at most once a minute.
+            metrics?.referenceUnregistered(camera: frame.cameraId)
+            if goldens.mayLogFailure() {
+                logger.warning("frame judged without its golden board: \(check.failure ?? "not registered")", metadata: ["camera": "\(frame.cameraId)"])
+            }
+        } else if !check.suppressed.isEmpty {
+            metrics?.referenceSuppressed(camera: frame.cameraId, count: check.suppressed.count)
+        }
+        return (check, ms)
     }
 
     /// Hands a stored side to the pairing; its board when decided now (or, waiting, by the deadline).

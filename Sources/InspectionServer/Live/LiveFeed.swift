@@ -123,6 +123,16 @@ public final class LiveFeed: Service, Sendable {
         state.withLock { state in state.frames.last { $0.inspectionId == inspectionId }?.jpeg }
     }
 
+    /// A recent frame's camera and JPEG, nil once it has left the feed.
+    func frame(inspectionId: Int64) -> (cameraId: String, jpeg: [UInt8])? {
+        state.withLock { state in state.frames.last { $0.inspectionId == inspectionId }.map { ($0.summary.camera_id, $0.jpeg) } }
+    }
+
+    /// The JPEG of the latest frame from `cameraId` still in the feed.
+    func latestFrameJPEG(camera cameraId: String) -> [UInt8]? {
+        state.withLock { state in state.frames.last { $0.summary.camera_id == cameraId }?.jpeg }
+    }
+
     // MARK: - Reading
 
     /// Everything the dashboard shows, now.

@@ -23,11 +23,12 @@ public final class ServerMetrics: Sendable {
     /// The endpoint label of a path: the route template, never a raw path (bounded cardinality).
     static func endpoint(of path: String) -> String {
         let known = ["/health", "/predict", "/predict_dual", "/api/inspections", "/api/statistics", "/api/system-status",
-                     "/openapi.yaml", "/metrics", "/", "/live/snapshot", "/ws/live"]
+                     "/openapi.yaml", "/metrics", "/", "/live/snapshot", "/ws/live", "/api/reference"]
         if known.contains(path) { return path }
         if path.hasPrefix("/api/defect-images/") { return "/api/defect-images/{id}" }
         if path.hasPrefix("/api/anomaly-maps/") { return "/api/anomaly-maps/{id}" }
         if path.hasPrefix("/live/frames/") { return "/live/frames/{id}" }
+        if path.hasPrefix("/api/reference/") { return "/api/reference/{camera}" }
         if path.hasPrefix("/dashboard/") { return "/dashboard/{file}" }
         return "other"
     }
@@ -40,6 +41,16 @@ public final class ServerMetrics: Sendable {
 
     func inspection(camera: String, category: String) {
         Counter(label: "pcb_inspections_total", dimensions: [("camera", camera), ("category", category)], factory: factory).increment()
+    }
+
+    /// A frame whose camera has a golden board but that did not register to it.
+    func referenceUnregistered(camera: String) {
+        Counter(label: "pcb_reference_unregistered_total", dimensions: [("camera", camera)], factory: factory).increment()
+    }
+
+    /// Boxes suppressed because their region matched the golden board.
+    func referenceSuppressed(camera: String, count: Int) {
+        Counter(label: "pcb_reference_suppressed_boxes_total", dimensions: [("camera", camera)], factory: factory).increment(by: count)
     }
 
     func board(category: String, failSafe: Bool) {

@@ -1,6 +1,7 @@
-// Optional shared-secret protection of the POST endpoints: when the server has an API token,
-// requests must carry `Authorization: Bearer <token>`. GET endpoints (the Windows app's
-// monitoring API, /health) stay open, as in the seed.
+// Optional shared-secret protection of every endpoint that changes something (POST, PUT,
+// DELETE: inspections, golden boards): when the server has an API token, such requests must
+// carry `Authorization: Bearer <token>`. GET endpoints (the Windows app's monitoring API,
+// /health) stay open, as in the seed.
 
 import Hummingbird
 
@@ -8,7 +9,7 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post else { return try await next(request, context) }
+        guard [.post, .put, .delete, .patch].contains(request.method) else { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
         let expected = "Bearer " + token
         guard constantTimeEquals(header, expected) else {

@@ -42,8 +42,11 @@ struct WireStageTimes: Encodable {
     var model_ms: Double
     var store_ms: Double
     var total_ms: Double
+    /// The golden-board check (only when the camera has a golden board).
+    var reference_ms: Double?
 
     init(_ times: StageTimes) {
+        reference_ms = times.referenceMs.map { rounded($0, 3) }
         decode_ms = rounded(times.decodeMs, 3)
         queue_ms = rounded(times.queueMs, 3)
         model_ms = rounded(times.modelMs, 3)
@@ -73,12 +76,20 @@ struct WireSideResult: Encodable {
     var anomaly_fired: Bool? = nil
     /// The board's verdict, when it is decided by the time of the response.
     var board: WireBoard? = nil
+    /// The check against the camera's golden board (only when it has one).
+    var reference: WireReferenceCheck? = nil
+    /// Boxes the detector found where the frame matches the golden board: not counted.
+    var suppressed_boxes: [WireSuppressedBox]? = nil
 
     /// - Parameter includeBoard: `/predict` reports the board; each side of `/predict_dual` does not.
     init(_ side: InspectedSide, includeBoard: Bool) {
         self.init(side.record, timestamp: side.timestamp, duplicate: side.duplicate, stages: side.stages.map(WireStageTimes.init),
                   anomaly: side.anomaly)
         if includeBoard { board = side.board.map(WireBoard.init) }
+        if let golden = side.golden {
+            reference = WireReferenceCheck(registered: golden.registered, correlation: rounded(golden.correlation, 3), failure: golden.failure)
+            suppressed_boxes = golden.suppressed.map(WireSuppressedBox.init)
+        }
     }
 
     init(_ record: StoredInspection, timestamp: String?, duplicate: Bool, stages: WireStageTimes?, anomaly: AnomalyFinding? = nil) {
@@ -99,6 +110,32 @@ struct WireSideResult: Encodable {
             anomaly_threshold = rounded(Double(anomaly.threshold), 4)
             anomaly_fired = anomaly.fired
         }
+    }
+}
+
+/// How a frame compared with its camera's golden board.
+struct WireReferenceCheck: Encodable {
+    let registered: Bool
+    let correlation: Double
+    /// Why it did not register (then every box counted).
+    let failure: String?
+}
+
+/// A box suppressed by the golden board, and why.
+struct WireSuppressedBox: Encodable {
+    let x1: Double, y1: Double, x2: Double, y2: Double
+    let confidence: Double
+    let `class`: String
+    let changed_pixels: Int
+    let checked_pixels: Int
+    let reason: String
+
+    init(_ entry: GoldenCheck.Box) {
+        let box = WireBox(entry.box)
+        (x1, y1, x2, y2, confidence, `class`) = (box.x1, box.y1, box.x2, box.y2, box.confidence, box.class)
+        changed_pixels = entry.changedPixels
+        checked_pixels = entry.checkedPixels
+        reason = "region matches the golden board: \(entry.changedPixels) of \(entry.checkedPixels) pixels differ"
     }
 }
 
