@@ -21,6 +21,12 @@ struct Detect: AsyncParsableCommand {
     @Option(help: "Defect policy for the verdict ('none' to print boxes only).") var policy = "data/pcb_defects.yaml"
     @Option(help: "Golden board (JPEG of a known-good board of the product): boxes over regions that match it are suppressed, as the server does.")
     var reference: String?
+    @Option(name: .customLong("reference-deviation"), help: "With --reference: per-channel deviation (0...1) that counts a pixel as changed (for tuning; default the server's).")
+    var referenceDeviation: Float?
+    @Option(name: .customLong("reference-changed-pixels"), help: "With --reference: changed pixels a box needs to count (for tuning; default the server's).")
+    var referenceChangedPixels: Int?
+    @Option(name: .customLong("reference-radius"), help: "With --reference: misregistration forgiven in pixels (for tuning; default the server's).")
+    var referenceRadius: Int?
     @Option(help: "Per-class thresholds (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
     var calibration: String?
     @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
@@ -41,7 +47,11 @@ struct Detect: AsyncParsableCommand {
         }
         let threshold = conf ?? defectPolicy?.lowestThreshold ?? 0.25
         detector.postprocessor = YOLOPostprocessor(confidenceThreshold: threshold, iouThreshold: iou, multiLabel: multiLabel)
-        let golden = try reference.map(PolicyFiles.goldenBoard)
+        var tolerance = GoldenTolerance()
+        if let referenceRadius { tolerance.neighbourhoodRadius = referenceRadius }
+        var golden = try reference.map { try PolicyFiles.goldenBoard($0, tolerance: tolerance) }
+        if let referenceDeviation { golden?.tolerance.deviation = referenceDeviation }
+        if let referenceChangedPixels { golden?.tolerance.changedPixels = referenceChangedPixels }
         let codec = JPEGCodec()
         for path in try ImageFiles.expand(paths) {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -54,12 +64,16 @@ struct Detect: AsyncParsableCommand {
                 continue
             }
             let found = try detector.detect([image])[0]
+            let check = golden?.check(found, in: image)
+            // With a golden board, every box also says how many of its pixels differ from it.
+            let changed = (check?.kept ?? []) + (check?.suppressed ?? [])
             let boxes = found.map { box -> [String: Any] in
-                ["class": box.className, "confidence": Double(box.confidence), "x1": Double(box.x1), "y1": Double(box.y1),
-                 "x2": Double(box.x2), "y2": Double(box.y2)]
+                var fields: [String: Any] = ["class": box.className, "confidence": Double(box.confidence), "x1": Double(box.x1),
+                                             "y1": Double(box.y1), "x2": Double(box.x2), "y2": Double(box.y2)]
+                if let entry = changed.first(where: { $0.box == box }) { fields["changed_pixels"] = entry.changedPixels }
+                return fields
             }
             var object: [String: Any] = ["image": path, "boxes": boxes]
-            let check = golden?.check(found, in: image)
             if let check {
                 object["reference"] = ["registered": check.registered, "correlation": (check.correlation * 1000).rounded() / 1000,
                                        "failure": check.failure ?? NSNull()] as [String: Any]

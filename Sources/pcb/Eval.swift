@@ -79,7 +79,7 @@ struct Eval: AsyncParsableCommand {
         let interactive = isatty(2) != 0
         var lastPrint = -10.0
         let result = try DetectionEvaluator(options: options).evaluate(
-            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: try reference.map(PolicyFiles.goldenBoard)
+            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: try reference.map { try PolicyFiles.goldenBoard($0) }
         ) { progress in
             let finished = progress.done == progress.total
             guard finished || progress.elapsed - lastPrint >= (interactive ? 0.5 : 5) else { return }

@@ -10,9 +10,9 @@ import Inspection
 
 enum PolicyFiles {
     /// The golden board in the JPEG at `path` (`--reference`).
-    static func goldenBoard(_ path: String) throws -> GoldenBoard {
+    static func goldenBoard(_ path: String, tolerance: GoldenTolerance = GoldenTolerance()) throws -> GoldenBoard {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the golden board \(path) (--reference)") }
-        do { return try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data))) } catch {
+        do { return try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data)), tolerance: tolerance) } catch {
             throw ValidationError("golden board \(path): \(error)")
         }
     }

@@ -24,16 +24,16 @@ import Inspection
 public struct GoldenTolerance: Sendable, Equatable {
     /// Per-channel deviation (0...1 of the full range) beyond the golden's neighbourhood that
     /// counts a pixel as changed; sensor noise stays below it.
-    public var deviation: Float = 0.12
+    public var deviation: Float = 0.09
     /// Changed pixels a box needs to be kept.
-    public var changedPixels: Int = 10
+    public var changedPixels: Int = 5
     /// Registration quality below which a frame counts as not registered (another product).
     public var minimumCorrelation: Double = 0.5
     /// Pixels around each box that are checked too (the detector's boxes can be tight).
     public var boxMargin: Int = 2
     /// Misregistration and blur forgiven, in pixels: a frame pixel is compared with the golden's
     /// (2r+1) x (2r+1) neighbourhood at its registered place.
-    public var neighbourhoodRadius: Int = 2
+    public var neighbourhoodRadius: Int = 1
     /// Width of the ring outside the checked region whose median sets the local brightness.
     public var ringWidth: Int = 8
 

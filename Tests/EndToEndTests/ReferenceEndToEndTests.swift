@@ -1,0 +1,59 @@
+// `pcb serve --reference` with the real binary: a rendered golden board given at start is in
+// use at once (GET /api/reference/left answers it, /predict reports the check); a golden board
+// that cannot be used is refused at start with its reason.
+
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ReferenceEndToEndTests {
+    let fixtureModel = repositoryRoot.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
+
+    @Test func goldenBoardGivenAtStartIsUsed() throws {
+        let directory = NSTemporaryDirectory() + "pcb-reference-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pcb = try pcbExecutable().path
+        // Two boards of one design: the first is the golden board, the second is inspected.
+        let synth = try run(pcb, ["dataset", "synth", "--out", directory + "/set", "--count", "2", "--seed", "8", "--size", "320x240",
+                                  "--layout-seed", "21", "--defect-rate", "0", "--val-fraction", "0"])
+        #expect(synth.status == 0, "\(synth.output)")
+        let images = try FileManager.default.contentsOfDirectory(atPath: directory + "/set/images/train").sorted()
+        try #require(images.count == 2)
+        let golden = directory + "/set/images/train/" + images[0]
+        let server = try ServerProcess(arguments: ["--data-dir", directory + "/var", "--model", fixtureModel, "--threads", "1",
+                                                   "--reference", "left=" + golden])
+        defer { server.stop() }
+        try server.waitUntilListening()
+        let script = """
+            import base64, json, sys, urllib.request
+            base = sys.argv[1]
+            shown = urllib.request.urlopen(base + "/api/reference/left", timeout=30).read()
+            assert shown == open(sys.argv[2], "rb").read(), "GET /api/reference/left is not the golden board"
+            frame = base64.b64encode(open(sys.argv[3], "rb").read()).decode()
+            body = json.dumps({"camera_id": "left", "frame": frame}).encode()
+            request = urllib.request.Request(base + "/predict", body, {"Content-Type": "application/json"})
+            print(urllib.request.urlopen(request, timeout=60).read().decode())
+            """
+        let posted = try run("/usr/bin/env", ["python3", "-c", script, "http://127.0.0.1:\(server.port)", golden,
+                                              directory + "/set/images/train/" + images[1]])
+        #expect(posted.status == 0, "\(posted.output)\n\(server.log)")
+        let body = try JSONSerialization.jsonObject(with: Data(posted.output.utf8)) as? [String: Any] ?? [:]
+        let reference = try #require(body["reference"] as? [String: Any], "\(posted.output)")
+        #expect(reference["registered"] as? Bool == true, "\(posted.output)")
+        #expect(body["suppressed_boxes"] is [Any], "\(posted.output)")
+    }
+
+    @Test func unusableGoldenBoardsAreRefusedAtStart() throws {
+        let directory = NSTemporaryDirectory() + "pcb-reference-bad-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: directory + "/bad.jpg"))
+        let pcb = try pcbExecutable().path
+        let unreadable = try run(pcb, ["serve", "--model", fixtureModel, "--reference", directory + "/bad.jpg", "--data-dir", directory])
+        #expect(unreadable.status != 0)
+        #expect(unreadable.output.contains("reference for every camera"), "\(unreadable.output)")
+        let missing = try run(pcb, ["serve", "--model", fixtureModel, "--reference", directory + "/none.jpg", "--data-dir", directory])
+        #expect(missing.status != 0 && missing.output.contains("cannot read the golden board"), "\(missing.output)")
+        let unknownCamera = try run(pcb, ["serve", "--model", fixtureModel, "--reference", "middle=" + directory + "/bad.jpg", "--data-dir", directory])
+        #expect(unknownCamera.status != 0 && unknownCamera.output.contains("unknown camera 'middle'"), "\(unknownCamera.output)")
+    }
+}
