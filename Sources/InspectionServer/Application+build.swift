@@ -99,7 +99,8 @@ struct ServerComponents: Sendable {
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
     static func goldenBoards(_ references: [String: [UInt8]], cameras: [String]) throws -> [String: GoldenBoards.Entry] {
         var entries: [String: GoldenBoards.Entry] = [:]
-        for (camera, jpeg) in references.sorted(by: { $0.key < $1.key }) {
+        // `*` (every camera) first, so a camera's own golden board replaces it.
+        for (camera, jpeg) in references.sorted(by: { ($0.key == "*" ? 0 : 1, $0.key) < ($1.key == "*" ? 0 : 1, $1.key) }) {
             guard camera == "*" || cameras.contains(camera) else {
                 throw ConfigError(description: "reference: unknown camera '\(camera)' (configured: \(cameras.joined(separator: ", ")))")
             }
@@ -108,7 +109,7 @@ struct ServerComponents: Sendable {
                 throw ConfigError(description: "reference for \(camera == "*" ? "every camera" : "camera '\(camera)'"): \(error)")
             }
             let entry = GoldenBoards.Entry(board: board, jpeg: jpeg, taughtAt: Date(), source: "configuration")
-            for id in camera == "*" ? cameras : [camera] where camera == "*" ? entries[id] == nil : true { entries[id] = entry }
+            for id in camera == "*" ? cameras : [camera] { entries[id] = entry }
         }
         return entries
     }
