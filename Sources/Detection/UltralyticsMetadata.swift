@@ -86,7 +86,7 @@ public struct UltralyticsMetadata: Sendable, Equatable {
 
 /// Why a model cannot be used as a detector, or a detection failed.
 public struct DetectionError: Error, CustomStringConvertible {
-    private enum Code { case invalidModel, inference, anomaly, golden }
+    private enum Code { case invalidModel, inference, anomaly, golden, calibration }
     private let code: Code
     public let description: String
 
@@ -96,4 +96,6 @@ public struct DetectionError: Error, CustomStringConvertible {
     public static func anomaly(_ message: String) -> DetectionError { DetectionError(code: .anomaly, description: message) }
     /// A golden board cannot be used.
     public static func golden(_ message: String) -> DetectionError { DetectionError(code: .golden, description: message) }
+    /// A calibration file cannot be found, read or used.
+    public static func calibration(_ message: String) -> DetectionError { DetectionError(code: .calibration, description: message) }
 }

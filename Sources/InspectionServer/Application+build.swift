@@ -168,11 +168,11 @@ extension ServerDependencies {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
         var policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
-        let operatingPoint = try ModelLoader.operatingPoint(config)
-        if let operatingPoint { policy = policy.applying(operatingPoint) }
+        let calibration = try ModelLoader.operatingPoint(config)
+        if let calibration { policy = policy.applying(calibration.point) }
         let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy,
                                             anomaly: config.anomalyPath)
-        if let operatingPoint { try ModelLoader.check(operatingPoint, config, modelClasses: detector.classNames) }
+        if let calibration { try ModelLoader.check(calibration, modelClasses: detector.classNames) }
         var references: [String: [UInt8]] = [:]
         for (camera, path) in config.referencePaths {
             guard let data = FileManager.default.contents(atPath: path) else {

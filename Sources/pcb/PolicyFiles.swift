@@ -29,19 +29,12 @@ enum PolicyFiles {
     /// the option, the one beside the model if there is one. Refused when its classes are not
     /// the model's.
     static func operatingPoint(_ option: String?, modelPath: String, modelClasses: [String]) throws -> OperatingPoint? {
-        if option == "none" { return nil }
-        let path = option ?? OperatingPoint.path(besideModel: modelPath)
-        guard FileManager.default.fileExists(atPath: path) else {
-            if option != nil { throw ValidationError("calibration file not found: \(path) (--calibration)") }
-            return nil
-        }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
         do {
-            let point = try OperatingPoint.parse(text, name: path)
+            guard let (point, path) = try OperatingPoint.read(option: option, modelPath: modelPath) else { return nil }
             try point.check(modelClasses: modelClasses, name: path)
             return point
         } catch {
-            throw ValidationError(error.description)
+            throw ValidationError("\(error)")
         }
     }
 }

@@ -7,22 +7,15 @@ import Inspection
 
 enum ModelLoader {
     /// The calibrated operating point `config` names (or the one beside the model), nil for none.
-    static func operatingPoint(_ config: ServerConfig) throws -> OperatingPoint? {
-        if config.calibrationPath == "none" { return nil }
-        let path = config.calibrationPath ?? OperatingPoint.path(besideModel: config.modelPath)
-        guard FileManager.default.fileExists(atPath: path) else {
-            if config.calibrationPath != nil { throw ConfigError(description: "calibration file not found: \(path) (--calibration)") }
-            return nil
+    static func operatingPoint(_ config: ServerConfig) throws -> (point: OperatingPoint, path: String)? {
+        do { return try OperatingPoint.read(option: config.calibrationPath, modelPath: config.modelPath) } catch {
+            throw ConfigError(description: "\(error)")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(description: "cannot read the calibration file \(path)")
-        }
-        do { return try OperatingPoint.parse(text, name: path) } catch { throw ConfigError(description: error.description) }
     }
 
     /// Refuses thresholds chosen for a model with other classes.
-    static func check(_ point: OperatingPoint, _ config: ServerConfig, modelClasses: [String]) throws {
-        do { try point.check(modelClasses: modelClasses, name: config.calibrationPath ?? OperatingPoint.path(besideModel: config.modelPath)) } catch {
+    static func check(_ calibration: (point: OperatingPoint, path: String), modelClasses: [String]) throws {
+        do { try calibration.point.check(modelClasses: modelClasses, name: calibration.path) } catch {
             throw ConfigError(description: error.description)
         }
     }
