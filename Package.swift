@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Inspection history: SQLite (GRDB) and MySQL/MariaDB stores, migrations, image files.
-        .target(name: "Storage", dependencies: ["Inspection", "CMariaDB", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Storage", dependencies: ["Inspection", "Telemetry", "CMariaDB", .product(name: "GRDB", package: "GRDB.swift")]),
         // The HTTP server: routes, inference worker, configuration.
         .target(name: "InspectionServer", dependencies: [
             "Inspection", "ImageKit", "Detection", "Storage", "Telemetry", "LayeredSettings",

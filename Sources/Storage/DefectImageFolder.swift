@@ -4,7 +4,10 @@
 // frames of one camera arrive within a second. We keep that readable prefix (with the
 // English category code instead of the Korean label, so names are plain ASCII) and add the
 // microseconds and a random suffix. Files are written to a temporary name, flushed to disk
-// and renamed, so a crash never leaves a half-written image under a final name.
+// and renamed (and the folder synced), so a crash never leaves a half-written image under a
+// final name. With a `DiskSpaceGuard`, an image is not written while the disk is low or full:
+// the inspection is stored without it. Images older than the retention are removed by
+// `removeImages(olderThan:)` (the rows stay).
 
 import Foundation
 #if canImport(Glibc)
@@ -14,9 +17,12 @@ import Glibc
 /// The folder of defect images.
 public struct DefectImageFolder: Sendable {
     public let directory: String
+    /// Free-space check before each image; nil writes regardless.
+    public let diskGuard: DiskSpaceGuard?
 
-    public init(directory: String) {
+    public init(directory: String, diskGuard: DiskSpaceGuard? = nil) {
         self.directory = directory
+        self.diskGuard = diskGuard
     }
 
     /// Creates the folder if needed.
@@ -36,10 +42,18 @@ public struct DefectImageFolder: Sendable {
         return "\(safeCamera)_\(category)_\(stamp)_\(suffix).jpg"
     }
 
-    /// Writes the image of `inspection` (if it has one) under a unique name; returns its path.
+    /// Writes the image of `inspection` (if it has one) under a unique name; returns its path,
+    /// or nil when there is no image or the disk guard keeps it from being written.
     func write(imageOf inspection: NewInspection, localTime: String) throws -> String? {
         guard let bytes = inspection.image else { return nil }
-        return try write(bytes, name: fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime))
+        if let diskGuard, !diskGuard.admitsImage() { return nil }
+        do {
+            return try write(bytes, name: fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime))
+        } catch let error as StoreError where error.isDiskFull && diskGuard != nil {
+            // The verdict matters more than its picture: store the row without it.
+            diskGuard?.recordDiskFull()
+            return nil
+        }
     }
 
     /// Writes `bytes` durably and returns the full path.
@@ -70,7 +84,29 @@ public struct DefectImageFolder: Sendable {
             unlink(temporary)
             throw StoreError.imageWrite(path: path, errno: code)
         }
+        // The rename is durable only once the folder's entry is on disk too.
+        let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
         return path
+    }
+
+    /// Removes the images (and leftover `.part` files) last modified before `cutoff`; returns
+    /// how many were removed. The rows that named them stay: the API then says the image expired.
+    @discardableResult
+    public func removeImages(olderThan cutoff: Date) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".jpg") || name.hasSuffix(".part") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+            if modified < cutoff && unlink(path) == 0 { removed += 1 }
+        }
+        return removed
     }
 
     /// Removes a file written for a save that then failed.

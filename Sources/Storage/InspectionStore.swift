@@ -3,6 +3,7 @@
 // One implementation per database engine (SQLite via GRDB, MySQL/MariaDB via Connector/C), and the
 // same test suite runs against each. All methods are async and safe to call from any task.
 
+import Foundation
 import Inspection
 
 /// The line's history: inspections, boards, system configuration and logs.
@@ -29,6 +30,9 @@ public protocol InspectionStore: Sendable {
 
     func appendLog(_ entry: SystemLogEntry) async throws
     func recentLogs(limit: Int) async throws -> [SystemLogEntry]
+    /// Deletes `system_logs` rows created before `cutoff` (retention); returns how many.
+    @discardableResult
+    func deleteLogs(before cutoff: Date) async throws -> Int
 
     /// `system_config` as key -> value.
     func configValues() async throws -> [String: String]

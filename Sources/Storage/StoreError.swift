@@ -12,9 +12,13 @@ public struct StoreError: Error, CustomStringConvertible {
 
     private let code: Code
     public let description: String
+    private var errorNumber: Int32 = 0
 
     /// The database cannot be reached (a journaled store keeps the write locally).
     public var isUnavailable: Bool { code == .unavailable }
+
+    /// An image could not be written because the disk (or the user's quota) is full.
+    public var isDiskFull: Bool { code == .imageWrite && (errorNumber == ENOSPC || errorNumber == EDQUOT) }
 
     public var label: String {
         switch code {
@@ -25,7 +29,7 @@ public struct StoreError: Error, CustomStringConvertible {
     }
 
     static func imageWrite(path: String, errno: Int32) -> StoreError {
-        StoreError(code: .imageWrite, description: "could not write image \(path): \(String(cString: strerror(errno)))")
+        StoreError(code: .imageWrite, description: "could not write image \(path): \(String(cString: strerror(errno)))", errorNumber: errno)
     }
 
     public static func unavailable(_ detail: String) -> StoreError {

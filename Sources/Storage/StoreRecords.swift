@@ -2,6 +2,7 @@
 
 import Foundation
 import Inspection
+import Telemetry
 
 /// One inspected frame, ready to be stored.
 public struct NewInspection: Sendable {
@@ -168,7 +169,8 @@ public struct SystemLogEntry: Sendable, Equatable {
     public init(level: String, source: String, message: String, details: String? = nil, createdAt: String? = nil) {
         self.level = level
         self.source = source
-        self.message = message
+        // Messages quote clients (board ids, paths): one row must read as one event.
+        self.message = LogText.escaped(message)
         self.details = details
         self.createdAt = createdAt
     }

@@ -17,9 +17,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     /// The engines under test in this run.
     static var allCases: [StoreKind] { testMySQLURL == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .mariadb] }
 
-    func make(timeZone: TimeZone = TimeZone(identifier: "Asia/Seoul")!) throws -> (any InspectionStore, String) {
+    func make(timeZone: TimeZone = TimeZone(identifier: "Asia/Seoul")!, diskGuard: DiskSpaceGuard? = nil) throws -> (any InspectionStore, String) {
         let directory = NSTemporaryDirectory() + "pcb-store-" + UUID().uuidString
-        let images = DefectImageFolder(directory: directory + "/images")
+        let images = DefectImageFolder(directory: directory + "/images", diskGuard: diskGuard)
         switch self {
         case .sqliteMemory: return (try SQLiteInspectionStore(inMemoryWith: images, timeZone: timeZone), directory)
         case .sqliteFile: return (try SQLiteInspectionStore(path: directory + "/pcb.sqlite", images: images, timeZone: timeZone), directory)
@@ -214,6 +214,36 @@ func seoul(day: Int = 26, hour: Int = 10) -> Date {
         #expect(logs[0].createdAt != nil)
     }
 
+    @Test(arguments: StoreKind.allCases)
+    func logRetentionDeletesOnlyOlderRows(kind: StoreKind) async throws {
+        let (store, directory) = try kind.make()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.migrate()
+        try await store.appendLog(SystemLogEntry(level: "INFO", source: "server", message: "old", createdAt: "2026-01-02 03:04:05.000000"))
+        try await store.appendLog(SystemLogEntry(level: "INFO", source: "server", message: "new"))
+        let deleted = try await store.deleteLogs(before: Date().addingTimeInterval(-86_400))
+        #expect(deleted == 1)
+        #expect(try await store.recentLogs(limit: 10).map(\.message) == ["new"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLowDiskStoresTheRowWithoutItsImageAndResumes(kind: StoreKind) async throws {
+        let free = FreeSpace(bytes: 10 << 20)
+        let diskGuard = DiskSpaceGuard(directory: "/", minimumFreeBytes: 50 << 20, interval: .zero, freeSpace: { _ in free.bytes })
+        let (store, directory) = try kind.make(diskGuard: diskGuard)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.migrate()
+        let low = try await store.saveInspection(newInspection(.discard, at: seoul(), image: [0xFF, 0xD8]))
+        #expect(low.record.imagePath == nil)
+        #expect(try await store.inspection(id: low.record.id)?.category == .discard)
+        #expect(diskGuard.status == DiskSpaceGuard.Status(freeBytes: 10 << 20, low: true, imagesSkipped: 1))
+        free.bytes = 100 << 20
+        let resumed = try await store.saveInspection(newInspection(.discard, at: seoul(), image: [0xFF, 0xD8]))
+        let path = try #require(resumed.record.imagePath)
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(diskGuard.status.low == false)
+    }
+
     @Test func fileStoreKeepsDataAcrossReopen() async throws {
         let directory = NSTemporaryDirectory() + "pcb-store-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -249,5 +279,40 @@ func seoul(day: Int = 26, hour: Int = 10) -> Date {
         let text = time.string(from: seoul(hour: 16).addingTimeInterval(52 * 60 + 45.768635))
         #expect(text == "2026-11-26 16:52:45.768635")
         #expect(time.iso8601(text) == "2026-11-26T16:52:45.768635+09:00")
+    }
+}
+
+/// Free space a test sets by hand.
+final class FreeSpace: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64
+    init(bytes: Int64) { value = bytes }
+    var bytes: Int64 {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+@Suite struct DefectImageFolderTests {
+    @Test func retentionRemovesOnlyImagesOlderThanTheCutoff() throws {
+        let directory = NSTemporaryDirectory() + "pcb-images-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = DefectImageFolder(directory: directory)
+        try folder.prepare()
+        let old = try folder.write([0xFF, 0xD8], name: "old.jpg")
+        let recent = try folder.write([0xFF, 0xD8], name: "recent.jpg")
+        let other = directory + "/notes.txt"
+        FileManager.default.createFile(atPath: other, contents: Data("keep".utf8))
+        let tenDaysAgo = Date().addingTimeInterval(-10 * 86_400)
+        for path in [old, other] { try FileManager.default.setAttributes([.modificationDate: tenDaysAgo], ofItemAtPath: path) }
+        #expect(folder.removeImages(olderThan: Date().addingTimeInterval(-7 * 86_400)) == 1)
+        #expect(!FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: recent) && FileManager.default.fileExists(atPath: other))
+    }
+
+    @Test func onlyNoSpaceAndQuotaErrorsCountAsADiskFull() {
+        let error = StoreError.imageWrite(path: "/dev/full", errno: ENOSPC)
+        #expect(error.isDiskFull)
+        #expect(!StoreError.imageWrite(path: "/x", errno: EACCES).isDiskFull)
     }
 }

@@ -37,6 +37,7 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
     func appendLog(_ e: SystemLogEntry) async throws { try check(); try await inner.appendLog(e) }
     func recentLogs(limit: Int) async throws -> [SystemLogEntry] { try check(); return try await inner.recentLogs(limit: limit) }
     func configValues() async throws -> [String: String] { try check(); return try await inner.configValues() }
+    func deleteLogs(before cutoff: Date) async throws -> Int { try check(); return try await inner.deleteLogs(before: cutoff) }
     func isReachable() async -> Bool { down ? false : await inner.isReachable() }
 }
 
@@ -94,6 +95,47 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         #expect(try await store.saveInspection(newInspection(.normal)).record.id > 0)
     }
 
+    @Test func anUndecodableEntryIsDeadLetteredAndTheReplayGoesOn() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        try await primary.migrate()
+        primary.down = true
+        do {
+            let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+            try await store.migrate()
+            _ = try await store.saveInspection(newInspection(.normal, requestId: "before"))
+            _ = try await store.saveInspection(newInspection(.normal, requestId: "after"))
+        }
+        // Given the first entry's payload is damaged on disk (a bad sector, a hand edit),
+        let journal = try InspectionJournal(path: path)
+        try journal.damagePayload(ofRequestId: "before")
+        primary.down = false
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+        try await store.migrate()
+        // when the journal is replayed, then the damaged entry goes aside and the rest is written.
+        let outcome = try await store.replayJournal()
+        #expect(outcome.written == 1 && outcome.deadLettered.count == 1)
+        #expect(store.pendingCount == 0 && store.deadLetterCount == 1)
+        #expect(try await primary.inspection(requestId: "after") != nil)
+    }
+
+    @Test func aLowDiskJournalsTheRowWithoutItsJPEG() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        let diskGuard = DiskSpaceGuard(directory: "/", minimumFreeBytes: 1 << 30, interval: .zero, freeSpace: { _ in 1 << 20 })
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path, diskGuard: diskGuard)
+        try await store.migrate()
+        primary.down = true
+        _ = try await store.saveInspection(newInspection(.discard, requestId: "low", image: [0xFF, 0xD8, 0xFF]))
+        #expect(store.pendingCount == 1 && diskGuard.status.imagesSkipped == 1)
+        primary.down = false
+        #expect(try await store.replayJournal().written == 1)
+        let replayed = try #require(try await primary.inspection(requestId: "low"))
+        #expect(replayed.category == .discard && replayed.imagePath == nil)
+    }
+
     @Test func replayInterruptedAfterTheDatabaseCommittedStoresNothingTwice() async throws {
         let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -147,7 +189,7 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         // The journal file alone carries the result and its image into the next process.
         let reopened = try InspectionJournal(path: path)
         let entries = try reopened.oldest(limit: 10)
-        guard case .inspection(let inspection) = try #require(entries.first).entry else { Issue.record("\(entries)"); return }
+        guard case .inspection(let inspection) = try #require(entries.first).entry.get() else { Issue.record("\(entries)"); return }
         #expect(inspection.requestId == "x" && inspection.category == .discard && inspection.image == [0xFF, 0xD8, 0xFF, 0xD9])
         #expect(inspection.anomalyScore == 31.25)
     }

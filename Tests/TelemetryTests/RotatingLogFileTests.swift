@@ -31,3 +31,34 @@ import Testing
         #expect(try String(contentsOfFile: directory + "/server.log", encoding: .utf8) == "first\nsecond\n")
     }
 }
+
+@Suite struct LogFailureTests {
+    @Test func aFullDiskDropsLinesInsteadOfStoppingTheProcess() throws {
+        // /dev/full answers every write with ENOSPC, as a full data disk does.
+        try #require(FileManager.default.fileExists(atPath: "/dev/full"))
+        let log = try RotatingLogFile(path: "/dev/full")
+        let before = LogWriteFailures.dropped
+        log.write("a line the disk has no room for")
+        log.write("and another")
+        #expect(LogWriteFailures.dropped - before >= 2)
+    }
+
+    @Test func loggingResumesWhenItsRemovedFolderReturns() throws {
+        let directory = NSTemporaryDirectory() + "pcb-log-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try RotatingLogFile(path: directory + "/server.log", maxBytes: 64, keep: 2)
+        log.write(String(repeating: "a", count: 40))
+        try FileManager.default.removeItem(atPath: directory)
+        // The folder is gone: lines are dropped, not fatal.
+        log.write(String(repeating: "b", count: 40))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        log.write(String(repeating: "c", count: 40))
+        #expect(try String(contentsOfFile: directory + "/server.log", encoding: .utf8) == String(repeating: "c", count: 40) + "\n")
+    }
+
+    @Test func controlCharactersAreEscapedSoOneEventIsOneLine() {
+        #expect(LogText.escaped("board\r\nINFO forged: entry") == "board\\r\\nINFO forged: entry")
+        #expect(LogText.escaped("tab\there \u{1b}[31mred") == "tab\\there \\u{1b}[31mred")
+        #expect(LogText.escaped("plain 한글 text") == "plain 한글 text")
+    }
+}

@@ -72,11 +72,15 @@ final class InspectionJournal: Sendable {
         }
     }
 
-    /// The oldest entries, in order.
-    func oldest(limit: Int) throws -> [(seq: Int64, entry: JournalEntry)] {
+    /// The oldest entries, in order; one that cannot be decoded comes as its error, so the
+    /// replay moves it aside instead of stopping at it.
+    func oldest(limit: Int) throws -> [(seq: Int64, entry: Result<JournalEntry, any Error>)] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, kind, payload, image FROM pending ORDER BY seq LIMIT ?", arguments: [limit]).map { row in
-                (row["seq"], try Self.decode(kind: row["kind"], payload: row["payload"], image: row["image"]))
+                let kind: String = row["kind"] ?? ""
+                let payload: Data = row["payload"] ?? Data()
+                let image: Data? = row["image"]
+                return (row["seq"], Result { try Self.decode(kind: kind, payload: payload, image: image) })
             }
         }
     }
@@ -90,6 +94,13 @@ final class InspectionJournal: Sendable {
                 SELECT seq, kind, payload, image, request_id, ? FROM pending WHERE seq = ?
                 """, arguments: [reason, seq])
             try db.execute(sql: "DELETE FROM pending WHERE seq = ?", arguments: [seq])
+        }
+    }
+
+    /// Overwrites an entry's payload with bytes no decoder reads (tests of the replay).
+    func damagePayload(ofRequestId requestId: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE pending SET payload = ? WHERE request_id = ?", arguments: [Data("{not json".utf8), requestId])
         }
     }
 

@@ -17,12 +17,15 @@ public final class JournaledInspectionStore: InspectionStore {
     private let primary: any InspectionStore
     private let journal: InspectionJournal
     private let state = JournalState()
+    private let diskGuard: DiskSpaceGuard?
 
     /// - Parameters:
     ///   - primary: the networked store (e.g. `MySQLInspectionStore`).
     ///   - journalPath: the local journal file (created if needed; kept across restarts).
-    public init(primary: any InspectionStore, journalPath: String) throws {
+    ///   - diskGuard: when the disk is low, inspections are journaled without their JPEG.
+    public init(primary: any InspectionStore, journalPath: String, diskGuard: DiskSpaceGuard? = nil) throws {
         self.primary = primary
+        self.diskGuard = diskGuard
         journal = try InspectionJournal(path: journalPath)
         state.setPending(try journal.pendingCount())
     }
@@ -59,6 +62,8 @@ public final class JournaledInspectionStore: InspectionStore {
         if state.pending == 0 && !state.needsMigration {
             do { return try await primary.saveInspection(inspection) } catch let error as StoreError where error.isUnavailable {}
         }
+        // The row matters more than its picture: a low disk keeps the journal to rows.
+        if inspection.image != nil, let diskGuard, !diskGuard.admitsImage() { inspection.image = nil }
         let seq = try append(.inspection(inspection))
         return SavedInspection(record: Self.provisionalRecord(inspection, seq: seq), wasDuplicate: false)
     }
@@ -115,6 +120,9 @@ public final class JournaledInspectionStore: InspectionStore {
 
     public func recentLogs(limit: Int) async throws -> [SystemLogEntry] { try await primary.recentLogs(limit: limit) }
     public func configValues() async throws -> [String: String] { try await primary.configValues() }
+    /// In the database only: logs journaled during an outage are newer than any cutoff anyway.
+    @discardableResult
+    public func deleteLogs(before cutoff: Date) async throws -> Int { try await primary.deleteLogs(before: cutoff) }
 
     /// Online only when the database answers and nothing waits in the journal.
     public func isReachable() async -> Bool {
@@ -137,11 +145,11 @@ public final class JournaledInspectionStore: InspectionStore {
         while true {
             let entries = try journal.oldest(limit: batch)
             if entries.isEmpty { break }
-            for (seq, entry) in entries {
+            for (seq, decoded) in entries {
                 var realId: Int64? = nil
                 let kind: String
                 do {
-                    switch entry {
+                    switch try decoded.get() {
                     case .inspection(let inspection):
                         kind = "inspection"
                         realId = try await primary.saveInspection(inspection).record.id

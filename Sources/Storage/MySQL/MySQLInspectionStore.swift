@@ -231,6 +231,14 @@ public final class MySQLInspectionStore: InspectionStore {
         }
     }
 
+    @discardableResult
+    public func deleteLogs(before cutoff: Date) async throws -> Int {
+        let limit = time.string(from: cutoff)
+        return try await pool.withConnection { db in
+            Int(try db.execute("DELETE FROM system_logs WHERE created_at < ?", [.text(limit)]).affected)
+        }
+    }
+
     public func configValues() async throws -> [String: String] {
         try await pool.withConnection { db in
             var values: [String: String] = [:]

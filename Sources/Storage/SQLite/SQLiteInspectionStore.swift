@@ -222,6 +222,15 @@ public final class SQLiteInspectionStore: InspectionStore {
         }
     }
 
+    @discardableResult
+    public func deleteLogs(before cutoff: Date) async throws -> Int {
+        let limit = time.string(from: cutoff)
+        return try await database.write { db in
+            try db.execute(sql: "DELETE FROM system_logs WHERE created_at < ?", arguments: [limit])
+            return db.changesCount
+        }
+    }
+
     public func configValues() async throws -> [String: String] {
         try await database.read { db in
             var values: [String: String] = [:]
