@@ -59,6 +59,7 @@ function renderStatus(snapshot) {
   setPill($("database"), snapshot.database_online,
           snapshot.database_online ? "DB 연결 · online" : `DB 끊김 · offline (journal ${snapshot.journal_pending})`);
   setPill($("queue"), snapshot.queue_depth < 4, `대기열 · queue ${snapshot.queue_depth}`);
+  setPill($("disk"), !snapshot.disk_low, snapshot.disk_low ? "디스크 부족 · disk low: images not saved" : "디스크 · disk ok");
   $("clock").textContent = clockText(new Date());
 }
 

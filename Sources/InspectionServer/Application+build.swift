@@ -21,14 +21,17 @@ public struct ServerDependencies: Sendable {
     public var storeTime: StoreTime
     /// Golden boards to start with: camera id (`*` for every camera) -> JPEG bytes.
     public var references: [String: [UInt8]]
+    /// The defect images' folder (retention) and its free-space guard; none in memory-only tests.
+    public var images: DefectImageFolder?
 
     public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime(),
-                references: [String: [UInt8]] = [:]) {
+                references: [String: [UInt8]] = [:], images: DefectImageFolder? = nil) {
         self.policy = policy
         self.detector = detector
         self.store = store
         self.storeTime = storeTime
         self.references = references
+        self.images = images
     }
 }
 
@@ -65,7 +68,10 @@ struct ServerComponents: Sendable {
     let metrics: ServerMetrics
     let store: any InspectionStore
     let storeTime: StoreTime
+    let housekeeping: HousekeepingService
     let logger: Logger
+
+    var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
 
     /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
     static func assemble(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> ServerComponents {
@@ -83,7 +89,8 @@ struct ServerComponents: Sendable {
             today: try? await store.statistics(from: today, through: today),
             status: {
                 LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
-                                    queueDepth: worker.queueDepth, journalPending: store.backlog.pending)
+                                    queueDepth: worker.queueDepth, journalPending: store.backlog.pending,
+                                    diskLow: dependencies.images?.diskGuard?.status.low ?? false)
             })
         let pairing = BoardPairingService(
             policy: dependencies.policy,
@@ -92,8 +99,12 @@ struct ServerComponents: Sendable {
         let line = InspectionLine(
             decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker, policy: dependencies.policy,
             store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics, logger: logger)
+        let housekeeping = HousekeepingService(
+            store: store, images: dependencies.images, imageRetentionDays: config.imageRetentionDays,
+            logRetentionDays: config.logRetentionDays, logger: logger)
         return ServerComponents(line: line, worker: worker, pairing: pairing, live: live, cameras: cameras, goldens: goldens,
-                                metrics: metrics, store: store, storeTime: dependencies.storeTime, logger: logger)
+                                metrics: metrics, store: store, storeTime: dependencies.storeTime, housekeeping: housekeeping,
+                                logger: logger)
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -116,7 +127,7 @@ struct ServerComponents: Sendable {
 
     /// What runs beside the HTTP server until shutdown.
     var services: [any Service] {
-        [worker, pairing, live, StoreBacklogService(store: store, logger: logger)]
+        [worker, pairing, live, StoreBacklogService(store: store, logger: logger), housekeeping]
     }
 }
 
@@ -137,7 +148,7 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         store: components.store, worker: components.worker, cameras: components.cameras, hostUsage: HostUsage(),
         storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
-        metrics: components.metrics).endpoints)
+        metrics: components.metrics, diskGuard: components.diskGuard).endpoints)
     let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
     if dashboardFiles.isEmpty {
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
@@ -181,13 +192,17 @@ extension ServerDependencies {
             references[camera] = [UInt8](data)
         }
         let storeTime = StoreTime()
-        let store = try openStore(config, storeTime: storeTime)
-        return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime, references: references)
+        let images = DefectImageFolder(
+            directory: (config.dataDirectory as NSString).appendingPathComponent("images"),
+            diskGuard: DiskSpaceGuard(directory: config.dataDirectory, minimumFreeBytes: Int64(config.minFreeDiskMB) << 20))
+        let store = try openStore(config, images: images, storeTime: storeTime)
+        return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime, references: references,
+                                  images: images)
     }
 
-    static func openStore(_ config: ServerConfig, storeTime: StoreTime) throws -> any InspectionStore {
+    static func openStore(_ config: ServerConfig, images: DefectImageFolder, storeTime: StoreTime) throws -> any InspectionStore {
         let url = config.effectiveDatabaseURL
-        let images = DefectImageFolder(directory: (config.dataDirectory as NSString).appendingPathComponent("images"))
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         if url == "sqlite::memory:" {
             return try SQLiteInspectionStore(inMemoryWith: images, timeZone: storeTime.timeZone)
         }
@@ -201,7 +216,8 @@ extension ServerDependencies {
                 // Nothing lost while MySQL is away: results wait in a local journal and are replayed.
                 let mysql = try MySQLInspectionStore(url: try MySQLURL(url), images: images, timeZone: storeTime.timeZone)
                 return try JournaledInspectionStore(
-                    primary: mysql, journalPath: (config.dataDirectory as NSString).appendingPathComponent("journal.sqlite"))
+                    primary: mysql, journalPath: (config.dataDirectory as NSString).appendingPathComponent("journal.sqlite"),
+                    diskGuard: images.diskGuard)
             } catch let error as StoreError {
                 throw ConfigError(description: error.description)
             }

@@ -48,7 +48,9 @@ public struct DefectImageFolder: Sendable {
         guard let bytes = inspection.image else { return nil }
         if let diskGuard, !diskGuard.admitsImage() { return nil }
         do {
-            return try write(bytes, name: fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime))
+            let path = try write(bytes, name: fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime))
+            diskGuard?.recordWritten(bytes: bytes.count)
+            return path
         } catch let error as StoreError where error.isDiskFull && diskGuard != nil {
             // The verdict matters more than its picture: store the row without it.
             diskGuard?.recordDiskFull()

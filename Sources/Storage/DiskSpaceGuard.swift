@@ -69,6 +69,16 @@ public final class DiskSpaceGuard: Sendable {
         return false
     }
 
+    /// `bytes` were just written: taken off the last measurement, so a burst of frames between
+    /// two measurements cannot run past the minimum.
+    public func recordWritten(bytes: Int) {
+        state.withLock { state in
+            guard let free = state.freeBytes else { return }
+            state.freeBytes = free - Int64(bytes)
+            state.low = minimumFreeBytes > 0 && state.freeBytes! < minimumFreeBytes
+        }
+    }
+
     /// A write failed with ENOSPC: low until the next measurement finds room (even with the
     /// guard off, so a full disk is reported as such).
     public func recordDiskFull() {

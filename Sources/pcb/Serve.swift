@@ -36,9 +36,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Defect policy file (default data/pcb_defects.yaml).") var policy: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
     @Option(name: .customLong("threads"), help: "Inference threads (default: every core).") var threads: Int?
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "KEY=VALUE: any configs/server.yaml key (repeatable), e.g. --set min_free_disk_mb=500.", valueName: "key=value"))
+    var settingsFlags: [String] = []
 
     func run() async throws {
         var flags: [String: String] = [:]
+        for item in settingsFlags {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set expects KEY=VALUE, got '\(item)'") }
+            flags[parts[0]] = parts[1]
+        }
         flags["host"] = host
         flags["port"] = port.map(String.init)
         flags["data_dir"] = dataDir

@@ -114,6 +114,23 @@ import Testing
         }
     }
 
+    @Test func anImageRemovedByTheRetentionIsReportedExpired() async throws {
+        try await TestServer().run { client in
+            let defect = try await client.postJSON("/predict", seedRequest(colour: Frames.red)).json
+            let id = try #require(defect["inspection_id"] as? Int)
+            #expect(try await client.get("/api/defect-images/\(id)").status == .ok)
+            let row = try #require((try await client.get("/api/inspections").json["data"] as? [[String: Any]])?.first)
+            #expect(row["image_expired"] as? Bool == false)
+            // The retention deletes the file; the row stays and says so.
+            try FileManager.default.removeItem(atPath: try #require(row["image_path"] as? String))
+            let expired = try await client.get("/api/defect-images/\(id)")
+            #expect(expired.status == .gone)
+            #expect(expired.errorMessage?.contains("expired") == true)
+            let after = try #require((try await client.get("/api/inspections").json["data"] as? [[String: Any]])?.first)
+            #expect(after["image_expired"] as? Bool == true && after["id"] as? Int == id)
+        }
+    }
+
     @Test func systemStatusReportsCameraLiveness() async throws {
         try await TestServer().run { client in
             let before = try await client.get("/api/system-status").json

@@ -316,3 +316,21 @@ final class FreeSpace: @unchecked Sendable {
         #expect(!StoreError.imageWrite(path: "/x", errno: EACCES).isDiskFull)
     }
 }
+
+@Suite struct DiskSpaceGuardTests {
+    @Test func writesBetweenTwoMeasurementsCountAgainstTheMinimum() {
+        // One measurement an hour: only the guard's own accounting can see the burst.
+        let diskGuard = DiskSpaceGuard(directory: "/", minimumFreeBytes: 50 << 20, interval: .seconds(3600), freeSpace: { _ in 100 << 20 })
+        #expect(diskGuard.admitsImage())
+        diskGuard.recordWritten(bytes: 40 << 20)
+        #expect(diskGuard.admitsImage())
+        diskGuard.recordWritten(bytes: 20 << 20)
+        #expect(!diskGuard.admitsImage())
+        #expect(diskGuard.status == DiskSpaceGuard.Status(freeBytes: 40 << 20, low: true, imagesSkipped: 1))
+    }
+
+    @Test func aZeroMinimumNeverHoldsImagesBack() {
+        let diskGuard = DiskSpaceGuard(directory: "/", minimumFreeBytes: 0, interval: .zero, freeSpace: { _ in 0 })
+        #expect(diskGuard.admitsImage() && !diskGuard.status.low)
+    }
+}

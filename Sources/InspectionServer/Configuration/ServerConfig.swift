@@ -59,6 +59,14 @@ public struct ServerConfig: Sendable, Equatable {
     public var logToFile = true
     /// SQLite durability: `full` (survives power loss, default) or `normal`.
     public var sqliteSynchronous = "full"
+    /// Below this much free space (MB) on the data disk, image files (defect images, journal
+    /// JPEGs) are not written; verdicts and rows still are. Default 200; 0 turns the guard off.
+    public var minFreeDiskMB = 200
+    /// Days defect images are kept (then deleted, the rows kept). Default nil: the seed's
+    /// `system_config` row `max_image_retention_days` (90), read again every hour; 0 keeps them forever.
+    public var imageRetentionDays: Int? = nil
+    /// Days `system_logs` rows are kept. Default 90; 0 keeps them forever.
+    public var logRetentionDays = 90
 
     public static let bundledModelPath = "models/pcb_synthetic_yolov8n.onnx"
 

@@ -163,7 +163,7 @@ public final class LiveFeed: Service, Sendable {
             }
             return LiveSnapshot(
                 server_time: serverTime, model_ready: status.modelReady, model: status.model, database_online: status.databaseOnline,
-                queue_depth: status.queueDepth, journal_pending: status.journalPending,
+                queue_depth: status.queueDepth, journal_pending: status.journalPending, disk_low: status.diskLow,
                 categories: CategoryCode.allCases.map { code in
                     LiveSnapshot.Category(code: code.rawValue, label: policy.category(code).label, gpio_pin: policy.category(code).gpio.pin)
                 },

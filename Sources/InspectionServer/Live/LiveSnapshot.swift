@@ -15,6 +15,8 @@ struct LiveSnapshot: Encodable, Sendable {
     let database_online: Bool
     let queue_depth: Int
     let journal_pending: Int
+    /// The data disk is below its minimum free space: images are not being saved.
+    let disk_low: Bool
     /// Every category with its wire label and sorter pin.
     let categories: [Category]
     /// Model class -> category code (the colour of a box).
@@ -38,6 +40,7 @@ struct LiveSnapshot: Encodable, Sendable {
         var databaseOnline: Bool
         var queueDepth: Int
         var journalPending: Int
+        var diskLow = false
     }
 
     struct Category: Encodable, Sendable {

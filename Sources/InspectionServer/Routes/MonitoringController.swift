@@ -5,6 +5,7 @@ import Hummingbird
 import ImageKit
 import Inspection
 import Storage
+import Telemetry
 
 /// `/health`, `/api/inspections`, `/api/statistics`, `/api/defect-images/{id}`, `/api/system-status`.
 struct MonitoringController<Context: RequestContext>: Sendable {
@@ -17,6 +18,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     /// docs/openapi.yaml as read at start (nil when the file is not there).
     let openAPIDocument: [UInt8]?
     let metrics: ServerMetrics
+    /// The data disk's free-space guard (nil in memory-only tests).
+    let diskGuard: DiskSpaceGuard?
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -36,6 +39,12 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         metrics.gauge("pcb_inference_queue_depth", [], Double(worker.queueDepth))
         metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
         metrics.gauge("pcb_journal_pending", [], Double(store.backlog.pending))
+        metrics.gauge("pcb_log_lines_dropped", [], Double(LogWriteFailures.dropped))
+        if let disk = diskGuard?.status {
+            metrics.gauge("pcb_disk_low", [], disk.low ? 1 : 0)
+            metrics.gauge("pcb_disk_free_bytes", [], Double(disk.freeBytes ?? -1))
+            metrics.gauge("pcb_images_skipped_low_disk", [], Double(disk.imagesSkipped))
+        }
         for id in cameras.cameras {
             // -1 until the camera's first frame.
             metrics.gauge("pcb_camera_last_frame_age_seconds", [("camera", id)], cameras.secondsSinceLastFrame(id) ?? -1)
@@ -64,6 +73,25 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         /// Results waiting in the local journal for the database (MySQL outages); 0 on SQLite.
         let journal_pending: Int
         let queue_depth: Int
+        let disk: DiskState?
+    }
+
+    /// The data disk as the guard last saw it.
+    struct DiskState: Encodable {
+        /// Below the minimum: images are not saved (verdicts and rows still are).
+        let low: Bool
+        let free_mb: Int?
+        let min_free_mb: Int
+        let images_skipped: Int
+
+        init?(_ diskGuard: DiskSpaceGuard?) {
+            guard let diskGuard else { return nil }
+            let status = diskGuard.status
+            low = status.low
+            free_mb = status.freeBytes.map { Int($0 >> 20) }
+            min_free_mb = Int(diskGuard.minimumFreeBytes >> 20)
+            images_skipped = status.imagesSkipped
+        }
     }
 
     /// 200 `{"status": "ok", ...}` once the model is warmed up; 503 `{"status": "starting"}` before.
@@ -73,7 +101,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let body = Health(
             status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: storeTime.iso8601(of: Date()), model_ready: ready,
             model: worker.modelDescription, model_error: failure, database_online: await store.isReachable(),
-            journal_pending: store.backlog.pending, queue_depth: worker.queueDepth)
+            journal_pending: store.backlog.pending, queue_depth: worker.queueDepth, disk: DiskState(diskGuard))
         return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
     }
 
@@ -85,6 +113,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let confidence: Double
         let inspection_time: String
         let image_path: String?
+        /// True when the row names an image that is gone (deleted by the image retention).
+        let image_expired: Bool?
         let board_id: Int64?
         /// The anomaly model's score (extension; absent without one).
         let anomaly_score: Double?
@@ -111,7 +141,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let rows = result.rows.map {
             InspectionRow(id: $0.id, camera_id: $0.cameraId, defect_type: $0.defectType, category: $0.category.rawValue,
                           confidence: rounded($0.confidence, 4), inspection_time: storeTime.iso8601($0.inspectionTime),
-                          image_path: $0.imagePath, board_id: $0.boardId, anomaly_score: $0.anomalyScore)
+                          image_path: $0.imagePath, image_expired: $0.imagePath.map { !FileManager.default.fileExists(atPath: $0) },
+                          board_id: $0.boardId, anomaly_score: $0.anomalyScore)
         }
         return JSONResponse.make(InspectionList(data: rows, pagination: Pagination(
             page: page, limit: limit, total: result.total, total_pages: (result.total + limit - 1) / limit)))
@@ -169,9 +200,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         guard let record = try await store.inspection(id: id), let path = record.imagePath else {
             throw APIError(.notFound, "Image not found")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw APIError(.notFound, "Image file not found")
-        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Self.imageGone(id) }
         return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -184,7 +213,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         guard let map = record.anomalyMap, let path = record.imagePath else {
             throw APIError(.notFound, "No anomaly map for inspection \(id): kept only for non-normal inspections inspected with an anomaly model")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw APIError(.notFound, "Image file not found") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Self.imageGone(id) }
         let codec = JPEGCodec()
         let overlay: [UInt8]
         do {
@@ -207,6 +236,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let model_ready: Bool
         let queue_depth: Int
         let cameras: [CameraStatus]
+        let disk: DiskState?
     }
 
     struct CameraStatus: Encodable {
@@ -232,7 +262,12 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             raspberry_pi_2_online: statuses.count > 1 ? statuses[1].online : false,
             server_cpu_usage: hostUsage.cpuPercent(), server_memory_usage: hostUsage.memoryPercent(),
             server_gpu_usage: 0, last_update: storeTime.iso8601(of: Date()), model_ready: worker.isReady, queue_depth: worker.queueDepth,
-            cameras: statuses))
+            cameras: statuses, disk: DiskState(diskGuard)))
+    }
+
+    /// A row's image whose file is gone: removed by the image retention (or by hand).
+    static func imageGone(_ id: Int64) -> APIError {
+        APIError(.gone, "Image of inspection \(id) expired: removed by the image retention (max_image_retention_days)")
     }
 
     private func positiveInteger(_ request: Request, _ name: String, default value: Int, max: Int) throws -> Int {
