@@ -1,6 +1,8 @@
 // The live dashboard: opens /ws/live, renders every snapshot the server pushes (counters,
 // latest boards with both sides and their boxes, cameras, latency, defect-rate chart), and
-// reconnects by itself (1 s, doubling to 10 s) when the server goes away.
+// reconnects by itself (1 s, doubling to 10 s) when the server goes away. When the server has
+// API tokens, the page asks for one (or takes `?token=` from its address) and keeps it in this
+// browser (localStorage), sending it as `access_token` on the WebSocket and the frame images.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -12,6 +14,30 @@ const $ = (id) => document.getElementById(id);
 const two = (n) => String(n).padStart(2, "0");
 const clockText = (date) => `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 const state = { snapshots: 0, lastBoards: "", categories: "" };
+const TOKEN_KEY = "pcb_api_token";
+
+function currentToken() {
+  const fromAddress = new URLSearchParams(location.search).get("token");
+  if (fromAddress) localStorage.setItem(TOKEN_KEY, fromAddress);
+  return localStorage.getItem(TOKEN_KEY) || "";
+}
+
+// `path` with the token as `access_token` when there is one.
+function withToken(path) {
+  const token = currentToken();
+  if (!token) return path;
+  return path + (path.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(token);
+}
+
+// Whether the server takes this browser's token (or needs none); asks for one when it does not.
+async function ensureAccess() {
+  const token = currentToken();
+  const response = await fetch("/live/snapshot", { headers: token ? { Authorization: "Bearer " + token } : {} });
+  if (response.status !== 401) return true;
+  const entered = window.prompt(token ? "API 토큰이 맞지 않습니다 · the API token was refused. Token:" : "API 토큰 · API token:");
+  if (entered) localStorage.setItem(TOKEN_KEY, entered.trim());
+  return false;
+}
 
 function el(tag, attributes = {}, text) {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
@@ -71,7 +97,7 @@ function sideView(side, name, classCategories) {
     return box;
   }
   const frame = side.frame;
-  box.append(el("img", { src: frame.image_url, alt: `${name} ${frame.inspection_id}`, "data-inspection": String(frame.inspection_id) }));
+  box.append(el("img", { src: withToken(frame.image_url), alt: `${name} ${frame.inspection_id}`, "data-inspection": String(frame.inspection_id) }));
   const overlay = el("svg:svg", { viewBox: `0 0 ${frame.width} ${frame.height}`, preserveAspectRatio: "none" });
   // The anomaly model's heat map: cells from half the threshold up, redder as they rise.
   const anomaly = frame.anomaly;
@@ -209,8 +235,19 @@ function setConnection(connected, text) {
 }
 
 // The WebSocket, reopened after any close with a growing delay.
-function connect(delay = 1000) {
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live";
+async function connect(delay = 1000) {
+  let allowed = false;
+  try {
+    allowed = await ensureAccess();
+  } catch (error) {
+    allowed = true;  // the server is away: the socket's own retries report it
+  }
+  if (!allowed) {
+    setConnection(false, "토큰 필요 · API token needed");
+    setTimeout(() => connect(delay), 1000);
+    return;
+  }
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + withToken("/ws/live");
   const socket = new WebSocket(url);
   let opened = false;
   socket.onopen = () => { opened = true; setConnection(true, "실시간 · live"); };

@@ -2,7 +2,9 @@
 //
 // Decoding refuses anything that is not a complete, valid JPEG: a truncated or corrupt file
 // is an error, not a half-grey picture, because a missing half of a board must never pass
-// inspection. The pixel count is checked from the header before any pixel memory is taken.
+// inspection. The pixel count is checked from the header before any pixel memory is taken,
+// and a progressive JPEG with an absurd number of scans (a few kilobytes that burn minutes of
+// CPU) is refused after libjpeg-turbo's scan limit (TJFLAG_LIMITSCANS: 500 scans).
 
 import CTurboJPEG
 
@@ -44,7 +46,7 @@ public struct JPEGCodec: Sendable {
         let status = data.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { target in
                 tjDecompress2(handle, source.baseAddress, UInt(source.count), target.baseAddress,
-                              Int32(width), Int32(width * 3), Int32(height), Int32(TJPF_RGB.rawValue), 0)
+                              Int32(width), Int32(width * 3), Int32(height), Int32(TJPF_RGB.rawValue), Int32(TJFLAG_LIMITSCANS))
             }
         }
         // A warning (for example "premature end of data segment") still means the picture is
@@ -58,7 +60,8 @@ public struct JPEGCodec: Sendable {
     /// - Parameters:
     ///   - quality: 1...100; the seed's cameras use 85.
     ///   - grayscale: write a single-channel JPEG (like DeepPCB's line-scan images).
-    public func encode(_ image: RGBImage, quality: Int = 85, grayscale: Bool = false) throws(ImageError) -> [UInt8] {
+    ///   - progressive: write a progressive JPEG (several scans) instead of a baseline one.
+    public func encode(_ image: RGBImage, quality: Int = 85, grayscale: Bool = false, progressive: Bool = false) throws(ImageError) -> [UInt8] {
         guard let handle = tjInitCompress() else { throw .encodeFailed("encoder unavailable") }
         defer { tjDestroy(handle) }
         var output: UnsafeMutablePointer<UInt8>? = nil
@@ -66,7 +69,7 @@ public struct JPEGCodec: Sendable {
         let status = image.pixels.withUnsafeBufferPointer { source in
             tjCompress2(handle, source.baseAddress, Int32(image.width), Int32(image.width * 3), Int32(image.height),
                         Int32(TJPF_RGB.rawValue), &output, &size, Int32(grayscale ? TJSAMP_GRAY.rawValue : TJSAMP_420.rawValue),
-                        Int32(max(1, min(100, quality))), 0)
+                        Int32(max(1, min(100, quality))), progressive ? Int32(TJFLAG_PROGRESSIVE) : 0)
         }
         defer { if let output { tjFree(output) } }
         guard status == 0, let output else { throw .encodeFailed(Self.message(handle)) }

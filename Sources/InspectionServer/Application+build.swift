@@ -44,14 +44,14 @@ public struct ServerDependencies: Sendable {
 /// ```
 public func buildApplication(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> some ApplicationProtocol {
     let components = try await ServerComponents.assemble(config, dependencies: dependencies, logger: logger)
-    if !config.bindsLoopbackOnly && config.apiToken == nil {
-        logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames; set --api-token or PCB_API_TOKEN")
+    if !config.bindsLoopbackOnly && components.tokens.isOpen {
+        logger.warning("listening on \(config.host) without an API token: anyone who can reach port \(config.port) can post frames and read the history; set --api-token or PCB_API_TOKEN")
     }
     try? await dependencies.store.appendLog(SystemLogEntry(
         level: "INFO", source: "server", message: "server starting on \(config.host):\(config.port) with \(dependencies.detector.modelDescription)"))
     return Application(
         router: buildRouter(config, components, logger: logger),
-        server: .http1WebSocketUpgrade(webSocketRouter: buildWebSocketRouter(components)),
+        server: .guardedHTTP1WebSocket(webSocketRouter: buildWebSocketRouter(components), limits: components.connectionLimits),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
         services: components.services,
         logger: logger)
@@ -69,12 +69,15 @@ struct ServerComponents: Sendable {
     let store: any InspectionStore
     let storeTime: StoreTime
     let housekeeping: HousekeepingService
+    let tokens: AccessTokens
+    let connectionLimits: ConnectionLimits
     let logger: Logger
 
     var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
 
     /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
     static func assemble(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> ServerComponents {
+        let tokens = try AccessTokens(config)
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()
         let store = dependencies.store
@@ -104,6 +107,10 @@ struct ServerComponents: Sendable {
             logRetentionDays: config.logRetentionDays, logger: logger)
         return ServerComponents(line: line, worker: worker, pairing: pairing, live: live, cameras: cameras, goldens: goldens,
                                 metrics: metrics, store: store, storeTime: dependencies.storeTime, housekeeping: housekeeping,
+                                tokens: tokens, connectionLimits: ConnectionLimits(
+                                    maxConnections: config.maxConnections, maxBodiesInFlight: config.maxBodiesInFlight,
+                                    requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
+                                    idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
                                 logger: logger)
     }
 
@@ -134,21 +141,17 @@ struct ServerComponents: Sendable {
 /// The HTTP routes and their middleware.
 func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger: Logger) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    // CORS first (outermost), so error responses carry its headers too.
-    router.add(middleware: CORSMiddleware(
-        allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
-        allowMethods: [.get, .post, .head, .options]))
+    // The origin policy first (outermost), so error responses carry its headers too.
+    router.add(middleware: OriginPolicyMiddleware(allowed: config.corsOrigins))
     router.add(middleware: MetricsMiddleware(metrics: components.metrics))
     router.add(middleware: ErrorMiddleware(store: components.store, logger: logger))
-    if let token = config.apiToken {
-        router.add(middleware: BearerTokenMiddleware(token: token))
-    }
+    router.add(middleware: AccessControlMiddleware(tokens: components.tokens))
     router.addRoutes(PredictController(line: components.line, maxBodyBytes: config.maxBodyBytes).endpoints)
     router.addRoutes(MonitoringController(
         store: components.store, worker: components.worker, cameras: components.cameras, hostUsage: HostUsage(),
         storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
-        metrics: components.metrics, diskGuard: components.diskGuard).endpoints)
+        metrics: components.metrics, diskGuard: components.diskGuard, connectionLimits: components.connectionLimits).endpoints)
     let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
     if dashboardFiles.isEmpty {
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
@@ -159,11 +162,15 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
     return router
 }
 
-/// The live feed's WebSocket, upgraded by its own small router.
+/// The live feed's WebSocket, upgraded by its own small router. An upgrade without a token
+/// that grants reads is not made: the request goes on to the HTTP router, which answers 401.
 func buildWebSocketRouter(_ components: ServerComponents) -> Router<BasicWebSocketRequestContext> {
     let router = Router(context: BasicWebSocketRequestContext.self)
     let live = components.live
-    router.ws("/ws/live") { inbound, outbound, _ in
+    let tokens = components.tokens
+    router.ws("/ws/live", shouldUpgrade: { request, _ in
+        tokens.grants(AccessTokens.token(of: request, scope: .read), .read) ? .upgrade([:]) : .dontUpgrade
+    }) { inbound, outbound, _ in
         try await live.serve(inbound: inbound, outbound: outbound)
     }
     return router

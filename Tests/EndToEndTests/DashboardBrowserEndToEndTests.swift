@@ -32,6 +32,8 @@ import Testing
         let result = try run("/usr/bin/env", [
             "python3", script, "--pcb", pcb, "--model", model, "--data-dir", directory,
             "--frames", directory + "/frames/images/train", "--chromium", Self.chromium, "--boards", "4", "--screenshot", screenshot,
+            // With a token, so the page's own access path (token kept, sent on the socket and images) is what is tested.
+            "--token", "dashboard-secret",
         ])
 
         // then every check of the script passes and the screenshot is a PNG.

@@ -142,11 +142,16 @@ class Page:
         return found
 
 
+# The server's API token (--token): the page gets it from its address (`/?token=`), as an
+# operator's bookmark would, and must send it on the WebSocket and the frame images.
+TOKEN = None
+
+
 class Server:
     def __init__(self, pcb, model, data_dir, log, port=0, anomaly=None):
         self.process = subprocess.Popen(
             [pcb, "serve", "--host", "127.0.0.1", "--port", str(port), "--model", model, "--data-dir", data_dir, "--threads", "1"]
-            + (["--anomaly", anomaly] if anomaly else []),
+            + (["--anomaly", anomaly] if anomaly else []) + (["--api-token", TOKEN] if TOKEN else []),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.log = log
         self.port = None
@@ -183,7 +188,10 @@ def post_board(url, key, left, right):
     for camera, frame in (("left", left), ("right", right)):
         body = json.dumps({"camera_id": camera, "frame": frame, "board_id": key,
                            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}).encode()
-        request = urllib.request.Request(url + "/predict", body, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if TOKEN:
+            headers["Authorization"] = "Bearer " + TOKEN
+        request = urllib.request.Request(url + "/predict", body, headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.status == 200, f"/predict {camera} {key}: {response.status}"
 
@@ -198,7 +206,10 @@ def main():
     p.add_argument("--boards", type=int, default=4)
     p.add_argument("--screenshot", required=True)
     p.add_argument("--anomaly", help="a .padim file for pcb serve --anomaly (the pictures then carry heat maps)")
+    p.add_argument("--token", help="start pcb serve with this API token; the page opens /?token=...")
     args = p.parse_args()
+    global TOKEN
+    TOKEN = args.token
 
     frames = sorted(os.path.join(args.frames, name) for name in os.listdir(args.frames) if name.endswith(".jpg"))
     assert len(frames) >= 2, "need at least two frames"
@@ -210,7 +221,7 @@ def main():
     failures = []
     try:
         page = Page(tools, 1366, 768)
-        page.call("Page.navigate", {"url": server.url + "/"})
+        page.call("Page.navigate", {"url": server.url + "/" + (f"?token={TOKEN}" if TOKEN else "")})
         page.wait_for("page connected to /ws/live", "document.getElementById('connection')?.dataset.state === 'live'")
         page.wait_for("first snapshot rendered", "Number(document.body.dataset.snapshots || 0) >= 1")
         before = page.evaluate("document.getElementById('today-total').textContent")

@@ -45,4 +45,21 @@ import Testing
         #expect(decoded.pixels[0] == decoded.pixels[1] && decoded.pixels[1] == decoded.pixels[2])
         #expect(abs(Int(decoded.pixels[0]) - 124) <= 3)  // luma of (200, 100, 50)
     }
+
+    @Test func progressiveJPEGsDecodeButOneWithThousandsOfScansIsRefused() throws {
+        var pixels = [UInt8](repeating: 0, count: 48 * 32 * 3)
+        for i in 0..<pixels.count { pixels[i] = UInt8((i * 7) % 251) }
+        let progressive = try codec.encode(RGBImage(width: 48, height: 32, pixels: pixels), progressive: true)
+        #expect(try codec.decode(progressive).width == 48)
+        // The last scan (its SOS segment and data, up to EOI) repeated 1,000 times: a small file
+        // whose scans would each be decoded without the scan limit.
+        let lastScan = try #require((0..<(progressive.count - 1)).last { progressive[$0] == 0xFF && progressive[$0 + 1] == 0xDA })
+        let scan = Array(progressive[lastScan..<(progressive.count - 2)])
+        var hostile = Array(progressive[..<(progressive.count - 2)])
+        for _ in 0..<1_000 { hostile += scan }
+        hostile += [0xFF, 0xD9]
+        let error = #expect(throws: ImageError.self) { try codec.decode(hostile) }
+        #expect(error?.label == "corrupt")
+        #expect("\(error.map { "\($0)" } ?? "")".contains("more than 500 scans"), "\(String(describing: error))")
+    }
 }

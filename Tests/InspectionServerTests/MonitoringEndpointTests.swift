@@ -158,7 +158,7 @@ import Testing
 }
 
 @Suite struct AccessTests {
-    @Test func tokenProtectsPostsButNotReads() async throws {
+    @Test func oneTokenProtectsEveryEndpointButHealthAndTheDashboardPage() async throws {
         try await TestServer { $0.apiToken = "s3cret" }.run { client in
             let missing = try await client.postJSON("/predict", seedRequest())
             #expect(missing.status == .unauthorized)
@@ -167,26 +167,87 @@ import Testing
             #expect(wrong.status == .unauthorized)
             let right = try await client.postJSON("/predict", seedRequest(), headers: [.authorization: "Bearer s3cret"])
             #expect(right.status == .ok)
-            #expect(try await client.get("/api/inspections").status == .ok)
+            for path in ["/api/inspections", "/api/statistics", "/api/system-status", "/metrics", "/live/snapshot", "/openapi.yaml"] {
+                #expect(try await client.get(path).status == .unauthorized, "\(path)")
+                let granted = try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer s3cret"])
+                #expect(granted.status != .unauthorized, "\(path)")
+            }
+            #expect(try await client.get("/api/inspections?access_token=s3cret").status == .ok)
+            #expect(try await client.get("/health").status == .ok)
+            #expect(try await client.get("/").status != .unauthorized)
         }
     }
 
-    @Test func errorResponsesCarryCORSHeaders() async throws {
+    @Test func scopedTokensGrantOnlyTheirScope() async throws {
+        let server = try TestServer { config in
+            config.readToken = "reader"
+            config.writeToken = "camera"
+            config.adminToken = "operator"
+        }
+        try await server.run { client in
+            func get(_ token: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/api/inspections", method: .get, headers: [.authorization: "Bearer " + token]).status
+            }
+            func post(_ token: String) async throws -> HTTPResponse.Status {
+                try await client.postJSON("/predict", seedRequest(), headers: [.authorization: "Bearer " + token]).status
+            }
+            func forget(_ token: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/api/reference", method: .delete, headers: [.authorization: "Bearer " + token]).status
+            }
+            let reads = [try await get("reader"), try await get("operator"), try await get("camera")]
+            #expect(reads == [.ok, .ok, .unauthorized])
+            let writes = [try await post("camera"), try await post("reader"), try await post("operator")]
+            #expect(writes == [.ok, .unauthorized, .unauthorized])
+            let admin = [try await forget("reader"), try await forget("camera"), try await forget("operator")]
+            #expect(admin[0] == .unauthorized && admin[1] == .unauthorized && admin[2] != .unauthorized)
+            // A write token is never read from the address (it would end up in logs and history).
+            #expect(try await client.postJSON("/predict?access_token=camera", seedRequest()).status == .unauthorized)
+        }
+    }
+
+    @Test func tokensThatLeaveAScopeUnreachableAreRefusedAtStart() throws {
+        var config = ServerConfig()
+        config.readToken = "reader"
+        #expect(throws: ConfigError.self) { try AccessTokens(config) }
+        config.apiToken = "all"
+        #expect(throws: Never.self) { try AccessTokens(config) }
+    }
+
+    @Test func scopeOfEachRoute() {
+        #expect(AccessScope.of(method: .get, path: "/health") == .open)
+        #expect(AccessScope.of(method: .get, path: "/dashboard/dashboard.js") == .open)
+        #expect(AccessScope.of(method: .options, path: "/predict") == .open)
+        #expect(AccessScope.of(method: .get, path: "/ws/live") == .read)
+        #expect(AccessScope.of(method: .get, path: "/api/reference/left") == .read)
+        #expect(AccessScope.of(method: .post, path: "/predict_dual") == .write)
+        #expect(AccessScope.of(method: .put, path: "/api/reference") == .admin)
+        #expect(AccessScope.of(method: .post, path: "/api/admin/reload") == .admin)
+        #expect(AccessScope.of(method: .post, path: "/api/inspections") == .admin)
+    }
+
+    @Test func noCORSHeadersByDefaultAndPreflightsRefused() async throws {
         try await TestServer().run { client in
+            let response = try await client.execute(uri: "/api/statistics", method: .get, headers: [.origin: "http://elsewhere.example"])
+            #expect(response.status == .ok && response.headers[.accessControlAllowOrigin] == nil)
+            let preflight = try await client.execute(uri: "/predict", method: .options, headers: [
+                .origin: "http://elsewhere.example", .accessControlRequestMethod: "POST",
+            ])
+            #expect(preflight.status == .forbidden && preflight.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+
+    @Test func listedOriginsGetCORSHeadersOnAnswersAndErrors() async throws {
+        try await TestServer { $0.corsOrigins = ["http://monitor.local"] }.run { client in
             let response = try await client.execute(uri: "/api/statistics?start_date=bad", method: .get, headers: [.origin: "http://monitor.local"])
             #expect(response.status == .badRequest)
-            #expect(response.headers[.accessControlAllowOrigin] == "*")
-        }
-    }
-
-    @Test func corsAllowsAnyOrigin() async throws {
-        try await TestServer().run { client in
-            let response = try await client.execute(uri: "/api/statistics", method: .get, headers: [.origin: "http://monitor.local"])
-            #expect(response.headers[.accessControlAllowOrigin] == "*")
+            #expect(response.headers[.accessControlAllowOrigin] == "http://monitor.local")
             let preflight = try await client.execute(uri: "/predict", method: .options, headers: [
                 .origin: "http://monitor.local", .accessControlRequestMethod: "POST",
             ])
+            #expect(preflight.status == .noContent)
             #expect(preflight.headers[.accessControlAllowMethods]?.contains("POST") == true)
+            let other = try await client.execute(uri: "/api/statistics", method: .get, headers: [.origin: "http://elsewhere.example"])
+            #expect(other.headers[.accessControlAllowOrigin] == nil)
         }
     }
 

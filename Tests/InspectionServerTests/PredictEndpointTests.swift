@@ -75,6 +75,39 @@ import Testing
         }
     }
 
+    @Test func requestIdsAreScopedByCamera() async throws {
+        try await TestServer().run { client in
+            var left = seedRequest(camera: "left", colour: Frames.blue)
+            left["request_id"] = "shared-7"
+            var right = seedRequest(camera: "right", colour: Frames.green)
+            right["request_id"] = "shared-7"
+            let first = try await client.postJSON("/predict", left).json
+            // The same id from the other camera is that camera's own frame, judged on its own.
+            let other = try await client.postJSON("/predict", right).json
+            #expect(other["duplicate"] as? Bool == false)
+            #expect(other["inspection_id"] as? Int != first["inspection_id"] as? Int)
+            #expect(other["defect_type"] as? String == "정상")
+            // A retry from the first camera is still answered from its own record.
+            let retry = try await client.postJSON("/predict", left).json
+            #expect(retry["duplicate"] as? Bool == true && retry["inspection_id"] as? Int == first["inspection_id"] as? Int)
+        }
+    }
+
+    @Test func bodiesThatAreNotDeclaredJSONAre415() async throws {
+        try await TestServer().run { client in
+            let body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: seedRequest()))
+            for type in ["text/plain", "application/x-www-form-urlencoded"] {
+                let response = try await client.execute(uri: "/predict", method: .post, headers: [.contentType: type], body: body)
+                #expect(response.status == .unsupportedMediaType, "\(type)")
+            }
+            let missing = try await client.execute(uri: "/predict", method: .post, headers: [:], body: body)
+            #expect(missing.status == .unsupportedMediaType)
+            let withCharset = try await client.execute(uri: "/predict", method: .post,
+                                                       headers: [.contentType: "application/json; charset=utf-8"], body: body)
+            #expect(withCharset.status == .ok)
+        }
+    }
+
     @Test func timestampWithOffsetOrMissingIsAccepted() async throws {
         try await TestServer().run { client in
             var request = seedRequest()

@@ -27,8 +27,17 @@ public struct ServerConfig: Sendable, Equatable {
     public var anomalyPath: String? = nil
     /// `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:password@host:3306/db`. Default: SQLite in the data directory.
     public var databaseURL: String? = nil
-    /// When set, POST endpoints require `Authorization: Bearer <token>`.
+    /// When set, every endpoint but `/health` and the dashboard's files requires
+    /// `Authorization: Bearer <token>` (Middleware/AccessControl.swift); grants every scope.
     public var apiToken: String? = nil
+    /// Tokens of one scope each: reads (Windows app, dashboard), writes (cameras), admin
+    /// (golden boards, reloads; reads too). Without `api_token`, all three must be set.
+    public var readToken: String? = nil
+    public var writeToken: String? = nil
+    public var adminToken: String? = nil
+    /// Origins whose pages may call the API from a browser (CORS); `*` for any. Default none:
+    /// the same origin only (the dashboard).
+    public var corsOrigins: [String] = []
     /// The defect policy file. Default `data/pcb_defects.yaml`.
     public var policyPath = "data/pcb_defects.yaml"
     /// The API description served at `/openapi.yaml`. Default `docs/openapi.yaml`.
@@ -41,6 +50,15 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxBodyBytes = 20 * 1024 * 1024
     /// Largest decoded frame in pixels; larger ones get 413. Default 40 megapixels.
     public var maxImagePixels = 40_000_000
+    /// Seconds a connection may sit idle (between requests, or mid-request without a byte) before
+    /// it is closed. Default 60.
+    public var idleTimeoutSeconds = 60
+    /// Seconds a request has to arrive whole (head and body) after its head. Default 30.
+    public var requestTimeoutSeconds = 30
+    /// Connections served at once; a request on one more gets 503. Default 1024.
+    public var maxConnections = 1024
+    /// Request bodies being received at once; one more gets 503 before it is read. Default 32.
+    public var maxBodiesInFlight = 32
     /// Inference jobs that may wait; more get 503 with Retry-After. Default 8.
     public var queueCapacity = 8
     /// Threads of the inference engine. Default: every core.

@@ -141,13 +141,16 @@ public struct InspectionLine: Sendable {
         guard cameras.isConfigured(submission.cameraId) else {
             throw .unknownCamera(submission.cameraId, configured: cameras.cameras)
         }
-        if let requestId = submission.requestId, let existing = try? await store.inspection(requestId: requestId) {
+        // Request ids are scoped by camera (stored as `id/camera`, as /predict_dual's sides are):
+        // another camera's id, guessed or clashing, never answers this camera's frame.
+        let requestId = submission.requestId.map { "\($0)/\(submission.cameraId)" }
+        if let requestId, let existing = try? await store.inspection(requestId: requestId) {
             logger.info("retried request answered from the store", metadata: ["request_id": "\(requestId)"])
             return InspectedSide(record: existing, timestamp: submission.timestamp, duplicate: true, stages: nil, anomaly: nil,
                                  board: nil)
         }
         let frame = try decode(submission.frameBase64, cameraId: submission.cameraId, timestamp: submission.timestamp,
-                               requestId: submission.requestId)
+                               requestId: requestId)
         var side = try await judgeAndStore([frame], receivedAt: receivedAt)[0]
         if !side.result.duplicate, let boardSide = cameras.side(of: submission.cameraId) {
             side.result.board = await pair(side, on: boardSide, boardId: submission.boardId, captureDate: submission.captureDate,

@@ -20,6 +20,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     let metrics: ServerMetrics
     /// The data disk's free-space guard (nil in memory-only tests).
     let diskGuard: DiskSpaceGuard?
+    let connectionLimits: ConnectionLimits?
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -40,6 +41,12 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
         metrics.gauge("pcb_journal_pending", [], Double(store.backlog.pending))
         metrics.gauge("pcb_log_lines_dropped", [], Double(LogWriteFailures.dropped))
+        if let limits = connectionLimits {
+            metrics.gauge("pcb_http_connections_open", [], Double(limits.openConnections))
+            metrics.gauge("pcb_http_bodies_in_flight", [], Double(limits.bodiesInFlight))
+            metrics.gauge("pcb_http_refused_over_limit", [], Double(limits.refused))
+            metrics.gauge("pcb_http_request_timeouts", [], Double(limits.timedOut))
+        }
         if let disk = diskGuard?.status {
             metrics.gauge("pcb_disk_low", [], disk.low ? 1 : 0)
             metrics.gauge("pcb_disk_free_bytes", [], Double(disk.freeBytes ?? -1))

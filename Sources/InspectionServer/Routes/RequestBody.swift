@@ -1,4 +1,8 @@
-// Reading request bodies: size limit (413), JSON object (400), typed fields (400).
+// Reading request bodies: media type (415), size limit (413), JSON object (400), typed fields (400).
+//
+// A body over the limit is read to its end and dropped (up to a bound) before the 413 goes out
+// with `Connection: close`: clients such as Python's urllib send the whole body before they
+// read, and would otherwise wait on a server that stopped reading until their own timeout.
 //
 // Fields are read from a JSON object by hand rather than through Codable so that each wrong
 // input gets its own clear message: which field, what was expected.
@@ -10,18 +14,10 @@ import Hummingbird
 struct JSONObjectBody {
     let fields: [String: Any]
 
-    /// Collects at most `limit` bytes and parses them as a JSON object.
+    /// Checks the media type, collects at most `limit` bytes and parses them as a JSON object.
     static func read(_ request: Request, limit: Int) async throws -> JSONObjectBody {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw APIError(.contentTooLarge, "Request body of \(length) bytes exceeds the limit of \(limit) bytes")
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "Request body exceeds the limit of \(limit) bytes")
-        }
-        let data = buffer.withUnsafeReadableBytes { Data($0) }
+        try requireJSON(request)
+        let data = try await collect(request, limit: limit)
         guard !data.isEmpty else { throw APIError.badRequest("Request body is empty; expected a JSON object") }
         let parsed: Any
         do {
@@ -33,6 +29,40 @@ struct JSONObjectBody {
             throw APIError.badRequest("Request body must be a JSON object")
         }
         return JSONObjectBody(fields: object)
+    }
+
+    /// 415 unless the body is declared JSON (`application/json`, parameters allowed): a
+    /// cross-site page can send `text/plain` or a form without a CORS preflight, never JSON.
+    static func requireJSON(_ request: Request) throws {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw APIError(.unsupportedMediaType,
+                           "Content-Type must be application/json (got \(type.map { "'\($0.prefix(60))'" } ?? "none"))")
+        }
+    }
+
+    /// The body's bytes, at most `limit`; past it, 413 once the rest is drained (bounded).
+    static func collect(_ request: Request, limit: Int) async throws -> Data {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        var data = Data()
+        if let declared, declared <= limit { data.reserveCapacity(declared) }
+        var received = 0
+        var iterator = request.body.makeAsyncIterator()
+        while let chunk = try await iterator.next() {
+            received += chunk.readableBytes
+            if received > limit { break }
+            chunk.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+        }
+        guard received > limit else { return data }
+        // Drop the rest so the client, still sending, gets to read the answer; a body beyond
+        // the bound or slower than the deadline is cut off (the connection closes either way).
+        let bound = max(4 * limit, 64 << 20)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while received <= bound, ContinuousClock.now < deadline, let chunk = try await iterator.next() {
+            received += chunk.readableBytes
+        }
+        let size = declared.map { "of \($0) bytes " } ?? ""
+        throw APIError(.contentTooLarge, "Request body \(size)exceeds the limit of \(limit) bytes", headers: [.connection: "close"])
     }
 
     /// A string field; nil when absent or null; 400 when of another type.
