@@ -60,10 +60,13 @@ struct Serve: AsyncParsableCommand {
         flags["log_level"] = logLevel
         flags["inference_threads"] = threads.map(String.init)
 
-        let file = try ConfigFile(explicit: config, defaultPath: "configs/server.yaml")
+        // The program's own files are found from any working directory (InstalledFiles).
+        let installed = InstalledFiles.forThisProcess()
+        let file = try ConfigFile(explicit: config, defaultPath: installed.locate("configs/server.yaml"))
         let settings: ServerConfig
         do {
             settings = try ServerConfig.load(fileText: file.text, fileName: file.path ?? "", environment: ProcessInfo.processInfo.environment, flags: flags)
+                .locatingFiles(installed)
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }
