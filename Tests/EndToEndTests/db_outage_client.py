@@ -104,7 +104,8 @@ def run_requests(args):
         status, body = post(args.url, {"camera_id": camera, "frame": frame, "request_id": request_id,
                                        "timestamp": datetime.datetime.now().isoformat()})
         if status == 200:
-            acknowledged.append(request_id)
+            # The server scopes request ids by camera: stored as `id/camera`.
+            acknowledged.append(f"{request_id}/{camera}")
             if body.get("inspection_id", 0) < 0:
                 journaled_seen += 1
         else:

@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct MetricsEndpointTests {
     @Test func prometheusTextCountsRequestsInspectionsStagesAndGauges() async throws {
-        let server = try TestServer()
+        // A camera stays online for the whole test even on a loaded machine.
+        let server = try TestServer { $0.cameraOfflineAfterSeconds = 600 }
         try await server.run { client in
             try await client.waitUntilReady()
             // Given two good frames (a defect and a normal one) and one bad request,

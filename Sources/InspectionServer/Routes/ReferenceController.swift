@@ -50,8 +50,7 @@ struct ReferenceController<Context: RequestContext>: Sendable {
             if context.parameters.get("camera") == nil { targets = [frame.cameraId] }
             (jpeg, source) = (frame.jpeg, "inspection \(id)")
         } else {
-            let body = try await request.body.collect(upTo: maxBodyBytes)
-            jpeg = body.withUnsafeReadableBytes { [UInt8]($0) }
+            jpeg = [UInt8](try await BoundedBody.collect(request, limit: maxBodyBytes))
             source = "PUT /api/reference"
         }
         let codec = JPEGCodec()
