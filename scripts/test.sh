@@ -28,3 +28,5 @@ fi
 if [ -x "$seed_venv/bin/python" ]; then export PCB_TEST_PYTHON="$PWD/$seed_venv/bin/python"; fi
 echo "MariaDB for the store tests: ${PCB_TEST_MYSQL_URL%%:pcb-test@*}:***@${PCB_TEST_MYSQL_URL#*@}"
 swift test "$@"
+# Coverage-guided fuzzing of the request path, bounded (fuzz/run.sh): a crash fails the run.
+if [ $# -eq 0 ]; then ./fuzz/run.sh 90; fi
