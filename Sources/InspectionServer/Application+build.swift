@@ -224,7 +224,7 @@ extension ServerDependencies {
                 let mysql = try MySQLInspectionStore(url: try MySQLURL(url), images: images, timeZone: storeTime.timeZone)
                 return try JournaledInspectionStore(
                     primary: mysql, journalPath: (config.dataDirectory as NSString).appendingPathComponent("journal.sqlite"),
-                    diskGuard: images.diskGuard)
+                    diskGuard: images.diskGuard, maxBytes: config.journalMaxMB << 20)
             } catch let error as StoreError {
                 throw ConfigError(description: error.description)
             }

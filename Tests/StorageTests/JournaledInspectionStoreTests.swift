@@ -120,6 +120,30 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         #expect(try await primary.inspection(requestId: "after") != nil)
     }
 
+    @Test func aFullJournalShedsTheOldestJPEGsButKeepsEveryRow() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        // Room for about 20 of the 64 JPEGs of 10 KB.
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path, maxBytes: 200_000)
+        try await store.migrate()
+        primary.down = true
+        for k in 0..<64 {
+            _ = try await store.saveInspection(newInspection(.discard, requestId: "r\(k)", image: [UInt8](repeating: UInt8(k), count: 10_000)))
+        }
+        #expect(store.pendingCount == 64)
+        let journal = try InspectionJournal(path: path)
+        #expect(try journal.storedBytes() <= 200_000 + 32 * 11_000)
+        let entries = try journal.oldest(limit: 100).map { try $0.entry.get() }
+        let images = entries.map { entry -> Bool in
+            if case .inspection(let inspection) = entry { return inspection.image != nil }
+            return false
+        }
+        #expect(images.count == 64)
+        #expect(images.prefix(10).allSatisfy { !$0 }, "the oldest JPEGs go first")
+        #expect(images.suffix(5).allSatisfy { $0 }, "the newest are kept")
+    }
+
     @Test func aLowDiskJournalsTheRowWithoutItsJPEG() async throws {
         let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }

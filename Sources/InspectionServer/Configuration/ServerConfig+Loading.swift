@@ -62,6 +62,7 @@ extension ServerConfig {
             "log_to_file": .value { $0.logToFile = try SettingValue.boolean($1) },
             "min_free_disk_mb": .value { $0.minFreeDiskMB = try SettingValue.integer($1, 0...10_000_000) },
             "max_image_retention_days": .value { $0.imageRetentionDays = try SettingValue.integer($1, 0...36_500) },
+            "journal_max_mb": .value { $0.journalMaxMB = try SettingValue.integer($1, 1...1_000_000) },
             "log_retention_days": .value { $0.logRetentionDays = try SettingValue.integer($1, 0...36_500) },
             "sqlite_synchronous": .value { config, value in
                 guard value == "full" || value == "normal" else { throw SettingsError("expected full or normal, got '\(value)'") }

@@ -85,6 +85,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var imageRetentionDays: Int? = nil
     /// Days `system_logs` rows are kept. Default 90; 0 keeps them forever.
     public var logRetentionDays = 90
+    /// Size of the MySQL outage journal's waiting data (MB) past which the oldest JPEGs in it are
+    /// dropped; rows are always kept. Default 1024.
+    public var journalMaxMB = 1024
 
     public static let bundledModelPath = "models/pcb_synthetic_yolov8n.onnx"
 

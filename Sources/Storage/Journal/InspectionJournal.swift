@@ -97,6 +97,29 @@ final class InspectionJournal: Sendable {
         }
     }
 
+    /// Bytes the waiting entries hold (payloads and JPEGs).
+    func storedBytes() throws -> Int {
+        try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT IFNULL(SUM(LENGTH(payload) + IFNULL(LENGTH(image), 0)), 0) FROM pending") ?? 0
+        }
+    }
+
+    /// Drops the JPEGs of the oldest waiting entries until the entries hold at most `limit`
+    /// bytes or no JPEG is left; rows are never dropped. Returns how many JPEGs went.
+    func shedImages(toFit limit: Int) throws -> Int {
+        try database.write { db in
+            var total = try Int.fetchOne(db, sql: "SELECT IFNULL(SUM(LENGTH(payload) + IFNULL(LENGTH(image), 0)), 0) FROM pending") ?? 0
+            var shed = 0
+            let rows = try Row.fetchAll(db, sql: "SELECT seq, LENGTH(image) AS size FROM pending WHERE image IS NOT NULL ORDER BY seq")
+            for row in rows where total > limit {
+                try db.execute(sql: "UPDATE pending SET image = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
+                total -= row["size"] as Int
+                shed += 1
+            }
+            return shed
+        }
+    }
+
     /// Overwrites an entry's payload with bytes no decoder reads (tests of the replay).
     func damagePayload(ofRequestId requestId: String) throws {
         try database.write { db in

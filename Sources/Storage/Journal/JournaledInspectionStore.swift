@@ -18,14 +18,19 @@ public final class JournaledInspectionStore: InspectionStore {
     private let journal: InspectionJournal
     private let state = JournalState()
     private let diskGuard: DiskSpaceGuard?
+    private let maxBytes: Int
 
     /// - Parameters:
     ///   - primary: the networked store (e.g. `MySQLInspectionStore`).
     ///   - journalPath: the local journal file (created if needed; kept across restarts).
     ///   - diskGuard: when the disk is low, inspections are journaled without their JPEG.
-    public init(primary: any InspectionStore, journalPath: String, diskGuard: DiskSpaceGuard? = nil) throws {
+    ///   - maxBytes: past this much waiting data, the oldest entries' JPEGs are dropped (rows
+    ///     are kept whatever the size): a long outage fills the journal with rows, not pictures.
+    public init(primary: any InspectionStore, journalPath: String, diskGuard: DiskSpaceGuard? = nil,
+                maxBytes: Int = 1 << 30) throws {
         self.primary = primary
         self.diskGuard = diskGuard
+        self.maxBytes = maxBytes
         journal = try InspectionJournal(path: journalPath)
         state.setPending(try journal.pendingCount())
     }
@@ -189,6 +194,10 @@ public final class JournaledInspectionStore: InspectionStore {
     private func append(_ entry: JournalEntry) throws -> Int64 {
         let seq = try journal.append(entry)
         state.addPending(1)
+        // The size is summed every 32 appends (a scan of the journal), not at each one.
+        if state.countAppend() % 32 == 0, try journal.storedBytes() > maxBytes {
+            _ = try journal.shedImages(toFit: maxBytes)
+        }
         return seq
     }
 
@@ -204,6 +213,7 @@ private final class JournalState: @unchecked Sendable {
     private var _pending = 0
     private var _needsMigration = false
     private var replaying = false
+    private var appends = 0
 
     var pending: Int { lock.withLock { _pending } }
     func addPending(_ delta: Int) { lock.withLock { _pending = max(0, _pending + delta) } }
@@ -214,4 +224,6 @@ private final class JournalState: @unchecked Sendable {
     }
     func beginReplay() -> Bool { lock.withLock { replaying ? false : { replaying = true; return true }() } }
     func endReplay() { lock.withLock { replaying = false } }
+    /// Appends since start, this one included.
+    func countAppend() -> Int { lock.withLock { appends += 1; return appends } }
 }
