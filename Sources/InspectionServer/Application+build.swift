@@ -23,9 +23,12 @@ public struct ServerDependencies: Sendable {
     public var references: [String: [UInt8]]
     /// The defect images' folder (retention) and its free-space guard; none in memory-only tests.
     public var images: DefectImageFolder?
+    /// What judges the frames (model, calibration, policy, server version), stored with each verdict.
+    public var provenance: Provenance?
 
     public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime(),
-                references: [String: [UInt8]] = [:], images: DefectImageFolder? = nil) {
+                references: [String: [UInt8]] = [:], images: DefectImageFolder? = nil, provenance: Provenance? = nil) {
+        self.provenance = provenance
         self.policy = policy
         self.detector = detector
         self.store = store
@@ -71,6 +74,7 @@ struct ServerComponents: Sendable {
     let housekeeping: HousekeepingService
     let tokens: AccessTokens
     let connectionLimits: ConnectionLimits
+    let provenance: Provenance?
     let logger: Logger
 
     var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
@@ -98,10 +102,11 @@ struct ServerComponents: Sendable {
         let pairing = BoardPairingService(
             policy: dependencies.policy,
             configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
-            store: store, metrics: metrics, live: live, logger: logger)
+            store: store, metrics: metrics, live: live, provenance: dependencies.provenance, logger: logger)
         let line = InspectionLine(
             decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker, policy: dependencies.policy,
-            store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics, logger: logger)
+            store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics,
+            provenance: dependencies.provenance, logger: logger)
         let housekeeping = HousekeepingService(
             store: store, images: dependencies.images, imageRetentionDays: config.imageRetentionDays,
             logRetentionDays: config.logRetentionDays, logger: logger)
@@ -111,7 +116,7 @@ struct ServerComponents: Sendable {
                                     maxConnections: config.maxConnections, maxBodiesInFlight: config.maxBodiesInFlight,
                                     requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
-                                logger: logger)
+                                provenance: dependencies.provenance, logger: logger)
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -151,7 +156,8 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         store: components.store, worker: components.worker, cameras: components.cameras, hostUsage: HostUsage(),
         storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
-        metrics: components.metrics, diskGuard: components.diskGuard, connectionLimits: components.connectionLimits).endpoints)
+        metrics: components.metrics, diskGuard: components.diskGuard, connectionLimits: components.connectionLimits,
+        provenance: components.provenance).endpoints)
     let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
     if dashboardFiles.isEmpty {
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
@@ -203,8 +209,20 @@ extension ServerDependencies {
             directory: (config.dataDirectory as NSString).appendingPathComponent("images"),
             diskGuard: DiskSpaceGuard(directory: config.dataDirectory, minimumFreeBytes: Int64(config.minFreeDiskMB) << 20))
         let store = try openStore(config, images: images, storeTime: storeTime)
+        let provenance = Provenance(
+            model: try fileId(config.modelPath), calibration: try calibration.map { try fileId($0.path) },
+            policy: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
+            serverVersion: ServerVersion.current)
         return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime, references: references,
-                                  images: images)
+                                  images: images, provenance: provenance)
+    }
+
+    /// `name@fingerprint` of a file the server judges with.
+    static func fileId(_ path: String) throws -> String {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(description: "cannot read \(path) to fingerprint it")
+        }
+        return Provenance.fileId(name: (path as NSString).lastPathComponent, bytes: bytes)
     }
 
     static func openStore(_ config: ServerConfig, images: DefectImageFolder, storeTime: StoreTime) throws -> any InspectionStore {

@@ -103,6 +103,17 @@ enum SQLiteSchema {
             ALTER TABLE inspections ADD COLUMN anomaly_score REAL;
             ALTER TABLE inspections ADD COLUMN anomaly_map TEXT;
             """),
+        ("005_provenance", """
+            ALTER TABLE inspections ADD COLUMN model_id TEXT;
+            ALTER TABLE inspections ADD COLUMN calibration_id TEXT;
+            ALTER TABLE inspections ADD COLUMN policy_id TEXT;
+            ALTER TABLE inspections ADD COLUMN server_version TEXT;
+            ALTER TABLE boards ADD COLUMN model_id TEXT;
+            ALTER TABLE boards ADD COLUMN calibration_id TEXT;
+            ALTER TABLE boards ADD COLUMN policy_id TEXT;
+            ALTER TABLE boards ADD COLUMN server_version TEXT;
+            CREATE INDEX idx_inspections_model ON inspections(model_id);
+            """),
     ]
 
     /// Counts one more inspection on its day (same transaction as the insert).

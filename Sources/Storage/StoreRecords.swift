@@ -4,6 +4,41 @@ import Foundation
 import Inspection
 import Telemetry
 
+/// What judged a verdict, stored with every inspection and board so a verdict can be traced
+/// and a bad model's boards found afterwards. Each id is a file name and a fingerprint of its
+/// bytes (`name@16 hex digits`).
+public struct Provenance: Sendable, Equatable, Codable {
+    /// The detector, e.g. `pcb_synthetic_yolov8n.onnx@9f2c0a17b3d4e5f6`.
+    public var model: String
+    /// The per-class thresholds file, when one was applied.
+    public var calibration: String?
+    /// The defect policy file.
+    public var policy: String
+    /// The `pcb` program's version.
+    public var serverVersion: String
+
+    public init(model: String, calibration: String?, policy: String, serverVersion: String) {
+        self.model = model
+        self.calibration = calibration
+        self.policy = policy
+        self.serverVersion = serverVersion
+    }
+
+    /// `name@fingerprint` of a file's bytes (FNV-1a, 64 bits: tells files apart, not a signature).
+    public static func fileId(name: String, bytes: some Sequence<UInt8>) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return name + "@" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The provenance stored in a row's four columns (nil for rows from before it was kept).
+    init?(model: String?, calibration: String?, policy: String?, serverVersion: String?) {
+        guard let model else { return nil }
+        self.init(model: model, calibration: calibration, policy: policy ?? "", serverVersion: serverVersion ?? "")
+    }
+}
+
 /// One inspected frame, ready to be stored.
 public struct NewInspection: Sendable {
     public var cameraId: String
@@ -27,6 +62,8 @@ public struct NewInspection: Sendable {
     public var anomalyMap: StoredAnomalyMap?
     /// JPEG bytes to keep on disk (non-normal inspections); nil to keep none.
     public var image: [UInt8]?
+    /// The model, calibration, policy and server that judged it.
+    public var provenance: Provenance? = nil
 
     public init(cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Date,
                 captureTimestamp: String? = nil, boxes: [DetectedDefect] = [], gpio: GPIOSignal, requestId: String? = nil,
@@ -66,6 +103,7 @@ public struct StoredInspection: Sendable, Equatable {
     public var inferenceTimeMs: Double?
     public var anomalyScore: Double? = nil
     public var anomalyMap: StoredAnomalyMap? = nil
+    public var provenance: Provenance? = nil
 }
 
 /// The result of a save: the record, and whether it already existed (a retried request).
@@ -105,6 +143,8 @@ public struct NewBoard: Sendable {
     /// True when the verdict is the fail-safe because a side was missing.
     public var failSafe: Bool
     public var note: String?
+    /// The model, calibration, policy and server that judged its sides.
+    public var provenance: Provenance? = nil
 
     public init(boardKey: String, category: CategoryCode, defectType: String, confidence: Float, gpio: GPIOSignal,
                 decidedAt: Date, leftInspectionId: Int64?, rightInspectionId: Int64?, failSafe: Bool = false, note: String? = nil) {
@@ -134,6 +174,7 @@ public struct StoredBoard: Sendable, Equatable {
     public var rightInspectionId: Int64?
     public var failSafe: Bool
     public var note: String?
+    public var provenance: Provenance? = nil
 }
 
 extension StoredInspection {
@@ -143,7 +184,7 @@ extension StoredInspection {
                   confidence: decimal54(inspection.confidence), inspectionTime: inspectionTime,
                   captureTimestamp: inspection.captureTimestamp, imagePath: imagePath, boxes: inspection.boxes,
                   gpio: inspection.gpio, requestId: inspection.requestId, boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs,
-                  anomalyScore: inspection.anomalyScore, anomalyMap: inspection.anomalyMap)
+                  anomalyScore: inspection.anomalyScore, anomalyMap: inspection.anomalyMap, provenance: inspection.provenance)
     }
 }
 
@@ -153,7 +194,7 @@ extension StoredBoard {
         self.init(id: id, boardKey: board.boardKey, category: board.category, defectType: board.defectType,
                   confidence: decimal54(board.confidence), gpio: board.gpio, decidedAt: decidedAt,
                   leftInspectionId: board.leftInspectionId, rightInspectionId: board.rightInspectionId,
-                  failSafe: board.failSafe, note: board.note)
+                  failSafe: board.failSafe, note: board.note, provenance: board.provenance)
     }
 }
 

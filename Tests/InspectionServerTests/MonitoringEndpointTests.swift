@@ -114,6 +114,19 @@ import Testing
         }
     }
 
+    @Test func everyRowAndTheSystemStatusNameWhatJudged() async throws {
+        try await TestServer().run { client in
+            _ = try await client.postJSON("/predict", seedRequest(colour: Frames.red))
+            let row = try #require((try await client.get("/api/inspections").json["data"] as? [[String: Any]])?.first)
+            #expect(row["model"] as? String == "colour.onnx@00000000000000c0")
+            #expect(row["policy"] as? String == "pcb_defects.yaml@00000000000000aa")
+            #expect(row["server_version"] as? String == ServerVersion.current)
+            let status = try await client.get("/api/system-status").json
+            #expect(status["model_id"] as? String == "colour.onnx@00000000000000c0")
+            #expect(status["server_version"] as? String == ServerVersion.current)
+        }
+    }
+
     @Test func anImageRemovedByTheRetentionIsReportedExpired() async throws {
         try await TestServer().run { client in
             let defect = try await client.postJSON("/predict", seedRequest(colour: Frames.red)).json

@@ -85,6 +85,8 @@ func shippedPolicy() throws -> DefectPolicy {
 struct TestServer {
     var config = ServerConfig()
     var detector: any DefectDetector = ColourDetector()
+    var provenance: Provenance? = Provenance(model: "colour.onnx@00000000000000c0", calibration: nil, policy: "pcb_defects.yaml@00000000000000aa",
+                                             serverVersion: ServerVersion.current)
     let imageDirectory: String
     let store: SQLiteInspectionStore
 
@@ -107,7 +109,8 @@ struct TestServer {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let app = try await buildApplication(
-            config, dependencies: ServerDependencies(policy: try shippedPolicy(), detector: detector, store: store), logger: logger)
+            config, dependencies: ServerDependencies(policy: try shippedPolicy(), detector: detector, store: store, provenance: provenance),
+            logger: logger)
         defer { try? FileManager.default.removeItem(atPath: imageDirectory) }
         return try await app.test(testing) { client in try await body(client) }
     }

@@ -215,6 +215,35 @@ func seoul(day: Int = 26, hour: Int = 10) -> Date {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func provenanceIsStoredWithInspectionsAndBoards(kind: StoreKind) async throws {
+        let (store, directory) = try kind.make()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.migrate()
+        let provenance = Provenance(model: Provenance.fileId(name: "m.onnx", bytes: [1, 2, 3]), calibration: "m.calibration.json@0123456789abcdef",
+                                    policy: "pcb_defects.yaml@fedcba9876543210", serverVersion: "9.9.9")
+        var inspection = newInspection(.solderDefect, at: seoul())
+        inspection.provenance = provenance
+        let saved = try await store.saveInspection(inspection)
+        #expect(saved.record.provenance == provenance)
+        #expect(try await store.inspection(id: saved.record.id)?.provenance == provenance)
+        #expect(try await store.inspections(page: 1, limit: 5).rows.first?.provenance == provenance)
+        var board = NewBoard(boardKey: "b", category: .solderDefect, defectType: "납땜불량", confidence: 0.9, gpio: GPIOSignal(pin: 27, durationMs: 500),
+                             decidedAt: seoul(), leftInspectionId: saved.record.id, rightInspectionId: nil)
+        board.provenance = provenance
+        let stored = try await store.saveBoard(board)
+        #expect(try await store.board(id: stored.id)?.provenance == provenance)
+        // Rows from before provenance was kept read as nil.
+        let old = try await store.saveInspection(newInspection(.normal, at: seoul()))
+        #expect(try await store.inspection(id: old.record.id)?.provenance == nil)
+    }
+
+    @Test func fileIdsAreNameAndSixteenHexDigits() {
+        #expect(Provenance.fileId(name: "a.onnx", bytes: []) == "a.onnx@cbf29ce484222325")
+        #expect(Provenance.fileId(name: "a.onnx", bytes: [0x61]) == "a.onnx@af63dc4c8601ec8c")
+        #expect(Provenance.fileId(name: "a", bytes: [1]) != Provenance.fileId(name: "a", bytes: [2]))
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func logRetentionDeletesOnlyOlderRows(kind: StoreKind) async throws {
         let (store, directory) = try kind.make()
         defer { try? FileManager.default.removeItem(atPath: directory) }

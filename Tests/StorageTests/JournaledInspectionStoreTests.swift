@@ -120,6 +120,27 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
         #expect(try await primary.inspection(requestId: "after") != nil)
     }
 
+    @Test func provenanceSurvivesTheJournal() async throws {
+        let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let primary = try SwitchableStore()
+        let store = try JournaledInspectionStore(primary: primary, journalPath: path)
+        try await store.migrate()
+        primary.down = true
+        let provenance = Provenance(model: "m.onnx@0000000000000001", calibration: nil, policy: "p.yaml@0000000000000002", serverVersion: "1.2.3")
+        var inspection = newInspection(.discard, requestId: "traced")
+        inspection.provenance = provenance
+        let saved = try await store.saveInspection(inspection)
+        var board = board(saved.record.id, nil)
+        board.provenance = provenance
+        _ = try await store.saveBoard(board)
+        primary.down = false
+        #expect(try await store.replayJournal().written == 2)
+        let replayed = try #require(try await primary.inspection(requestId: "traced"))
+        #expect(replayed.provenance == provenance)
+        #expect(try await primary.board(id: try #require(replayed.boardId))?.provenance == provenance)
+    }
+
     @Test func aFullJournalShedsTheOldestJPEGsButKeepsEveryRow() async throws {
         let path = NSTemporaryDirectory() + "pcb-journal-" + UUID().uuidString + ".sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -43,10 +43,12 @@ public actor BoardPairingService: Service {
 
     private let metrics: ServerMetrics?
     private let live: LiveFeed?
+    private let provenance: Provenance?
 
     public init(policy: DefectPolicy, configuration: BoardPairingStateMachine.Configuration, store: any InspectionStore,
-                metrics: ServerMetrics? = nil, live: LiveFeed? = nil, logger: Logger) {
+                metrics: ServerMetrics? = nil, live: LiveFeed? = nil, provenance: Provenance? = nil, logger: Logger) {
         machine = BoardPairingStateMachine(policy: policy, configuration: configuration)
+        self.provenance = provenance
         self.store = store
         self.metrics = metrics
         self.live = live
@@ -145,11 +147,13 @@ public actor BoardPairingService: Service {
 
     private func save(_ decision: BoardDecision) async throws -> StoredBoard {
         let verdict = decision.verdict
-        return try await store.saveBoard(NewBoard(
+        var board = NewBoard(
             boardKey: decision.boardKey, category: verdict.category.code, defectType: verdict.category.label,
             confidence: verdict.confidence, gpio: verdict.category.gpio, decidedAt: Date(),
             leftInspectionId: decision.left?.inspectionId, rightInspectionId: decision.right?.inspectionId,
-            failSafe: decision.isFailSafe, note: Self.note(decision)))
+            failSafe: decision.isFailSafe, note: Self.note(decision))
+        board.provenance = provenance
+        return try await store.saveBoard(board)
     }
 
     private static func note(_ decision: BoardDecision) -> String? {

@@ -117,10 +117,14 @@ public struct InspectionLine: Sendable {
     let goldens: GoldenBoards
     let live: LiveFeed?
     let metrics: ServerMetrics?
+    /// Stored with every inspection: what judged it.
+    let provenance: Provenance?
     let logger: Logger
 
     init(decoder: FrameDecoder, worker: InferenceWorker, policy: DefectPolicy, store: any InspectionStore, pairing: BoardPairingService,
-         cameras: CameraRegistry, goldens: GoldenBoards, live: LiveFeed?, metrics: ServerMetrics?, logger: Logger) {
+         cameras: CameraRegistry, goldens: GoldenBoards, live: LiveFeed?, metrics: ServerMetrics?, provenance: Provenance? = nil,
+         logger: Logger) {
+        self.provenance = provenance
         self.goldens = goldens
         self.decoder = decoder
         self.worker = worker
@@ -227,12 +231,14 @@ public struct InspectionLine: Sendable {
             let storeStart = ContinuousClock.Instant.now
             let saved: SavedInspection
             do {
-                saved = try await store.saveInspection(NewInspection(
+                var inspection = NewInspection(
                     cameraId: frame.cameraId, category: verdict.category.code, defectType: verdict.category.label,
                     confidence: verdict.confidence, inspectionTime: Date(), captureTimestamp: frame.timestamp,
                     boxes: verdict.boxes, gpio: verdict.category.gpio, requestId: frame.requestId,
                     inferenceTimeMs: rounded(outcome.modelMs, 3), anomalyScore: anomaly.map { rounded(Double($0.score), 4) },
-                    anomalyMap: isNormal ? nil : anomaly.map(StoredAnomalyMap.init), image: isNormal ? nil : frame.jpeg))
+                    anomalyMap: isNormal ? nil : anomaly.map(StoredAnomalyMap.init), image: isNormal ? nil : frame.jpeg)
+                inspection.provenance = provenance
+                saved = try await store.saveInspection(inspection)
             } catch {
                 logger.error("could not store inspection: \(error)", metadata: ["camera": "\(frame.cameraId)"])
                 throw .storeUnavailable("result", "\(error)")

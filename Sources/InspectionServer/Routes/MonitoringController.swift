@@ -21,6 +21,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     /// The data disk's free-space guard (nil in memory-only tests).
     let diskGuard: DiskSpaceGuard?
     let connectionLimits: ConnectionLimits?
+    /// What judges the frames now (shown by /api/system-status).
+    let provenance: Provenance?
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -125,6 +127,11 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let board_id: Int64?
         /// The anomaly model's score (extension; absent without one).
         let anomaly_score: Double?
+        /// What judged it (extension; absent for rows stored before provenance was kept).
+        let model: String?
+        let calibration: String?
+        let policy: String?
+        let server_version: String?
     }
 
     struct Pagination: Encodable {
@@ -149,7 +156,9 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             InspectionRow(id: $0.id, camera_id: $0.cameraId, defect_type: $0.defectType, category: $0.category.rawValue,
                           confidence: rounded($0.confidence, 4), inspection_time: storeTime.iso8601($0.inspectionTime),
                           image_path: $0.imagePath, image_expired: $0.imagePath.map { !FileManager.default.fileExists(atPath: $0) },
-                          board_id: $0.boardId, anomaly_score: $0.anomalyScore)
+                          board_id: $0.boardId, anomaly_score: $0.anomalyScore, model: $0.provenance?.model,
+                          calibration: $0.provenance?.calibration, policy: $0.provenance?.policy,
+                          server_version: $0.provenance?.serverVersion)
         }
         return JSONResponse.make(InspectionList(data: rows, pagination: Pagination(
             page: page, limit: limit, total: result.total, total_pages: (result.total + limit - 1) / limit)))
@@ -244,6 +253,11 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let queue_depth: Int
         let cameras: [CameraStatus]
         let disk: DiskState?
+        /// What judges the frames now: `name@fingerprint` of the model, calibration and policy files.
+        let model_id: String?
+        let calibration_id: String?
+        let policy_id: String?
+        let server_version: String
     }
 
     struct CameraStatus: Encodable {
@@ -269,7 +283,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             raspberry_pi_2_online: statuses.count > 1 ? statuses[1].online : false,
             server_cpu_usage: hostUsage.cpuPercent(), server_memory_usage: hostUsage.memoryPercent(),
             server_gpu_usage: 0, last_update: storeTime.iso8601(of: Date()), model_ready: worker.isReady, queue_depth: worker.queueDepth,
-            cameras: statuses, disk: DiskState(diskGuard)))
+            cameras: statuses, disk: DiskState(diskGuard), model_id: provenance?.model, calibration_id: provenance?.calibration,
+            policy_id: provenance?.policy, server_version: ServerVersion.current))
     }
 
     /// A row's image whose file is gone: removed by the image retention (or by hand).

@@ -160,11 +160,14 @@ final class InspectionJournal: Sendable {
         /// Absent in entries journaled before anomaly scores existed.
         var anomalyScore: Double?
         var anomalyMap: String?
+        /// Absent in entries journaled before provenance was kept.
+        var provenance: Provenance?
     }
 
     private struct BoardPayload: Codable {
         var boardKey: String, category: CategoryCode, defectType: String, confidence: Float, gpio: GPIOSignal, decidedAt: Double
         var leftInspectionId: Int64?, rightInspectionId: Int64?, failSafe: Bool, note: String?
+        var provenance: Provenance?
     }
 
     private struct LogPayload: Codable {
@@ -179,13 +182,13 @@ final class InspectionJournal: Sendable {
                 cameraId: i.cameraId, category: i.category, defectType: i.defectType, confidence: i.confidence,
                 inspectionTime: i.inspectionTime.timeIntervalSince1970, captureTimestamp: i.captureTimestamp, boxes: i.boxes,
                 gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs, anomalyScore: i.anomalyScore,
-                anomalyMap: i.anomalyMap?.jsonText)
+                anomalyMap: i.anomalyMap?.jsonText, provenance: i.provenance)
             return ("inspection", try encoder.encode(payload), i.image.map { Data($0) }, i.requestId)
         case .board(let b):
             let payload = BoardPayload(
                 boardKey: b.boardKey, category: b.category, defectType: b.defectType, confidence: b.confidence, gpio: b.gpio,
                 decidedAt: b.decidedAt.timeIntervalSince1970, leftInspectionId: b.leftInspectionId,
-                rightInspectionId: b.rightInspectionId, failSafe: b.failSafe, note: b.note)
+                rightInspectionId: b.rightInspectionId, failSafe: b.failSafe, note: b.note, provenance: b.provenance)
             return ("board", try encoder.encode(payload), nil, nil)
         case .log(let l):
             let payload = LogPayload(level: l.level, source: l.source, message: l.message, details: l.details, createdAt: l.createdAt)
@@ -198,17 +201,21 @@ final class InspectionJournal: Sendable {
         switch kind {
         case "inspection":
             let p = try decoder.decode(InspectionPayload.self, from: payload)
-            return .inspection(NewInspection(
+            var inspection = NewInspection(
                 cameraId: p.cameraId, category: p.category, defectType: p.defectType, confidence: p.confidence,
                 inspectionTime: Date(timeIntervalSince1970: p.inspectionTime), captureTimestamp: p.captureTimestamp,
                 boxes: p.boxes, gpio: p.gpio, requestId: p.requestId, inferenceTimeMs: p.inferenceTimeMs,
-                anomalyScore: p.anomalyScore, anomalyMap: StoredAnomalyMap(jsonText: p.anomalyMap), image: image.map { [UInt8]($0) }))
+                anomalyScore: p.anomalyScore, anomalyMap: StoredAnomalyMap(jsonText: p.anomalyMap), image: image.map { [UInt8]($0) })
+            inspection.provenance = p.provenance
+            return .inspection(inspection)
         case "board":
             let p = try decoder.decode(BoardPayload.self, from: payload)
-            return .board(NewBoard(
+            var board = NewBoard(
                 boardKey: p.boardKey, category: p.category, defectType: p.defectType, confidence: p.confidence, gpio: p.gpio,
                 decidedAt: Date(timeIntervalSince1970: p.decidedAt), leftInspectionId: p.leftInspectionId,
-                rightInspectionId: p.rightInspectionId, failSafe: p.failSafe, note: p.note))
+                rightInspectionId: p.rightInspectionId, failSafe: p.failSafe, note: p.note)
+            board.provenance = p.provenance
+            return .board(board)
         default:
             let p = try decoder.decode(LogPayload.self, from: payload)
             return .log(SystemLogEntry(level: p.level, source: p.source, message: p.message, details: p.details, createdAt: p.createdAt))

@@ -78,6 +78,7 @@ public final class MySQLInspectionStore: InspectionStore {
                                   MySQLValue(inspection.captureTimestamp), MySQLValue(inspection.requestId),
                                   MySQLValue(inspection.inferenceTimeMs), MySQLValue(inspection.anomalyScore),
                                   MySQLValue(inspection.anomalyMap?.jsonText)])
+                        if let provenance = inspection.provenance { try Self.record(provenance, table: "inspections", id: id, db) }
                         try db.execute(MySQLSchema.countInspection, [.text(String(localTime.prefix(10))), .text(inspection.category.rawValue), .int(1)])
                         if let imagePath {
                             try db.execute("INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
@@ -193,6 +194,7 @@ public final class MySQLInspectionStore: InspectionStore {
                           MySQLValue(board.gpio.pin), MySQLValue(board.gpio.durationMs), .text(decidedAt),
                           MySQLValue(board.leftInspectionId), MySQLValue(board.rightInspectionId),
                           .int(board.failSafe ? 1 : 0), MySQLValue(board.note)])
+                if let provenance = board.provenance { try Self.record(provenance, table: "boards", id: id, db) }
                 for inspectionId in [board.leftInspectionId, board.rightInspectionId].compactMap({ $0 }) {
                     try db.execute("UPDATE inspections SET board_id = ? WHERE id = ?", [.int(id), .int(inspectionId)])
                 }
@@ -210,7 +212,8 @@ public final class MySQLInspectionStore: InspectionStore {
                 defectType: row.string("defect_type") ?? "", confidence: row.double("confidence") ?? 0,
                 gpio: GPIOSignal(pin: row.int("gpio_pin") ?? 0, durationMs: row.int("gpio_duration_ms") ?? 0),
                 decidedAt: row.string("decided_at") ?? "", leftInspectionId: row.int64("left_inspection_id"),
-                rightInspectionId: row.int64("right_inspection_id"), failSafe: row.int("fail_safe") == 1, note: row.string("note"))
+                rightInspectionId: row.int64("right_inspection_id"), failSafe: row.int("fail_safe") == 1, note: row.string("note"),
+                provenance: Self.provenance(from: row))
         }
     }
 
@@ -263,7 +266,19 @@ public final class MySQLInspectionStore: InspectionStore {
             imagePath: row.string("image_path"), boxes: boxes,
             gpio: GPIOSignal(pin: row.int("gpio_pin") ?? 0, durationMs: row.int("gpio_duration_ms") ?? 0),
             requestId: row.string("request_id"), boardId: row.int64("board_id"), inferenceTimeMs: row.double("inference_time_ms"),
-            anomalyScore: row.double("anomaly_score"), anomalyMap: StoredAnomalyMap(jsonText: row.string("anomaly_map")))
+            anomalyScore: row.double("anomaly_score"), anomalyMap: StoredAnomalyMap(jsonText: row.string("anomaly_map")),
+            provenance: provenance(from: row))
+    }
+
+    private static func provenance(from row: MySQLRow) -> Provenance? {
+        Provenance(model: row.string("model_id"), calibration: row.string("calibration_id"), policy: row.string("policy_id"),
+                   serverVersion: row.string("server_version"))
+    }
+
+    /// The provenance columns of a row just inserted (same transaction).
+    private static func record(_ provenance: Provenance, table: String, id: Int64, _ db: MariaDBConnection) throws {
+        try db.execute("UPDATE \(table) SET model_id = ?, calibration_id = ?, policy_id = ?, server_version = ? WHERE id = ?",
+                       [.text(provenance.model), MySQLValue(provenance.calibration), .text(provenance.policy), .text(provenance.serverVersion), .int(id)])
     }
 }
 

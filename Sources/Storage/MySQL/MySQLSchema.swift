@@ -114,6 +114,11 @@ enum MySQLSchema {
             "ALTER TABLE inspections ADD COLUMN anomaly_score DOUBLE",
             "ALTER TABLE inspections ADD COLUMN anomaly_map MEDIUMTEXT",
         ]),
+        ("005_provenance", [
+            "ALTER TABLE inspections ADD COLUMN model_id VARCHAR(200), ADD COLUMN calibration_id VARCHAR(200), ADD COLUMN policy_id VARCHAR(200), ADD COLUMN server_version VARCHAR(40)",
+            "ALTER TABLE boards ADD COLUMN model_id VARCHAR(200), ADD COLUMN calibration_id VARCHAR(200), ADD COLUMN policy_id VARCHAR(200), ADD COLUMN server_version VARCHAR(40)",
+            "CREATE INDEX idx_inspections_model ON inspections(model_id)",
+        ]),
     ]
 
     /// Counts one more inspection on its day (same transaction as the insert).

@@ -93,6 +93,7 @@ public final class SQLiteInspectionStore: InspectionStore {
                                      inspection.captureTimestamp, inspection.requestId, inspection.inferenceTimeMs,
                                      inspection.anomalyScore, inspection.anomalyMap?.jsonText])
                 let id = db.lastInsertedRowID
+                if let provenance = inspection.provenance { try Self.record(provenance, table: "inspections", id: id, db) }
                 try db.execute(sql: SQLiteSchema.countInspection,
                                arguments: [String(localTime.prefix(10)), inspection.category.rawValue, 1])
                 if let imagePath {
@@ -186,6 +187,7 @@ public final class SQLiteInspectionStore: InspectionStore {
                                  board.gpio.durationMs, decidedAt, board.leftInspectionId, board.rightInspectionId,
                                  board.failSafe, board.note])
             let id = db.lastInsertedRowID
+            if let provenance = board.provenance { try Self.record(provenance, table: "boards", id: id, db) }
             for inspectionId in [board.leftInspectionId, board.rightInspectionId].compactMap({ $0 }) {
                 try db.execute(sql: "UPDATE inspections SET board_id = ? WHERE id = ?", arguments: [id, inspectionId])
             }
@@ -201,7 +203,8 @@ public final class SQLiteInspectionStore: InspectionStore {
                 defectType: row["defect_type"], confidence: row["confidence"] ?? 0,
                 gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
                 decidedAt: row["decided_at"], leftInspectionId: row["left_inspection_id"],
-                rightInspectionId: row["right_inspection_id"], failSafe: row["fail_safe"], note: row["note"])
+                rightInspectionId: row["right_inspection_id"], failSafe: row["fail_safe"], note: row["note"],
+                provenance: Self.provenance(from: row))
         }
     }
 
@@ -257,6 +260,17 @@ public final class SQLiteInspectionStore: InspectionStore {
             captureTimestamp: row["capture_time"], imagePath: row["image_path"], boxes: boxes,
             gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
             requestId: row["request_id"], boardId: row["board_id"], inferenceTimeMs: row["inference_time_ms"],
-            anomalyScore: row["anomaly_score"], anomalyMap: StoredAnomalyMap(jsonText: row["anomaly_map"]))
+            anomalyScore: row["anomaly_score"], anomalyMap: StoredAnomalyMap(jsonText: row["anomaly_map"]),
+            provenance: provenance(from: row))
+    }
+
+    private static func provenance(from row: Row) -> Provenance? {
+        Provenance(model: row["model_id"], calibration: row["calibration_id"], policy: row["policy_id"], serverVersion: row["server_version"])
+    }
+
+    /// The provenance columns of a row just inserted (same transaction).
+    private static func record(_ provenance: Provenance, table: String, id: Int64, _ db: Database) throws {
+        try db.execute(sql: "UPDATE \(table) SET model_id = ?, calibration_id = ?, policy_id = ?, server_version = ? WHERE id = ?",
+                       arguments: [provenance.model, provenance.calibration, provenance.policy, provenance.serverVersion, id])
     }
 }
