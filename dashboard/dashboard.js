@@ -157,8 +157,39 @@ function renderFrames(snapshot) {
     row.append(el("td", {}, clockText(new Date(frame.time))), el("td", {}, frame.camera_id), verdict,
                el("td", { class: "num" }, String(frame.boxes.length)),
                el("td", { class: "classes" }, classes.slice(0, 3).join(", ") + (classes.length > 3 ? " …" : "")),
-               el("td", { class: "num" }, "#" + frame.inspection_id));
+               el("td", { class: "num" }, "#" + frame.inspection_id), teachCell(frame));
     body.append(row);
+  }
+}
+
+// "Teach": a recent normal frame becomes its camera's golden board (PUT /api/reference/{camera}
+// ?inspection_id=N; admin scope when the server has tokens). Only normal frames are offered: a
+// golden board must be a good board.
+function teachCell(frame) {
+  const cell = el("td");
+  if (frame.category !== "normal") return cell;
+  const button = el("button", { class: "teach", type: "button", "data-inspection": String(frame.inspection_id) }, "기준 등록 · teach");
+  button.addEventListener("click", () => teach(frame));
+  cell.append(button);
+  return cell;
+}
+
+async function teach(frame) {
+  if (!window.confirm(`${frame.camera_id} 카메라의 기준 보드로 등록할까요? · Teach frame #${frame.inspection_id} as the golden board of ${frame.camera_id}?`)) return;
+  const token = currentToken();
+  const result = $("teach-result");
+  try {
+    const response = await fetch(`/api/reference/${encodeURIComponent(frame.camera_id)}?inspection_id=${frame.inspection_id}`, {
+      method: "PUT", headers: token ? { Authorization: "Bearer " + token } : {},
+    });
+    const body = await response.json().catch(() => ({}));
+    result.textContent = response.ok
+      ? `기준 보드 등록됨 · golden board of ${frame.camera_id} taught from #${frame.inspection_id}`
+      : `등록 실패 · not taught (${response.status}): ${body.error || ""}`;
+    result.dataset.state = response.ok ? "ok" : "error";
+  } catch (error) {
+    result.textContent = `등록 실패 · not taught: ${error}`;
+    result.dataset.state = "error";
   }
 }
 

@@ -253,6 +253,17 @@ def main():
             [...document.querySelectorAll('#cameras tbody tr')].filter(r => r.querySelector('.dot.on')).length === 2""")
         page.wait_for("latency table filled", "document.querySelector('#latency tr[data-stage=model] td:nth-child(4)')?.textContent !== '—'")
         page.wait_for("defect-rate chart drawn", "document.querySelectorAll('#rate-chart polyline').length === 1")
+        # "Teach" from the page: a recent left frame becomes the left camera's golden board
+        # (the fixture model calls every frame defective, so the call is made as its button would).
+        page.evaluate("""(() => { window.confirm = () => true;
+            const row = [...document.querySelectorAll('#frames tbody tr')].find(r => r.children[1].textContent === 'left');
+            teach({ camera_id: 'left', inspection_id: Number(row.dataset.inspection) }); return true; })()""")
+        page.wait_for("teaching a golden board from the page succeeds", """
+            document.getElementById('teach-result')?.dataset.state === 'ok'""")
+        check = urllib.request.Request(server.url + "/api/reference/left", headers={"Authorization": "Bearer " + TOKEN} if TOKEN else {})
+        with urllib.request.urlopen(check, timeout=10) as response:
+            assert response.status == 200 and response.read()[:2] == b"\xff\xd8", "the taught golden board is not served"
+        print("ok   golden board taught from the page", flush=True)
         layout = page.evaluate("JSON.stringify([document.documentElement.scrollWidth, document.documentElement.scrollHeight])")
         width, height = json.loads(layout)
         if width > 1366:
