@@ -17,7 +17,7 @@ p.add_argument("--url", required=True)
 p.add_argument("--pid", type=int, required=True)
 p.add_argument("--frame", required=True, help="a JPEG posted by both cameras")
 p.add_argument("--minutes", type=float, default=10)
-p.add_argument("--fps", type=float, default=10)
+p.add_argument("--fps", type=float, default=10, help="frames per second per camera; 0: the GET flood alone")
 p.add_argument("--token")
 p.add_argument("--get-threads", type=int, default=2)
 p.add_argument("--warmup-s", type=float, default=60)
@@ -83,7 +83,7 @@ def rss_mb():
     return float("nan")
 
 
-threads = [threading.Thread(target=camera, args=(c,)) for c in ("left", "right")]
+threads = [threading.Thread(target=camera, args=(c,)) for c in ("left", "right")] if args.fps > 0 else []
 threads += [threading.Thread(target=flood) for _ in range(args.get_threads)]
 for thread in threads:
     thread.start()
