@@ -25,6 +25,8 @@ public struct ServerDependencies: Sendable {
     public var images: DefectImageFolder?
     /// What judges the frames (model, calibration, policy, server version), stored with each verdict.
     public var provenance: Provenance?
+    /// The policy as read from its file, before the calibration (a reload applies the new model's).
+    public var basePolicy: DefectPolicy?
 
     public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime(),
                 references: [String: [UInt8]] = [:], images: DefectImageFolder? = nil, provenance: Provenance? = nil) {
@@ -75,6 +77,8 @@ struct ServerComponents: Sendable {
     let tokens: AccessTokens
     let connectionLimits: ConnectionLimits
     let provenance: Provenance?
+    let reloader: ModelReloader
+    let configuredModel: ModelReloader.Files
     let logger: Logger
 
     var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
@@ -85,7 +89,8 @@ struct ServerComponents: Sendable {
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()
         let store = dependencies.store
-        let worker = InferenceWorker(detector: dependencies.detector, capacity: config.queueCapacity, logger: logger)
+        let worker = InferenceWorker(detector: dependencies.detector, judging: JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance),
+                                     capacity: config.queueCapacity, logger: logger)
         let cameras = CameraRegistry(cameras: config.cameras)
         let goldens = GoldenBoards(try goldenBoards(dependencies.references, cameras: config.cameras))
         let metrics = ServerMetrics()
@@ -107,6 +112,13 @@ struct ServerComponents: Sendable {
             decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker, policy: dependencies.policy,
             store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics,
             provenance: dependencies.provenance, logger: logger)
+        let reloader = ModelReloader(
+            worker: worker, pairing: pairing, basePolicy: dependencies.basePolicy ?? dependencies.policy,
+            policyId: dependencies.provenance?.policy ?? "", calibrationOff: config.calibrationPath == "none",
+            threads: config.inferenceThreads,
+            modelFolder: config.modelDirectory ?? (config.modelPath as NSString).deletingLastPathComponent,
+            files: .init(model: config.modelPath, anomaly: config.anomalyPath),
+            judging: JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance), store: store, logger: logger)
         let housekeeping = HousekeepingService(
             store: store, images: dependencies.images, imageRetentionDays: config.imageRetentionDays,
             logRetentionDays: config.logRetentionDays, logger: logger)
@@ -116,7 +128,8 @@ struct ServerComponents: Sendable {
                                     maxConnections: config.maxConnections, maxBodiesInFlight: config.maxBodiesInFlight,
                                     requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
-                                provenance: dependencies.provenance, logger: logger)
+                                provenance: dependencies.provenance, reloader: reloader,
+                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath), logger: logger)
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -139,7 +152,8 @@ struct ServerComponents: Sendable {
 
     /// What runs beside the HTTP server until shutdown.
     var services: [any Service] {
-        [worker, pairing, live, StoreBacklogService(store: store, logger: logger), housekeeping]
+        [worker, pairing, live, StoreBacklogService(store: store, logger: logger), housekeeping,
+         ReloadSignalService(reloader: reloader, configured: configuredModel, logger: logger)]
     }
 }
 
@@ -157,12 +171,13 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
         metrics: components.metrics, diskGuard: components.diskGuard, connectionLimits: components.connectionLimits,
-        provenance: components.provenance).endpoints)
+        reloader: components.reloader).endpoints)
     let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
     if dashboardFiles.isEmpty {
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
     }
     router.addRoutes(DashboardController(live: components.live, files: dashboardFiles).endpoints)
+    router.addRoutes(AdminController(reloader: components.reloader, maxBodyBytes: config.maxBodyBytes).endpoints)
     router.addRoutes(ReferenceController(goldens: components.goldens, cameras: components.cameras, live: components.live,
                                          maxBodyBytes: config.maxBodyBytes).endpoints)
     return router
@@ -192,6 +207,7 @@ extension ServerDependencies {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
         var policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
+        let basePolicy = policy
         let calibration = try ModelLoader.operatingPoint(config)
         if let calibration { policy = policy.applying(calibration.point) }
         let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy,
@@ -213,8 +229,10 @@ extension ServerDependencies {
             model: try fileId(config.modelPath), calibration: try calibration.map { try fileId($0.path) },
             policy: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
             serverVersion: ServerVersion.current)
-        return ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime, references: references,
-                                  images: images, provenance: provenance)
+        var dependencies = ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime,
+                                              references: references, images: images, provenance: provenance)
+        dependencies.basePolicy = basePolicy
+        return dependencies
     }
 
     /// `name@fingerprint` of a file the server judges with.

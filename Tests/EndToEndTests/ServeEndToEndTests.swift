@@ -30,12 +30,15 @@ struct E2EError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A `pcb serve` child process on a free loopback port.
-final class ServerProcess {
+/// A `pcb serve` child process on a free loopback port. Its output is read all along (a full
+/// pipe would stall the server's logging, and with it the server).
+final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let output = Pipe()
     private(set) var port = 0
-    private(set) var log = ""
+    private let lock = NSLock()
+    private var collected = ""
+    var log: String { lock.withLock { collected } }
 
     init(arguments: [String]) throws {
         process.executableURL = try pcbExecutable()
@@ -56,9 +59,18 @@ final class ServerProcess {
                 if !process.isRunning { throw E2EError("pcb serve exited early: \(log)") }
                 continue
             }
-            log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(log[range].split(separator: ":").last!)!
+            lock.withLock { collected += String(decoding: chunk, as: UTF8.self) }
+            let text = log
+            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(text[range].split(separator: ":").last!)!
+                let drain = Thread { [self] in
+                    while true {
+                        let more = handle.availableData
+                        if more.isEmpty { return }
+                        lock.withLock { collected += String(decoding: more, as: UTF8.self) }
+                    }
+                }
+                drain.start()
                 return
             }
         }

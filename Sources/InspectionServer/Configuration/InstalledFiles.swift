@@ -48,6 +48,7 @@ extension ServerConfig {
         config.dashboardDirectory = files.locate(dashboardDirectory)
         config.modelPath = files.locate(modelPath)
         config.anomalyPath = anomalyPath.map(files.locate)
+        config.modelDirectory = modelDirectory.map(files.locate)
         config.calibrationPath = calibrationPath.map { $0 == "none" ? $0 : files.locate($0) }
         config.referencePaths = referencePaths.mapValues(files.locate)
         return config

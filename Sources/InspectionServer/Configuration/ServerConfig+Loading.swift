@@ -19,6 +19,7 @@ extension ServerConfig {
             "port": .value { $0.port = try SettingValue.integer($1, 0...65_535) },
             "data_dir": .value { $0.dataDirectory = $1 },
             "model": .value { $0.modelPath = $1 },
+            "model_dir": .value { $0.modelDirectory = $1.isEmpty ? nil : $1 },
             "anomaly": .value { $0.anomalyPath = $1.isEmpty ? nil : $1 },
             "calibration": .value { $0.calibrationPath = $1.isEmpty ? nil : $1 },
             // `F.jpg` for every camera, or `left=L.jpg,right=R.jpg`.

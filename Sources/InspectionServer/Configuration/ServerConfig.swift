@@ -23,6 +23,8 @@ public struct ServerConfig: Sendable, Equatable {
     /// Golden boards (JPEGs of known-good boards) by camera id; `*` for every camera. None by
     /// default; also taught while running (`PUT /api/reference`).
     public var referencePaths: [String: String] = [:]
+    /// The folder model files given to a reload must lie in. Default nil: the configured model's folder.
+    public var modelDirectory: String? = nil
     /// A PaDiM anomaly model (`pcb anomaly fit`) run beside the detector; none by default.
     public var anomalyPath: String? = nil
     /// `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:password@host:3306/db`. Default: SQLite in the data directory.

@@ -5,6 +5,8 @@
 // batch size (the seed's batch worker, its Phase 4-2), runs them as one batch and answers
 // each. When the queue is full, `submit` fails at once (the route answers 503 with
 // Retry-After) instead of letting latency pile up. The model is warmed up before `isReady`.
+// A reload hands the worker another detector, already warmed up elsewhere; the worker takes it
+// between two batches, so no frame fails and none waits for more than the batch in progress.
 
 import Detection
 import Foundation
@@ -12,6 +14,20 @@ import ImageKit
 import Inspection
 import Logging
 import ServiceLifecycle
+import Storage
+
+/// What judges the boxes of a detector: the policy with that model's calibration applied, and
+/// the provenance stored with each verdict. It travels with the detector through a reload, so
+/// every frame is judged and recorded by the set whose model ran it.
+public struct JudgingSet: Sendable {
+    public var policy: DefectPolicy
+    public var provenance: Provenance?
+
+    public init(policy: DefectPolicy, provenance: Provenance?) {
+        self.policy = policy
+        self.provenance = provenance
+    }
+}
 
 /// The boxes of one job, and where its time went.
 public struct InferenceOutcome: Sendable {
@@ -25,6 +41,8 @@ public struct InferenceOutcome: Sendable {
     public var modelMs: Double
     /// Frames in that model run.
     public var batchFrames: Int
+    /// The judging set of the detector that ran it (nil when the worker was given none).
+    public var judging: JudgingSet? = nil
 }
 
 /// Why a job was not run.
@@ -50,11 +68,14 @@ public final class InferenceWorker: Service, @unchecked Sendable {
         let continuation: CheckedContinuation<InferenceOutcome, any Error>
     }
 
-    private let detector: any DefectDetector
     private let capacity: Int
     private let logger: Logger
     private let condition = NSCondition()
     // Guarded by `condition`:
+    /// The detector batches run on and its judging set; replaced only between batches.
+    private var detector: any DefectDetector
+    private var judging: JudgingSet?
+    private var pendingDetector: (detector: any DefectDetector, judging: JudgingSet?, taken: CheckedContinuation<any DefectDetector, Never>)?
     private var jobs: [Job] = []
     private var stopping = false
     private var ready = false
@@ -76,8 +97,10 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     /// - Parameters:
     ///   - detector: owned by the worker from now on.
     ///   - capacity: how many jobs may wait before `submit` refuses.
-    public init(detector: any DefectDetector, capacity: Int, logger: Logger) {
+    ///   - judging: the policy and provenance that go with it (handed back with each outcome).
+    public init(detector: any DefectDetector, judging: JudgingSet? = nil, capacity: Int, logger: Logger) {
         self.detector = detector
+        self.judging = judging
         self.capacity = max(1, capacity)
         self.logger = logger
     }
@@ -88,7 +111,29 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     public var failure: String? { condition.withLock { warmUpError } }
     /// Jobs waiting right now.
     public var queueDepth: Int { condition.withLock { jobs.count } }
-    public var modelDescription: String { detector.modelDescription }
+    public var modelDescription: String { condition.withLock { detector.modelDescription } }
+    /// The detector's class names (a reload checks the new model's against the policy).
+    public var classNames: [String] { condition.withLock { detector.classNames } }
+
+    /// Runs `newDetector` (already warmed up) from the next batch on; returns the detector it
+    /// replaced once the worker has switched. A stopped worker switches at once.
+    public func replaceDetector(with newDetector: any DefectDetector, judging newJudging: JudgingSet?) async -> any DefectDetector {
+        await withCheckedContinuation { continuation in
+            let immediate: (any DefectDetector)? = condition.withLock {
+                if stopping || !started {
+                    let old = detector
+                    detector = newDetector
+                    judging = newJudging
+                    return old
+                }
+                if let earlier = pendingDetector { earlier.taken.resume(returning: earlier.detector) }
+                pendingDetector = (newDetector, newJudging, continuation)
+                condition.signal()
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
 
     /// Starts the thread (idempotent). `run()` calls it; tests may call it directly.
     public func start() {
@@ -113,14 +158,22 @@ public final class InferenceWorker: Service, @unchecked Sendable {
 
     /// Stops the worker; jobs still waiting fail with `stopped`.
     public func stop() {
-        let pending = condition.withLock { () -> [Job] in
+        let (pending, switched) = condition.withLock { () -> ([Job], (old: any DefectDetector, taken: CheckedContinuation<any DefectDetector, Never>)?) in
             stopping = true
             let pending = jobs
             jobs.removeAll()
+            var switched: (old: any DefectDetector, taken: CheckedContinuation<any DefectDetector, Never>)?
+            if let switching = pendingDetector {
+                switched = (detector, switching.taken)
+                detector = switching.detector
+                judging = switching.judging
+                pendingDetector = nil
+            }
             condition.broadcast()
-            return pending
+            return (pending, switched)
         }
         for job in pending { job.continuation.resume(throwing: InferenceError.stopped) }
+        if let switched { switched.taken.resume(returning: switched.old) }
     }
 
     /// Queues `frames` to run together in one model call and waits for the boxes.
@@ -140,6 +193,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
 
     private func threadMain() {
         let clock = ContinuousClock()
+        let detector = condition.withLock { self.detector }
         do {
             let duration = try clock.measure { try detector.warmUp() }
             logger.info("model warmed up", metadata: ["model": "\(detector.modelDescription)", "ms": "\(duration.milliseconds)"])
@@ -148,7 +202,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
             logger.critical("model warm-up failed: \(error)")
             condition.withLock { warmUpError = "\(error)" }
         }
-        while let batch = nextBatch() {
+        while let (batch, detector, judging) = nextBatch() {
             let startedAt = ContinuousClock.Instant.now
             let frames = batch.flatMap(\.frames)
             let result = Result { try detector.inspect(frames) }
@@ -162,7 +216,8 @@ public final class InferenceWorker: Service, @unchecked Sendable {
                     offset += job.frames.count
                     job.continuation.resume(returning: InferenceOutcome(
                         detections: slice.map(\.boxes), anomalies: slice.map(\.anomaly),
-                        queueMs: (startedAt - job.enqueued).milliseconds, modelMs: modelMs, batchFrames: frames.count))
+                        queueMs: (startedAt - job.enqueued).milliseconds, modelMs: modelMs, batchFrames: frames.count,
+                        judging: judging))
                 }
             case .success(let detections):
                 let error = InferenceError.detectorFailed(DetectorCountMismatch(expected: frames.count, got: detections.count))
@@ -174,11 +229,23 @@ public final class InferenceWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Waits for work; takes the oldest job and then as many following jobs as fit the batch.
-    private func nextBatch() -> [Job]? {
+    /// Waits for work; switches to a pending detector first (between batches), then takes the
+    /// oldest job and as many following jobs as fit the batch, with the detector to run them on.
+    private func nextBatch() -> ([Job], any DefectDetector, JudgingSet?)? {
         condition.lock()
         defer { condition.unlock() }
-        while jobs.isEmpty && !stopping { condition.wait() }
+        while true {
+            if let pending = pendingDetector {
+                pendingDetector = nil
+                let old = detector
+                detector = pending.detector
+                judging = pending.judging
+                pending.taken.resume(returning: old)
+                logger.notice("model switched", metadata: ["from": "\(old.modelDescription)", "to": "\(detector.modelDescription)"])
+            }
+            if stopping || !jobs.isEmpty { break }
+            condition.wait()
+        }
         if stopping { return nil }
         var batch = [jobs.removeFirst()]
         var frames = batch[0].frames.count
@@ -186,7 +253,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
             batch.append(jobs.removeFirst())
             frames += next.frames.count
         }
-        return batch
+        return (batch, detector, judging)
     }
 }
 

@@ -43,7 +43,7 @@ public actor BoardPairingService: Service {
 
     private let metrics: ServerMetrics?
     private let live: LiveFeed?
-    private let provenance: Provenance?
+    private var provenance: Provenance?
 
     public init(policy: DefectPolicy, configuration: BoardPairingStateMachine.Configuration, store: any InspectionStore,
                 metrics: ServerMetrics? = nil, live: LiveFeed? = nil, provenance: Provenance? = nil, logger: Logger) {
@@ -56,6 +56,11 @@ public actor BoardPairingService: Service {
     }
 
     private static let origin = ContinuousClock.now
+
+    /// What the boards decided from now on are recorded as judged by (a model reload).
+    func use(provenance: Provenance?) {
+        self.provenance = provenance
+    }
 
     /// Seconds on the monotonic clock of the pairing deadlines (immune to clock steps).
     nonisolated static func now() -> Double {

@@ -226,7 +226,9 @@ public struct InspectionLine: Sendable {
         for (index, (frame, boxes)) in zip(frames, outcome.detections).enumerated() {
             let anomaly = index < outcome.anomalies.count ? outcome.anomalies[index] : nil
             let (golden, referenceMs) = checkAgainstGoldenBoard(boxes, frame)
-            let verdict = policy.judge(golden?.keptBoxes ?? boxes, anomalyFired: anomaly?.fired ?? false)
+            // Judged by the set whose model ran the batch (a reload may have switched since).
+            let judging = outcome.judging ?? JudgingSet(policy: policy, provenance: provenance)
+            let verdict = judging.policy.judge(golden?.keptBoxes ?? boxes, anomalyFired: anomaly?.fired ?? false)
             let isNormal = verdict.category.code == .normal
             let storeStart = ContinuousClock.Instant.now
             let saved: SavedInspection
@@ -237,7 +239,7 @@ public struct InspectionLine: Sendable {
                     boxes: verdict.boxes, gpio: verdict.category.gpio, requestId: frame.requestId,
                     inferenceTimeMs: rounded(outcome.modelMs, 3), anomalyScore: anomaly.map { rounded(Double($0.score), 4) },
                     anomalyMap: isNormal ? nil : anomaly.map(StoredAnomalyMap.init), image: isNormal ? nil : frame.jpeg)
-                inspection.provenance = provenance
+                inspection.provenance = judging.provenance
                 saved = try await store.saveInspection(inspection)
             } catch {
                 logger.error("could not store inspection: \(error)", metadata: ["camera": "\(frame.cameraId)"])

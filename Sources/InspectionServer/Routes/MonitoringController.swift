@@ -21,8 +21,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     /// The data disk's free-space guard (nil in memory-only tests).
     let diskGuard: DiskSpaceGuard?
     let connectionLimits: ConnectionLimits?
-    /// What judges the frames now (shown by /api/system-status).
-    let provenance: Provenance?
+    /// What judges the frames now (its provenance is shown by /api/system-status).
+    let reloader: ModelReloader
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -277,6 +277,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
                 last_frame_age_s: cameras.secondsSinceLastFrame(id).map { rounded($0, 2) },
                 frames_per_second: sighting.map { rounded($0.framesPerSecond, 2) })
         }
+        let provenance = await reloader.provenance
         return JSONResponse.make(SystemStatus(
             server_online: true, database_online: await store.isReachable(),
             raspberry_pi_1_online: statuses.first?.online ?? false,

@@ -1,0 +1,106 @@
+// POST /api/admin/reload and /api/admin/rollback through the router, on real ONNX fixture
+// models (random weights, the shipped policy's 11 classes) in a scratch model folder.
+
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+@testable import InspectionServer
+import Testing
+
+@Suite struct AdminReloadTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("NeuralEngineTests/Fixtures/models")
+
+    /// A model folder with two good models (v8 and v11 exports) and a truncated one.
+    func modelFolder() throws -> String {
+        let folder = NSTemporaryDirectory() + "pcb-models-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.fixtures.appendingPathComponent("v8_op20_dyn.onnx").path, toPath: folder + "/v8.onnx")
+        try FileManager.default.copyItem(atPath: Self.fixtures.appendingPathComponent("v11_op12_dyn.onnx").path, toPath: folder + "/v11.onnx")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/v8.onnx"))
+        try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: folder + "/truncated.onnx"))
+        return folder
+    }
+
+    func reload(_ client: any TestClientProtocol, _ body: [String: Any]?, token: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer " + token }
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
+        return try await client.execute(uri: "/api/admin/reload", method: .post, headers: headers, body: ByteBuffer(data: data))
+    }
+
+    @Test func reloadSwitchesTheModelAndRollbackReturns() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.inferenceThreads = 1
+        }
+        try await server.run { client in
+            // The test server starts on its colour detector; the first reload loads v11 from the folder.
+            let first = try await reload(client, ["model": folder + "/v11.onnx"])
+            #expect(first.status == .ok, "\(String(buffer: first.body))")
+            let answer = first.json
+            #expect((answer["model"] as? String)?.hasPrefix("v11.onnx@") == true)
+            #expect(answer["previous"] as? String == "colour.onnx@00000000000000c0")
+            #expect((try await client.get("/api/system-status").json["model_id"] as? String)?.hasPrefix("v11.onnx@") == true)
+            #expect((try await client.get("/health").json["model"] as? String)?.contains("v11.onnx") == true)
+            // A frame is judged by the new model and its row says so.
+            #expect(try await client.postJSON("/predict", seedRequest(colour: Frames.red)).status == .ok)
+            let row = try #require((try await client.get("/api/inspections").json["data"] as? [[String: Any]])?.first)
+            #expect((row["model"] as? String)?.hasPrefix("v11.onnx@") == true)
+            // Rollback returns to the colour detector, kept warm.
+            let back = try await client.execute(uri: "/api/admin/rollback", method: .post)
+            #expect(back.status == .ok)
+            #expect(back.json["model"] as? String == "colour.onnx@00000000000000c0")
+            #expect(try await client.get("/api/system-status").json["model_id"] as? String == "colour.onnx@00000000000000c0")
+            let judged = try await client.postJSON("/predict", seedRequest(colour: Frames.red)).json
+            #expect(judged["defect_type"] as? String == "폐기")
+        }
+    }
+
+    @Test func unusableReloadsAreRefusedAndTheOldModelKeepsServing() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.inferenceThreads = 1
+        }
+        try await server.run { client in
+            let truncated = try await reload(client, ["model": folder + "/truncated.onnx"])
+            #expect(truncated.status == .unprocessableContent, "\(String(buffer: truncated.body))")
+            let missing = try await reload(client, ["model": folder + "/none.onnx"])
+            #expect(missing.status == .unprocessableContent)
+            let outside = try await reload(client, ["model": Self.fixtures.appendingPathComponent("v8_op20_dyn.onnx").path])
+            #expect(outside.status == .badRequest && outside.errorMessage?.contains("outside the model folder") == true)
+            let escaping = try await reload(client, ["model": folder + "/../" + (folder as NSString).lastPathComponent + "/../x.onnx"])
+            #expect(escaping.status == .badRequest)
+            let misspelt = try await reload(client, ["modell": "x"])
+            #expect(misspelt.status == .badRequest)
+            let policy = try await reload(client, ["policy": "data/pcb_defects.yaml"])
+            #expect(policy.status == .unprocessableContent)
+            #expect(try await client.execute(uri: "/api/admin/rollback", method: .post).status == .conflict)
+            // Still the colour detector, answering as before.
+            #expect(try await client.get("/api/system-status").json["model_id"] as? String == "colour.onnx@00000000000000c0")
+            #expect(try await client.postJSON("/predict", seedRequest(colour: Frames.red)).json["defect_type"] as? String == "폐기")
+        }
+    }
+
+    @Test func reloadNeedsTheAdminScope() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.readToken = "reader"
+            config.writeToken = "camera"
+            config.adminToken = "operator"
+        }
+        try await server.run { client in
+            let anonymous = try await reload(client, nil)
+            let camera = try await reload(client, nil, token: "camera")
+            let admin = try await reload(client, ["model": folder + "/v11.onnx"], token: "operator")
+            #expect(anonymous.status == .unauthorized && camera.status == .unauthorized)
+            #expect(admin.status == .ok, "\(String(buffer: admin.body))")
+        }
+    }
+}
