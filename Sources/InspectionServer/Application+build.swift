@@ -6,10 +6,13 @@
 import Detection
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import ImageKit
 import Inspection
 import Logging
+import NIOSSL
 import ServiceLifecycle
 import Storage
 
@@ -54,12 +57,38 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     }
     try? await dependencies.store.appendLog(SystemLogEntry(
         level: "INFO", source: "server", message: "server starting on \(config.host):\(config.port) with \(dependencies.detector.modelDescription)"))
+    var server = HTTPServerBuilder.guardedHTTP1WebSocket(webSocketRouter: buildWebSocketRouter(components), limits: components.connectionLimits)
+    if let tls = try tlsConfiguration(config) {
+        server = try .tls(server, tlsConfiguration: tls)
+        logger.info("HTTPS with \(config.tlsCertificatePath ?? "")")
+    }
     return Application(
         router: buildRouter(config, components, logger: logger),
-        server: .guardedHTTP1WebSocket(webSocketRouter: buildWebSocketRouter(components), limits: components.connectionLimits),
+        server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "pcb-inspection"),
         services: components.services,
         logger: logger)
+}
+
+/// HTTPS from the configured PEM files, nil for plain HTTP; refuses half a pair or a file it cannot read.
+func tlsConfiguration(_ config: ServerConfig) throws -> TLSConfiguration? {
+    switch (config.tlsCertificatePath, config.tlsKeyPath) {
+    case (nil, nil):
+        return nil
+    case (let certificate?, let key?):
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            guard !chain.isEmpty else { throw ConfigError(description: "TLS: no certificate in \(certificate)") }
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(description: "TLS: cannot use the certificate \(certificate) and key \(key): \(error)")
+        }
+    default:
+        throw ConfigError(description: "TLS needs both tls_cert and tls_key (PEM files)")
+    }
 }
 
 /// The parts of a running server, built once from the configuration and the dependencies.

@@ -49,6 +49,8 @@ extension ServerConfig {
         config.modelPath = files.locate(modelPath)
         config.anomalyPath = anomalyPath.map(files.locate)
         config.modelDirectory = modelDirectory.map(files.locate)
+        config.tlsCertificatePath = tlsCertificatePath.map(files.locate)
+        config.tlsKeyPath = tlsKeyPath.map(files.locate)
         config.calibrationPath = calibrationPath.map { $0 == "none" ? $0 : files.locate($0) }
         config.referencePaths = referencePaths.mapValues(files.locate)
         return config

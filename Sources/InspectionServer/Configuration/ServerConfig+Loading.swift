@@ -36,6 +36,8 @@ extension ServerConfig {
             "read_token": .value { $0.readToken = $1.isEmpty ? nil : $1 },
             "write_token": .value { $0.writeToken = $1.isEmpty ? nil : $1 },
             "admin_token": .value { $0.adminToken = $1.isEmpty ? nil : $1 },
+            "tls_cert": .value { $0.tlsCertificatePath = $1.isEmpty ? nil : $1 },
+            "tls_key": .value { $0.tlsKeyPath = $1.isEmpty ? nil : $1 },
             "cors_origins": .list { $0.corsOrigins = SettingValue.list($1) },
             "policy": .value { $0.policyPath = $1 },
             "openapi": .value { $0.openAPIPath = $1 },

@@ -37,6 +37,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var readToken: String? = nil
     public var writeToken: String? = nil
     public var adminToken: String? = nil
+    /// HTTPS: a PEM certificate chain and its PEM private key (both or neither). Default none:
+    /// plain HTTP (on a VPN, or behind a proxy that terminates TLS).
+    public var tlsCertificatePath: String? = nil
+    public var tlsKeyPath: String? = nil
     /// Origins whose pages may call the API from a browser (CORS); `*` for any. Default none:
     /// the same origin only (the dashboard).
     public var corsOrigins: [String] = []

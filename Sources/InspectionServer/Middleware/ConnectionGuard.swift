@@ -230,7 +230,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// The server's channel: the line's HTTP/1 + WebSocket channel with `ConnectionAdmissionHandler`
-/// put first in each connection's pipeline.
+/// in front of it (after the TLS handler when there is one, so it sees the plain bytes).
 struct GuardedServerChannel<Inner: ServerChildChannel>: ServerChildChannel {
     typealias Value = Inner.Value
     let inner: Inner
@@ -238,7 +238,7 @@ struct GuardedServerChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
-            try channel.pipeline.syncOperations.addHandler(ConnectionAdmissionHandler(limits: limits), position: .first)
+            try channel.pipeline.syncOperations.addHandler(ConnectionAdmissionHandler(limits: limits), position: .last)
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
