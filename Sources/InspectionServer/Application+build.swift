@@ -57,7 +57,8 @@ public func buildApplication(_ config: ServerConfig, dependencies: ServerDepende
     }
     try? await dependencies.store.appendLog(SystemLogEntry(
         level: "INFO", source: "server", message: "server starting on \(config.host):\(config.port) with \(dependencies.detector.modelDescription)"))
-    var server = HTTPServerBuilder.guardedHTTP1WebSocket(webSocketRouter: buildWebSocketRouter(components), limits: components.connectionLimits)
+    var server = HTTPServerBuilder.guardedHTTP1WebSocket(webSocketRouter: buildWebSocketRouter(components), limits: components.connectionLimits,
+                                                         tokens: components.tokens)
     if let tls = try tlsConfiguration(config) {
         server = try .tls(server, tlsConfiguration: tls)
         logger.info("HTTPS with \(config.tlsCertificatePath ?? "")")

@@ -17,8 +17,10 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
+import Foundation
 
 /// The limits and the counts they are checked against, shared by all connections.
 final class ConnectionLimits: Sendable {
@@ -229,12 +231,55 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
+/// Answers 401 to a `/ws/live` upgrade whose token does not grant reads, before the WebSocket
+/// upgrader sees it (Hummingbird's upgrader can only answer a declined upgrade with 400). Looks
+/// at the connection's first request only, then leaves the pipeline.
+final class WebSocketAccessHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let tokens: AccessTokens
+    private var refusing = false
+
+    init(tokens: AccessTokens) {
+        self.tokens = tokens
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if refusing { return }
+        if case .head(let head) = unwrapInboundIn(data), head.headers.contains(name: "upgrade"), head.uri.hasPrefix("/ws/"), !granted(head) {
+            refusing = true
+            let body = #"{"error":"Missing or invalid API token for the read scope: send Authorization: Bearer <token> or ?access_token="}"#
+            let headers = HTTPHeaders([("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer"), ("Connection", "close"),
+                                       ("Content-Length", String(body.utf8.count))])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .unauthorized, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    private func granted(_ head: HTTPRequestHead) -> Bool {
+        if let header = head.headers.first(name: "authorization") {
+            return tokens.grants(header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : "", .read)
+        }
+        let query = URLComponents(string: head.uri)?.queryItems?.first { $0.name == "access_token" }?.value
+        return tokens.grants(query, .read)
+    }
+}
+
 /// The server's channel: the line's HTTP/1 + WebSocket channel with `ConnectionAdmissionHandler`
-/// in front of it (after the TLS handler when there is one, so it sees the plain bytes).
+/// in front of it (after the TLS handler when there is one, so it sees the plain bytes) and,
+/// when tokens are set, `WebSocketAccessHandler` after the HTTP decoder.
 struct GuardedServerChannel<Inner: ServerChildChannel>: ServerChildChannel {
     typealias Value = Inner.Value
     let inner: Inner
     let limits: ConnectionLimits
+    let tokens: AccessTokens
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
@@ -242,7 +287,14 @@ struct GuardedServerChannel<Inner: ServerChildChannel>: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return inner.setup(channel: channel, logger: logger)
+        let tokens = tokens
+        return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if !tokens.isOpen {
+                let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try channel.pipeline.syncOperations.addHandler(WebSocketAccessHandler(tokens: tokens), position: .after(decoder))
+            }
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -253,7 +305,7 @@ struct GuardedServerChannel<Inner: ServerChildChannel>: ServerChildChannel {
 extension HTTPServerBuilder {
     /// HTTP/1 with the live feed's WebSocket upgrade, behind the connection limits.
     static func guardedHTTP1WebSocket<WSRouter: HTTPResponderBuilder>(
-        webSocketRouter: WSRouter, limits: ConnectionLimits
+        webSocketRouter: WSRouter, limits: ConnectionLimits, tokens: AccessTokens
     ) -> HTTPServerBuilder where WSRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
@@ -261,7 +313,7 @@ extension HTTPServerBuilder {
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder,
                     configuration: .init(http1: .init(additionalChannelHandlers: [RequestGuardHandler(limits: limits)]))),
-                limits: limits)
+                limits: limits, tokens: tokens)
         }
     }
 }
