@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     var calibration: String?
     @Option(help: "sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/db (default: SQLite in the data dir).")
     var database: String?
-    @Option(name: .customLong("api-token"), help: "Require 'Authorization: Bearer TOKEN' on POST endpoints.")
+    @Option(name: .customLong("api-token"), help: "Require 'Authorization: Bearer TOKEN' on every endpoint but /health and the dashboard page.")
     var apiToken: String?
     @Option(help: "Defect policy file (default data/pcb_defects.yaml).") var policy: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
