@@ -38,6 +38,7 @@ import Testing
         }
         try await server.run { client in
             // The test server starts on its colour detector; the first reload loads v11 from the folder.
+            #expect(String(buffer: try await client.get("/metrics").body).contains(#"pcb_model_info{model="colour.onnx@00000000000000c0"} 1"#))
             let first = try await reload(client, ["model": folder + "/v11.onnx"])
             #expect(first.status == .ok, "\(String(buffer: first.body))")
             let answer = first.json
@@ -45,6 +46,9 @@ import Testing
             #expect(answer["previous"] as? String == "colour.onnx@00000000000000c0")
             #expect((try await client.get("/api/system-status").json["model_id"] as? String)?.hasPrefix("v11.onnx@") == true)
             #expect((try await client.get("/health").json["model"] as? String)?.contains("v11.onnx") == true)
+            let metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(metrics.contains(#"pcb_model_info{model="colour.onnx@00000000000000c0"} 0"#), "\(metrics)")
+            #expect(metrics.contains(#"pcb_model_info{model="v11.onnx@"#) && metrics.contains("} 1"), "\(metrics)")
             // A frame is judged by the new model and its row says so.
             #expect(try await client.postJSON("/predict", seedRequest(colour: Frames.red)).status == .ok)
             let row = try #require((try await client.get("/api/inspections").json["data"] as? [[String: Any]])?.first)

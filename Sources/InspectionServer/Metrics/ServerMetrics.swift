@@ -8,11 +8,14 @@ import Foundation
 import Hummingbird
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The server's metrics.
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    /// The model label last reported by `pcb_model_info` (set back to 0 when another serves).
+    private let reportedModel = Mutex<String?>(nil)
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -68,6 +71,16 @@ public final class ServerMetrics: Sendable {
 
     func gauge(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
         Gauge(label: name, dimensions: labels, factory: factory).record(value)
+    }
+
+    /// `pcb_model_info{model="name@fingerprint"} 1` for the model serving now, 0 for the one before.
+    func modelInUse(_ model: String) {
+        let previous = reportedModel.withLock { reported -> String? in
+            defer { reported = model }
+            return reported == model ? nil : reported
+        }
+        if let previous { gauge("pcb_model_info", [("model", previous)], 0) }
+        gauge("pcb_model_info", [("model", model)], 1)
     }
 
     /// The text exposition.

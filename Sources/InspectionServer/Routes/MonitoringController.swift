@@ -39,6 +39,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     /// Prometheus text format; gauges are read now, counters and histograms kept as they happen.
     @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
         metrics.gauge("pcb_model_ready", [], worker.isReady ? 1 : 0)
+        if let model = await reloader.provenance?.model { metrics.modelInUse(model) }
         metrics.gauge("pcb_inference_queue_depth", [], Double(worker.queueDepth))
         metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
         metrics.gauge("pcb_journal_pending", [], Double(store.backlog.pending))
