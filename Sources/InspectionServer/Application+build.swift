@@ -106,7 +106,6 @@ struct ServerComponents: Sendable {
     let housekeeping: HousekeepingService
     let tokens: AccessTokens
     let connectionLimits: ConnectionLimits
-    let provenance: Provenance?
     let reloader: ModelReloader
     let configuredModel: ModelReloader.Files
     let logger: Logger
@@ -119,8 +118,8 @@ struct ServerComponents: Sendable {
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()
         let store = dependencies.store
-        let worker = InferenceWorker(detector: dependencies.detector, judging: JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance),
-                                     capacity: config.queueCapacity, logger: logger)
+        let judging = JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance)
+        let worker = InferenceWorker(detector: dependencies.detector, judging: judging, capacity: config.queueCapacity, logger: logger)
         let cameras = CameraRegistry(cameras: config.cameras)
         let goldens = GoldenBoards(try goldenBoards(dependencies.references, cameras: config.cameras))
         let metrics = ServerMetrics()
@@ -139,16 +138,15 @@ struct ServerComponents: Sendable {
             configuration: .init(pairingWindow: config.pairingWindowSeconds, deadline: config.pairingDeadlineSeconds),
             store: store, metrics: metrics, live: live, provenance: dependencies.provenance, logger: logger)
         let line = InspectionLine(
-            decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker, policy: dependencies.policy,
-            store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics,
-            provenance: dependencies.provenance, logger: logger)
+            decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker,
+            store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics, logger: logger)
         let reloader = ModelReloader(
             worker: worker, pairing: pairing, basePolicy: dependencies.basePolicy ?? dependencies.policy,
             policyId: dependencies.provenance?.policy ?? "", calibrationOff: config.calibrationPath == "none",
             threads: config.inferenceThreads,
             modelFolder: config.modelDirectory ?? (config.modelPath as NSString).deletingLastPathComponent,
             files: .init(model: config.modelPath, anomaly: config.anomalyPath),
-            judging: JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance), store: store, logger: logger)
+            judging: judging, store: store, logger: logger)
         let housekeeping = HousekeepingService(
             store: store, images: dependencies.images, imageRetentionDays: config.imageRetentionDays,
             logRetentionDays: config.logRetentionDays, logger: logger)
@@ -158,7 +156,7 @@ struct ServerComponents: Sendable {
                                     maxConnections: config.maxConnections, maxBodiesInFlight: config.maxBodiesInFlight,
                                     requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
-                                provenance: dependencies.provenance, reloader: reloader,
+                                reloader: reloader,
                                 configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath), logger: logger)
     }
 
@@ -213,8 +211,9 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
     return router
 }
 
-/// The live feed's WebSocket, upgraded by its own small router. An upgrade without a token
-/// that grants reads is not made: the request goes on to the HTTP router, which answers 401.
+/// The live feed's WebSocket, upgraded by its own small router. An upgrade without a token that
+/// grants reads is answered 401 before it gets here (WebSocketAccessHandler); the check below
+/// stays so the router never upgrades one on its own.
 func buildWebSocketRouter(_ components: ServerComponents) -> Router<BasicWebSocketRequestContext> {
     let router = Router(context: BasicWebSocketRequestContext.self)
     let live = components.live
@@ -236,13 +235,11 @@ extension ServerDependencies {
         } catch {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
-        var policy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
-        let basePolicy = policy
-        let calibration = try ModelLoader.operatingPoint(config)
-        if let calibration { policy = policy.applying(calibration.point) }
-        let detector = try ModelLoader.load(path: config.modelPath, threads: config.inferenceThreads, policy: policy,
-                                            anomaly: config.anomalyPath)
-        if let calibration { try ModelLoader.check(calibration, modelClasses: detector.classNames) }
+        let basePolicy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
+        let (detector, judging) = try ModelLoader.loadSet(
+            model: config.modelPath, anomaly: config.anomalyPath, calibration: config.calibrationPath, basePolicy: basePolicy,
+            policyId: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
+            threads: config.inferenceThreads)
         var references: [String: [UInt8]] = [:]
         for (camera, path) in config.referencePaths {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -255,22 +252,10 @@ extension ServerDependencies {
             directory: (config.dataDirectory as NSString).appendingPathComponent("images"),
             diskGuard: DiskSpaceGuard(directory: config.dataDirectory, minimumFreeBytes: Int64(config.minFreeDiskMB) << 20))
         let store = try openStore(config, images: images, storeTime: storeTime)
-        let provenance = Provenance(
-            model: try fileId(config.modelPath), calibration: try calibration.map { try fileId($0.path) },
-            policy: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
-            serverVersion: ServerVersion.current)
-        var dependencies = ServerDependencies(policy: policy, detector: detector, store: store, storeTime: storeTime,
-                                              references: references, images: images, provenance: provenance)
+        var dependencies = ServerDependencies(policy: judging.policy, detector: detector, store: store, storeTime: storeTime,
+                                              references: references, images: images, provenance: judging.provenance)
         dependencies.basePolicy = basePolicy
         return dependencies
-    }
-
-    /// `name@fingerprint` of a file the server judges with.
-    static func fileId(_ path: String) throws -> String {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(description: "cannot read \(path) to fingerprint it")
-        }
-        return Provenance.fileId(name: (path as NSString).lastPathComponent, bytes: bytes)
     }
 
     static func openStore(_ config: ServerConfig, images: DefectImageFolder, storeTime: StoreTime) throws -> any InspectionStore {

@@ -41,8 +41,8 @@ public struct InferenceOutcome: Sendable {
     public var modelMs: Double
     /// Frames in that model run.
     public var batchFrames: Int
-    /// The judging set of the detector that ran it (nil when the worker was given none).
-    public var judging: JudgingSet? = nil
+    /// The judging set of the detector that ran it.
+    public var judging: JudgingSet
 }
 
 /// Why a job was not run.
@@ -74,8 +74,8 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     // Guarded by `condition`:
     /// The detector batches run on and its judging set; replaced only between batches.
     private var detector: any DefectDetector
-    private var judging: JudgingSet?
-    private var pendingDetector: (detector: any DefectDetector, judging: JudgingSet?, taken: CheckedContinuation<any DefectDetector, Never>)?
+    private var judging: JudgingSet
+    private var pendingDetector: (detector: any DefectDetector, judging: JudgingSet, taken: CheckedContinuation<any DefectDetector, Never>)?
     private var jobs: [Job] = []
     private var stopping = false
     private var ready = false
@@ -98,7 +98,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     ///   - detector: owned by the worker from now on.
     ///   - capacity: how many jobs may wait before `submit` refuses.
     ///   - judging: the policy and provenance that go with it (handed back with each outcome).
-    public init(detector: any DefectDetector, judging: JudgingSet? = nil, capacity: Int, logger: Logger) {
+    public init(detector: any DefectDetector, judging: JudgingSet, capacity: Int, logger: Logger) {
         self.detector = detector
         self.judging = judging
         self.capacity = max(1, capacity)
@@ -117,7 +117,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
 
     /// Runs `newDetector` (already warmed up) from the next batch on; returns the detector it
     /// replaced once the worker has switched. A stopped worker switches at once.
-    public func replaceDetector(with newDetector: any DefectDetector, judging newJudging: JudgingSet?) async -> any DefectDetector {
+    public func replaceDetector(with newDetector: any DefectDetector, judging newJudging: JudgingSet) async -> any DefectDetector {
         await withCheckedContinuation { continuation in
             let immediate: (any DefectDetector)? = condition.withLock {
                 if stopping || !started {
@@ -231,7 +231,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
 
     /// Waits for work; switches to a pending detector first (between batches), then takes the
     /// oldest job and as many following jobs as fit the batch, with the detector to run them on.
-    private func nextBatch() -> ([Job], any DefectDetector, JudgingSet?)? {
+    private func nextBatch() -> ([Job], any DefectDetector, JudgingSet)? {
         condition.lock()
         defer { condition.unlock() }
         while true {

@@ -4,13 +4,32 @@
 import Detection
 import Foundation
 import Inspection
+import Storage
 
 enum ModelLoader {
-    /// The calibrated operating point `config` names (or the one beside the model), nil for none.
-    static func operatingPoint(_ config: ServerConfig) throws -> (point: OperatingPoint, path: String)? {
-        do { return try OperatingPoint.read(option: config.calibrationPath, modelPath: config.modelPath) } catch {
+    /// A detector with what judges its boxes: the one way `pcb serve` opens a model set, at start
+    /// and at each reload. `calibration` is the option as configured (a path, `none`, or nil for
+    /// the file beside the model); `basePolicy` the policy file as read, `policyId` its id.
+    static func loadSet(model: String, anomaly: String?, calibration option: String?, basePolicy: DefectPolicy, policyId: String,
+                        threads: Int) throws -> (detector: any DefectDetector, judging: JudgingSet) {
+        let calibration: (point: OperatingPoint, path: String)?
+        do { calibration = try OperatingPoint.read(option: option, modelPath: model) } catch {
             throw ConfigError(description: "\(error)")
         }
+        let policy = calibration.map { basePolicy.applying($0.point) } ?? basePolicy
+        let detector = try load(path: model, threads: threads, policy: policy, anomaly: anomaly)
+        if let calibration { try check(calibration, modelClasses: detector.classNames) }
+        let provenance = Provenance(model: try fileId(model), calibration: try calibration.map { try fileId($0.path) },
+                                    policy: policyId, serverVersion: ServerVersion.current)
+        return (detector, JudgingSet(policy: policy, provenance: provenance))
+    }
+
+    /// `name@fingerprint` of a file the server judges with.
+    static func fileId(_ path: String) throws -> String {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(description: "cannot read \(path) to fingerprint it")
+        }
+        return Provenance.fileId(name: (path as NSString).lastPathComponent, bytes: bytes)
     }
 
     /// Refuses thresholds chosen for a model with other classes.

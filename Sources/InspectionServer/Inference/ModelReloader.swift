@@ -78,12 +78,7 @@ actor ModelReloader {
         }
         let (detector, judging) = try load(files)
         try await warmUp(detector)
-        let old = await worker.replaceDetector(with: detector, judging: judging)
-        await pairing.use(provenance: judging.provenance)
-        let outcome = Outcome(model: judging.provenance?.model ?? files.model, description: detector.modelDescription,
-                              previous: current.judging.provenance?.model ?? current.files.model)
-        previous = (current.files, old, current.judging)
-        current = (files, judging)
+        let outcome = await switchTo(files, detector, judging)
         await record("model reloaded: \(outcome.model) replaces \(outcome.previous)")
         return outcome
     }
@@ -94,28 +89,29 @@ actor ModelReloader {
         guard let previous else { throw ReloadError(code: .nothingToRollBack, description: "no earlier model set to return to") }
         busy = true
         defer { busy = false }
-        let old = await worker.replaceDetector(with: previous.detector, judging: previous.judging)
-        await pairing.use(provenance: previous.judging.provenance)
-        let outcome = Outcome(model: previous.judging.provenance?.model ?? previous.files.model, description: previous.detector.modelDescription,
-                              previous: current.judging.provenance?.model ?? current.files.model)
-        self.previous = (current.files, old, current.judging)
-        current = (previous.files, previous.judging)
+        let outcome = await switchTo(previous.files, previous.detector, previous.judging)
         await record("model rolled back: \(outcome.model) replaces \(outcome.previous)")
+        return outcome
+    }
+
+    /// Hands the set to the worker (taken between two batches) and keeps the one it replaces.
+    private func switchTo(_ files: Files, _ detector: any DefectDetector, _ judging: JudgingSet) async -> Outcome {
+        let old = await worker.replaceDetector(with: detector, judging: judging)
+        await pairing.use(provenance: judging.provenance)
+        let outcome = Outcome(model: judging.provenance?.model ?? files.model, description: detector.modelDescription,
+                              previous: current.judging.provenance?.model ?? current.files.model)
+        previous = (current.files, old, current.judging)
+        current = (files, judging)
         return outcome
     }
 
     private func load(_ files: Files) throws(ReloadError) -> (any DefectDetector, JudgingSet) {
         do {
-            var policy = basePolicy
-            let calibration = calibrationOff ? nil : try OperatingPoint.read(option: nil, modelPath: files.model)
-            if let calibration { policy = policy.applying(calibration.point) }
-            let detector = try ModelLoader.load(path: files.model, threads: threads, policy: policy, anomaly: files.anomaly)
-            try policy.validate(modelClasses: detector.classNames)
-            if let calibration { try ModelLoader.check(calibration, modelClasses: detector.classNames) }
-            let provenance = Provenance(
-                model: try ServerDependencies.fileId(files.model), calibration: try calibration.map { try ServerDependencies.fileId($0.path) },
-                policy: policyId, serverVersion: ServerVersion.current)
-            return (detector, JudgingSet(policy: policy, provenance: provenance))
+            // The calibration beside the new model, unless the configuration turned calibration off.
+            let set = try ModelLoader.loadSet(model: files.model, anomaly: files.anomaly, calibration: calibrationOff ? "none" : nil,
+                                              basePolicy: basePolicy, policyId: policyId, threads: threads)
+            try set.judging.policy.validate(modelClasses: set.detector.classNames)
+            return set
         } catch {
             throw ReloadError(code: .unusable, description: "\(error)")
         }

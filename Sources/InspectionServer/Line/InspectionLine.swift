@@ -110,25 +110,19 @@ public struct InspectedBoard: Sendable {
 public struct InspectionLine: Sendable {
     let decoder: FrameDecoder
     let worker: InferenceWorker
-    let policy: DefectPolicy
     let store: any InspectionStore
     let pairing: BoardPairingService
     let cameras: CameraRegistry
     let goldens: GoldenBoards
     let live: LiveFeed?
     let metrics: ServerMetrics?
-    /// Stored with every inspection: what judged it.
-    let provenance: Provenance?
     let logger: Logger
 
-    init(decoder: FrameDecoder, worker: InferenceWorker, policy: DefectPolicy, store: any InspectionStore, pairing: BoardPairingService,
-         cameras: CameraRegistry, goldens: GoldenBoards, live: LiveFeed?, metrics: ServerMetrics?, provenance: Provenance? = nil,
-         logger: Logger) {
-        self.provenance = provenance
+    init(decoder: FrameDecoder, worker: InferenceWorker, store: any InspectionStore, pairing: BoardPairingService,
+         cameras: CameraRegistry, goldens: GoldenBoards, live: LiveFeed?, metrics: ServerMetrics?, logger: Logger) {
         self.goldens = goldens
         self.decoder = decoder
         self.worker = worker
-        self.policy = policy
         self.store = store
         self.pairing = pairing
         self.cameras = cameras
@@ -226,8 +220,8 @@ public struct InspectionLine: Sendable {
         for (index, (frame, boxes)) in zip(frames, outcome.detections).enumerated() {
             let anomaly = index < outcome.anomalies.count ? outcome.anomalies[index] : nil
             let (golden, referenceMs) = checkAgainstGoldenBoard(boxes, frame)
-            // Judged by the set whose model ran the batch (a reload may have switched since).
-            let judging = outcome.judging ?? JudgingSet(policy: policy, provenance: provenance)
+            // Judged, and recorded, by the set whose model ran the batch (a reload may switch at any time).
+            let judging = outcome.judging
             let verdict = judging.policy.judge(golden?.keptBoxes ?? boxes, anomalyFired: anomaly?.fired ?? false)
             let isNormal = verdict.category.code == .normal
             let storeStart = ContinuousClock.Instant.now

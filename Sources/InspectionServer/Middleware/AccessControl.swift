@@ -64,11 +64,17 @@ public struct AccessTokens: Sendable {
 
     /// The token of a request: the bearer header, or for reads the `access_token` parameter.
     static func token(of request: Request, scope: AccessScope) -> String? {
-        if let header = request.headers[.authorization] {
-            return header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : ""
+        token(authorization: request.headers[.authorization], scope: scope,
+              accessToken: request.uri.queryParameters["access_token"].map(String.init))
+    }
+
+    /// The token from an `Authorization` header (empty when it is not a bearer token), else,
+    /// for reads only, from the `access_token` parameter.
+    static func token(authorization: String?, scope: AccessScope, accessToken: @autoclosure () -> String?) -> String? {
+        if let authorization {
+            return authorization.hasPrefix("Bearer ") ? String(authorization.dropFirst("Bearer ".count)) : ""
         }
-        guard scope == .read else { return nil }
-        return request.uri.queryParameters["access_token"].map(String.init)
+        return scope == .read ? accessToken() : nil
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {

@@ -264,11 +264,10 @@ final class WebSocketAccessHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func granted(_ head: HTTPRequestHead) -> Bool {
-        if let header = head.headers.first(name: "authorization") {
-            return tokens.grants(header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : "", .read)
-        }
-        let query = URLComponents(string: head.uri)?.queryItems?.first { $0.name == "access_token" }?.value
-        return tokens.grants(query, .read)
+        let token = AccessTokens.token(
+            authorization: head.headers.first(name: "authorization"), scope: .read,
+            accessToken: URLComponents(string: head.uri)?.queryItems?.first { $0.name == "access_token" }?.value)
+        return tokens.grants(token, .read)
     }
 }
 
