@@ -110,6 +110,9 @@ struct ServerComponents: Sendable {
     let configuredModel: ModelReloader.Files
     let logger: Logger
 
+    /// Every class the policy maps (what an operator's review may name).
+    let policyClasses: Set<String>
+
     var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
 
     /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
@@ -139,11 +142,12 @@ struct ServerComponents: Sendable {
             store: store, metrics: metrics, live: live, provenance: dependencies.provenance, logger: logger)
         let line = InspectionLine(
             decoder: FrameDecoder(codec: JPEGCodec(maxPixels: config.maxImagePixels)), worker: worker,
-            store: store, pairing: pairing, cameras: cameras, goldens: goldens, live: live, metrics: metrics, logger: logger)
+            store: store, pairing: pairing, cameras: cameras, goldens: goldens, labelling: LabellingPicker(rule: config.labelling),
+            storeTime: dependencies.storeTime, live: live, metrics: metrics, logger: logger)
         let reloader = ModelReloader(
             worker: worker, pairing: pairing, basePolicy: dependencies.basePolicy ?? dependencies.policy,
             policyId: dependencies.provenance?.policy ?? "", calibrationOff: config.calibrationPath == "none",
-            threads: config.inferenceThreads,
+            threads: config.inferenceThreads, marginBelow: config.labelling.nearMargin,
             modelFolder: config.modelDirectory ?? (config.modelPath as NSString).deletingLastPathComponent,
             files: .init(model: config.modelPath, anomaly: config.anomalyPath),
             judging: judging, store: store, logger: logger)
@@ -157,7 +161,8 @@ struct ServerComponents: Sendable {
                                     requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
                                 reloader: reloader,
-                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath), logger: logger)
+                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath),
+                                logger: logger, policyClasses: Set(dependencies.policy.classCategories.keys))
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -206,6 +211,9 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
     }
     router.addRoutes(DashboardController(live: components.live, files: dashboardFiles).endpoints)
     router.addRoutes(AdminController(reloader: components.reloader, maxBodyBytes: config.maxBodyBytes).endpoints)
+    router.addRoutes(ReviewController(store: components.store, live: components.live, knownClasses: components.policyClasses,
+                                      storeTime: components.storeTime, maxBodyBytes: config.maxBodyBytes).endpoints)
+    router.addRoutes(LabellingController(store: components.store, worker: components.worker, storeTime: components.storeTime).endpoints)
     router.addRoutes(ReferenceController(goldens: components.goldens, cameras: components.cameras, live: components.live,
                                          maxBodyBytes: config.maxBodyBytes).endpoints)
     return router
@@ -239,7 +247,7 @@ extension ServerDependencies {
         let (detector, judging) = try ModelLoader.loadSet(
             model: config.modelPath, anomaly: config.anomalyPath, calibration: config.calibrationPath, basePolicy: basePolicy,
             policyId: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
-            threads: config.inferenceThreads)
+            threads: config.inferenceThreads, marginBelow: config.labelling.nearMargin)
         var references: [String: [UInt8]] = [:]
         for (camera, path) in config.referencePaths {
             guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,4 +1,5 @@
-// Saves the JPEG of each non-normal inspection to disk under a unique name.
+// Saves the JPEG of each non-normal inspection (and of each frame kept for labelling) to disk
+// under a unique name.
 //
 // The seed named files `{camera}_{type}_{YYYYmmdd_HHMMSS}.jpg`, which collides when two
 // frames of one camera arrive within a second. We keep that readable prefix (with the
@@ -46,9 +47,14 @@ public struct DefectImageFolder: Sendable {
     /// or nil when there is no image or the disk guard keeps it from being written.
     func write(imageOf inspection: NewInspection, localTime: String) throws -> String? {
         guard let bytes = inspection.image else { return nil }
+        return try write(jpeg: bytes, cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime)
+    }
+
+    /// Writes a frame's JPEG under a unique name; nil when the disk guard keeps it from being written.
+    func write(jpeg bytes: [UInt8], cameraId: String, category: String, localTime: String) throws -> String? {
         if let diskGuard, !diskGuard.admitsImage() { return nil }
         do {
-            let path = try write(bytes, name: fileName(cameraId: inspection.cameraId, category: inspection.category.rawValue, localTime: localTime))
+            let path = try write(bytes, name: fileName(cameraId: cameraId, category: category, localTime: localTime))
             diskGuard?.recordWritten(bytes: bytes.count)
             return path
         } catch let error as StoreError where error.isDiskFull && diskGuard != nil {

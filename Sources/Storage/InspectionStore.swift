@@ -21,12 +21,26 @@ public protocol InspectionStore: Sendable {
     /// Page `page` (1-based) of `limit` inspections, newest first.
     func inspections(page: Int, limit: Int) async throws -> InspectionPage
 
-    /// Counts of inspections whose time falls on the days `from` through `through` (inclusive).
+    /// Counts of inspections whose time falls on the days `from` through `through` (inclusive),
+    /// and of the latest reviews of the frames and boards of those days.
     func statistics(from: CalendarDay, through: CalendarDay) async throws -> InspectionStatistics
 
     /// Stores a board verdict and links its inspections to it.
     func saveBoard(_ board: NewBoard) async throws -> StoredBoard
     func board(id: Int64) async throws -> StoredBoard?
+
+    /// Appends an operator's review; the machine's verdict and earlier reviews stay as they
+    /// are. When the operator disagrees, the subject's frames are kept for labelling
+    /// (`label_reason` = review), and a frame stored without its JPEG (a normal one) gets the
+    /// JPEG from `images` (by inspection id) when given there. nil when the subject is not stored.
+    func saveReview(_ review: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview?
+
+    /// The reviews of one frame or board, oldest first.
+    func reviews(of subject: ReviewSubject) async throws -> [StoredReview]
+
+    /// Frames kept for labelling whose image is stored, inspected on the local day `since` or later, in id
+    /// order after `afterId` (pages of `limit`), each with its own latest review.
+    func labellingFrames(since: CalendarDay?, afterId: Int64, limit: Int) async throws -> [LabellingFrame]
 
     func appendLog(_ entry: SystemLogEntry) async throws
     func recentLogs(limit: Int) async throws -> [SystemLogEntry]

@@ -7,6 +7,9 @@
 // 003: inspection_daily_counts, the count per local day and category, kept in the same
 //      transaction as each insert, so statistics over any range read days, not rows.
 // 004: the anomaly model's score of each inspection, and its map for non-normal ones.
+// 005: provenance: the model, calibration, policy and server version of each verdict.
+// 006: operator reviews (appended, never overwriting a verdict) and the labelling reason of
+//      frames kept for retraining.
 // A migration, once released, is never edited: a change is a new number.
 
 /// `system_config` rows the seed ships with.
@@ -113,6 +116,24 @@ enum SQLiteSchema {
             ALTER TABLE boards ADD COLUMN policy_id TEXT;
             ALTER TABLE boards ADD COLUMN server_version TEXT;
             CREATE INDEX idx_inspections_model ON inspections(model_id);
+            """),
+        ("006_reviews_and_labelling", """
+            CREATE TABLE reviews (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                subject_kind TEXT NOT NULL,
+                subject_id INTEGER NOT NULL,
+                machine_category TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                classes TEXT,
+                note TEXT,
+                operator TEXT NOT NULL,
+                item_day TEXT NOT NULL,
+                reviewed_at TEXT NOT NULL
+            );
+            CREATE INDEX idx_reviews_subject ON reviews(subject_kind, subject_id);
+            CREATE INDEX idx_reviews_day ON reviews(item_day);
+            ALTER TABLE inspections ADD COLUMN label_reason TEXT;
+            CREATE INDEX idx_inspections_label ON inspections(label_reason, id);
             """),
     ]
 

@@ -64,6 +64,8 @@ public struct NewInspection: Sendable {
     public var image: [UInt8]?
     /// The model, calibration, policy and server that judged it.
     public var provenance: Provenance? = nil
+    /// Kept for labelling (`LabellingSampler`); its JPEG is then stored whatever the verdict.
+    public var labelReason: LabellingReason? = nil
 
     public init(cameraId: String, category: CategoryCode, defectType: String, confidence: Float, inspectionTime: Date,
                 captureTimestamp: String? = nil, boxes: [DetectedDefect] = [], gpio: GPIOSignal, requestId: String? = nil,
@@ -104,6 +106,8 @@ public struct StoredInspection: Sendable, Equatable {
     public var anomalyScore: Double? = nil
     public var anomalyMap: StoredAnomalyMap? = nil
     public var provenance: Provenance? = nil
+    /// Why the frame is kept for labelling, if it is.
+    public var labelReason: LabellingReason? = nil
 }
 
 /// The result of a save: the record, and whether it already existed (a retried request).
@@ -122,6 +126,17 @@ public struct InspectionPage: Sendable {
 public struct InspectionStatistics: Sendable, Equatable {
     public var total: Int
     public var counts: [CategoryCode: Int]
+    /// What operators said of the frames and boards of the range (the latest review of each).
+    public var frameReviews = ReviewCounts()
+    public var boardReviews = ReviewCounts()
+
+    public init(total: Int, counts: [CategoryCode: Int], frameReviews: ReviewCounts = ReviewCounts(),
+                boardReviews: ReviewCounts = ReviewCounts()) {
+        self.total = total
+        self.counts = counts
+        self.frameReviews = frameReviews
+        self.boardReviews = boardReviews
+    }
 
     /// Percentage of non-normal inspections (0 when there are none).
     public var defectRatePercent: Double {
@@ -184,7 +199,8 @@ extension StoredInspection {
                   confidence: decimal54(inspection.confidence), inspectionTime: inspectionTime,
                   captureTimestamp: inspection.captureTimestamp, imagePath: imagePath, boxes: inspection.boxes,
                   gpio: inspection.gpio, requestId: inspection.requestId, boardId: nil, inferenceTimeMs: inspection.inferenceTimeMs,
-                  anomalyScore: inspection.anomalyScore, anomalyMap: inspection.anomalyMap, provenance: inspection.provenance)
+                  anomalyScore: inspection.anomalyScore, anomalyMap: inspection.anomalyMap, provenance: inspection.provenance,
+                  labelReason: inspection.labelReason)
     }
 }
 
@@ -215,4 +231,96 @@ public struct SystemLogEntry: Sendable, Equatable {
         self.details = details
         self.createdAt = createdAt
     }
+}
+
+/// What an operator reviews: one frame or one board.
+public enum ReviewSubject: Sendable, Equatable, Hashable {
+    case inspection(Int64)
+    case board(Int64)
+
+    public var kind: String {
+        switch self {
+        case .inspection: "inspection"
+        case .board: "board"
+        }
+    }
+
+    public var id: Int64 {
+        switch self {
+        case .inspection(let id), .board(let id): id
+        }
+    }
+}
+
+/// An operator's word on a verdict. Appended, never replacing the machine's verdict or an
+/// earlier review: the latest review of a subject is the one statistics count.
+public struct NewReview: Sendable, Equatable {
+    public var subject: ReviewSubject
+    /// The category the operator says is right.
+    public var verdict: CategoryCode
+    /// Model classes the operator saw (optional, free of boxes).
+    public var classes: [String]
+    public var note: String?
+    public var operatorName: String
+    public var reviewedAt: Date
+
+    public init(subject: ReviewSubject, verdict: CategoryCode, classes: [String] = [], note: String? = nil, operatorName: String,
+                reviewedAt: Date = Date()) {
+        self.subject = subject
+        self.verdict = verdict
+        self.classes = classes
+        self.note = note
+        self.operatorName = operatorName
+        self.reviewedAt = reviewedAt
+    }
+}
+
+/// A review as stored, with the machine's verdict it was made against.
+public struct StoredReview: Sendable, Equatable {
+    public var id: Int64
+    public var subject: ReviewSubject
+    /// The machine's category of the subject when it was reviewed.
+    public var machineCategory: CategoryCode
+    public var verdict: CategoryCode
+    public var classes: [String]
+    public var note: String?
+    public var operatorName: String
+    /// Local time of the store's zone, as the other times.
+    public var reviewedAt: String
+
+    /// The operator agrees with the machine.
+    public var confirmsMachine: Bool { verdict == machineCategory }
+    /// A good board the machine rejected.
+    public var isFalseCall: Bool { verdict == .normal && machineCategory != .normal }
+    /// A bad board the machine passed.
+    public var isEscape: Bool { verdict != .normal && machineCategory == .normal }
+}
+
+/// The latest reviews of a range, counted.
+public struct ReviewCounts: Sendable, Equatable {
+    public var reviewed = 0
+    public var confirmed = 0
+    public var falseCalls = 0
+    public var escapes = 0
+    /// Rejected with the wrong category (both non-normal, different).
+    public var wrongCategory = 0
+
+    public init() {}
+
+    /// Counts the latest review of each subject (`reviews` in any order, one per subject).
+    public init(latest reviews: [StoredReview]) {
+        for review in reviews {
+            reviewed += 1
+            if review.confirmsMachine { confirmed += 1 } else if review.isFalseCall { falseCalls += 1 } else if review.isEscape {
+                escapes += 1
+            } else { wrongCategory += 1 }
+        }
+    }
+}
+
+/// A frame kept for labelling, as the dataset export reads it.
+public struct LabellingFrame: Sendable, Equatable {
+    public var inspection: StoredInspection
+    /// The latest review of the frame itself, if any.
+    public var review: StoredReview?
 }

@@ -38,6 +38,13 @@ final class SwitchableStore: InspectionStore, @unchecked Sendable {
     func recentLogs(limit: Int) async throws -> [SystemLogEntry] { try check(); return try await inner.recentLogs(limit: limit) }
     func configValues() async throws -> [String: String] { try check(); return try await inner.configValues() }
     func deleteLogs(before cutoff: Date) async throws -> Int { try check(); return try await inner.deleteLogs(before: cutoff) }
+    func saveReview(_ r: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview? {
+        try check(); return try await inner.saveReview(r, images: images)
+    }
+    func reviews(of subject: ReviewSubject) async throws -> [StoredReview] { try check(); return try await inner.reviews(of: subject) }
+    func labellingFrames(since: CalendarDay?, afterId: Int64, limit: Int) async throws -> [LabellingFrame] {
+        try check(); return try await inner.labellingFrames(since: since, afterId: afterId, limit: limit)
+    }
     func isReachable() async -> Bool { down ? false : await inner.isReachable() }
 }
 

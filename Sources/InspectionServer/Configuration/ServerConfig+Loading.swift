@@ -67,6 +67,9 @@ extension ServerConfig {
             "max_image_retention_days": .value { $0.imageRetentionDays = try SettingValue.integer($1, 0...36_500) },
             "journal_max_mb": .value { $0.journalMaxMB = try SettingValue.integer($1, 1...1_000_000) },
             "log_retention_days": .value { $0.logRetentionDays = try SettingValue.integer($1, 0...36_500) },
+            "label_near_margin": .value { $0.labelling.nearMargin = Float(try fraction($1)) },
+            "label_normal_share": .value { $0.labelling.normalShare = try fraction($1) },
+            "label_max_per_day": .value { $0.labelling.maxPerDay = try SettingValue.integer($1, 0...1_000_000) },
             "sqlite_synchronous": .value { config, value in
                 guard value == "full" || value == "normal" else { throw SettingsError("expected full or normal, got '\(value)'") }
                 config.sqliteSynchronous = value
@@ -90,6 +93,13 @@ extension ServerConfig {
         } catch {
             throw ConfigError(description: error.description)
         }
+    }
+
+    private static func fraction(_ text: String) throws(SettingsError) -> Double {
+        guard let value = Double(text), (0...1).contains(value) else {
+            throw SettingsError("expected a number from 0 to 1, got '\(text)'")
+        }
+        return value
     }
 
     private static func seconds(_ text: String) throws(SettingsError) -> Double {

@@ -6,6 +6,7 @@
 // `data_dir: /srv/pcb` in the file all mean the same thing.
 
 import Foundation
+import Inspection
 
 /// Everything `pcb serve` can be told. Defaults are documented on each field.
 public struct ServerConfig: Sendable, Equatable {
@@ -94,6 +95,10 @@ public struct ServerConfig: Sendable, Equatable {
     /// Size of the MySQL outage journal's waiting data (MB) past which the oldest JPEGs in it are
     /// dropped; rows are always kept. Default 1024.
     public var journalMaxMB = 1024
+    /// Frames kept for labelling (their JPEG stored whatever the verdict): near a class
+    /// threshold (`label_near_margin`, 0.1), a share of normal ones (`label_normal_share`, 0.01),
+    /// at most `label_max_per_day` (200) a day; frames an operator marks wrong are always kept.
+    public var labelling = LabellingRule.standard
 
     public static let bundledModelPath = "models/pcb_synthetic_yolov8n.onnx"
 

@@ -9,15 +9,17 @@ import Storage
 enum ModelLoader {
     /// A detector with what judges its boxes: the one way `pcb serve` opens a model set, at start
     /// and at each reload. `calibration` is the option as configured (a path, `none`, or nil for
-    /// the file beside the model); `basePolicy` the policy file as read, `policyId` its id.
+    /// the file beside the model); `basePolicy` the policy file as read, `policyId` its id;
+    /// `marginBelow` how far under the lowest threshold boxes are still reported (for labelling:
+    /// the policy ignores them, the labelling sampler sees an almost-detection).
     static func loadSet(model: String, anomaly: String?, calibration option: String?, basePolicy: DefectPolicy, policyId: String,
-                        threads: Int) throws -> (detector: any DefectDetector, judging: JudgingSet) {
+                        threads: Int, marginBelow: Float = 0) throws -> (detector: any DefectDetector, judging: JudgingSet) {
         let calibration: (point: OperatingPoint, path: String)?
         do { calibration = try OperatingPoint.read(option: option, modelPath: model) } catch {
             throw ConfigError(description: "\(error)")
         }
         let policy = calibration.map { basePolicy.applying($0.point) } ?? basePolicy
-        let detector = try load(path: model, threads: threads, policy: policy, anomaly: anomaly)
+        let detector = try load(path: model, threads: threads, policy: policy, anomaly: anomaly, marginBelow: marginBelow)
         if let calibration { try check(calibration, modelClasses: detector.classNames) }
         let provenance = Provenance(model: try fileId(model), calibration: try calibration.map { try fileId($0.path) },
                                     policy: policyId, serverVersion: ServerVersion.current)
@@ -39,7 +41,7 @@ enum ModelLoader {
         }
     }
 
-    static func load(path: String, threads: Int, policy: DefectPolicy, anomaly: String? = nil) throws -> any DefectDetector {
+    static func load(path: String, threads: Int, policy: DefectPolicy, anomaly: String? = nil, marginBelow: Float = 0) throws -> any DefectDetector {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(description: """
                 model file not found: \(path)
@@ -49,10 +51,11 @@ enum ModelLoader {
                   - use a bundled model from models/ (see models/README.md).
                 """)
         }
-        // Boxes down to the lowest class threshold reach the policy, which applies each class's own.
+        // Boxes down to the lowest class threshold (less the margin) reach the line; the policy
+        // applies each class's own threshold.
         let detector = try YOLODetector(
             path: path, threads: threads,
-            postprocessor: YOLOPostprocessor(confidenceThreshold: policy.lowestThreshold))
+            postprocessor: YOLOPostprocessor(confidenceThreshold: max(0.001, policy.lowestThreshold - marginBelow)))
         guard let anomaly else { return detector }
         do {
             return try HybridDetector(detector: detector, anomaly: try PaDiMModel(path: anomaly), threads: threads)

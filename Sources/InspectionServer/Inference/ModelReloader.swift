@@ -39,6 +39,8 @@ actor ModelReloader {
     /// `none` in the configuration: no calibration file is ever applied.
     private let calibrationOff: Bool
     private let threads: Int
+    /// How far under the lowest threshold the detector still reports boxes (labelling).
+    private let marginBelow: Float
     /// Absolute, symlinks resolved: model files must lie inside it.
     private let modelFolder: String
     private let store: any InspectionStore
@@ -48,13 +50,14 @@ actor ModelReloader {
     private var busy = false
 
     init(worker: InferenceWorker, pairing: BoardPairingService, basePolicy: DefectPolicy, policyId: String, calibrationOff: Bool,
-         threads: Int, modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
+         threads: Int, marginBelow: Float = 0, modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
         self.worker = worker
         self.pairing = pairing
         self.basePolicy = basePolicy
         self.policyId = policyId
         self.calibrationOff = calibrationOff
         self.threads = threads
+        self.marginBelow = marginBelow
         self.modelFolder = Self.resolved(modelFolder)
         self.current = (files, judging)
         self.store = store
@@ -109,7 +112,8 @@ actor ModelReloader {
         do {
             // The calibration beside the new model, unless the configuration turned calibration off.
             let set = try ModelLoader.loadSet(model: files.model, anomaly: files.anomaly, calibration: calibrationOff ? "none" : nil,
-                                              basePolicy: basePolicy, policyId: policyId, threads: threads)
+                                              basePolicy: basePolicy, policyId: policyId, threads: threads,
+                                              marginBelow: marginBelow)
             try set.judging.policy.validate(modelClasses: set.detector.classNames)
             return set
         } catch {

@@ -4,6 +4,7 @@
 //   base64 JPEG ─► FrameDecoder ─► InferenceWorker (batch, queue)
 //     ─► GoldenBoard.check (the camera's golden board, if taught: boxes over unchanged regions
 //        suppressed) ─► DefectPolicy.judge
+//     ─► LabellingPicker (kept for labelling? then its JPEG is stored whatever the verdict)
 //     ─► InspectionStore.saveInspection ─► BoardPairingService (pair, deadline, store board)
 //     ─► LiveFeed + metrics ─► InspectedSide / InspectedBoard
 //
@@ -114,13 +115,18 @@ public struct InspectionLine: Sendable {
     let pairing: BoardPairingService
     let cameras: CameraRegistry
     let goldens: GoldenBoards
+    let labelling: LabellingPicker
+    let storeTime: StoreTime
     let live: LiveFeed?
     let metrics: ServerMetrics?
     let logger: Logger
 
     init(decoder: FrameDecoder, worker: InferenceWorker, store: any InspectionStore, pairing: BoardPairingService,
-         cameras: CameraRegistry, goldens: GoldenBoards, live: LiveFeed?, metrics: ServerMetrics?, logger: Logger) {
+         cameras: CameraRegistry, goldens: GoldenBoards, labelling: LabellingPicker, storeTime: StoreTime, live: LiveFeed?,
+         metrics: ServerMetrics?, logger: Logger) {
         self.goldens = goldens
+        self.labelling = labelling
+        self.storeTime = storeTime
         self.decoder = decoder
         self.worker = worker
         self.store = store
@@ -219,11 +225,18 @@ public struct InspectionLine: Sendable {
         var results: [JudgedSide] = []
         for (index, (frame, boxes)) in zip(frames, outcome.detections).enumerated() {
             let anomaly = index < outcome.anomalies.count ? outcome.anomalies[index] : nil
-            let (golden, referenceMs) = checkAgainstGoldenBoard(boxes, frame)
             // Judged, and recorded, by the set whose model ran the batch (a reload may switch at any time).
             let judging = outcome.judging
-            let verdict = judging.policy.judge(golden?.keptBoxes ?? boxes, anomalyFired: anomaly?.fired ?? false)
+            let policy = judging.policy
+            // The detector also reports boxes a little under their threshold, for the labelling
+            // sampler only: the verdict and the golden board see the boxes at or above it.
+            let counted = boxes.filter { $0.confidence >= policy.threshold(for: $0.className) }
+            let (golden, referenceMs) = checkAgainstGoldenBoard(counted, frame)
+            let verdict = policy.judge(golden?.keptBoxes ?? counted, anomalyFired: anomaly?.fired ?? false)
             let isNormal = verdict.category.code == .normal
+            let almost = boxes.filter { $0.confidence < policy.threshold(for: $0.className) }
+            let labelReason = labelling.choose(boxes: verdict.boxes + almost, category: verdict.category.code, policy: policy,
+                                               day: storeTime.day(of: Date()))
             let storeStart = ContinuousClock.Instant.now
             let saved: SavedInspection
             do {
@@ -232,8 +245,10 @@ public struct InspectionLine: Sendable {
                     confidence: verdict.confidence, inspectionTime: Date(), captureTimestamp: frame.timestamp,
                     boxes: verdict.boxes, gpio: verdict.category.gpio, requestId: frame.requestId,
                     inferenceTimeMs: rounded(outcome.modelMs, 3), anomalyScore: anomaly.map { rounded(Double($0.score), 4) },
-                    anomalyMap: isNormal ? nil : anomaly.map(StoredAnomalyMap.init), image: isNormal ? nil : frame.jpeg)
+                    anomalyMap: isNormal ? nil : anomaly.map(StoredAnomalyMap.init),
+                    image: isNormal && labelReason == nil ? nil : frame.jpeg)
                 inspection.provenance = judging.provenance
+                inspection.labelReason = labelReason
                 saved = try await store.saveInspection(inspection)
             } catch {
                 logger.error("could not store inspection: \(error)", metadata: ["camera": "\(frame.cameraId)"])

@@ -3,7 +3,8 @@
 // dashboard's static files (whose data then needs a token too). Three scopes:
 //   read   GET/HEAD of /api/*, /live/*, /metrics, /openapi.yaml and the /ws/live upgrade
 //   write  POST /predict, /predict_dual (cameras)
-//   admin  everything that changes the line's set-up (PUT/DELETE /api/reference, /api/admin/*)
+//   admin  everything that changes the line's set-up or its record (PUT/DELETE /api/reference,
+//          /api/admin/*, operator reviews: POST /api/inspections/{id}/review, /api/boards/{id}/review)
 // `api_token` grants every scope; `read_token` read; `write_token` write; `admin_token` admin and
 // read (an operator at the dashboard teaching a golden board also watches it). A token comes as
 // `Authorization: Bearer <token>`, or, for reads only (an <img> or a WebSocket cannot set

@@ -54,6 +54,22 @@ struct JSONFields {
         return flag
     }
 
+    /// A list of strings, each 1 to `maxLength` characters, at most `maxCount`; nil when absent or null.
+    func stringList(_ key: String, maxCount: Int, maxLength: Int) throws(JSONFieldError) -> [String]? {
+        guard let value = fields[key], !(value is NSNull) else { return nil }
+        guard let list = value as? [Any], list.count <= maxCount else {
+            throw JSONFieldError("Field '\(key)' must be a list of at most \(maxCount) strings")
+        }
+        var strings: [String] = []
+        for item in list {
+            guard let text = item as? String, !text.isEmpty, text.count <= maxLength else {
+                throw JSONFieldError("Field '\(key)' must hold strings of 1 to \(maxLength) characters")
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
     /// An identifier that may be sent as a string or a whole number (board ids).
     func identifier(_ key: String) throws(JSONFieldError) -> String? {
         guard let value = fields[key], !(value is NSNull) else { return nil }

@@ -133,6 +133,42 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let calibration: String?
         let policy: String?
         let server_version: String?
+
+        init(_ record: StoredInspection, storeTime: StoreTime) {
+            id = record.id
+            camera_id = record.cameraId
+            defect_type = record.defectType
+            category = record.category.rawValue
+            confidence = rounded(record.confidence, 4)
+            inspection_time = storeTime.iso8601(record.inspectionTime)
+            image_path = record.imagePath
+            image_expired = record.imagePath.map { !FileManager.default.fileExists(atPath: $0) }
+            board_id = record.boardId
+            anomaly_score = record.anomalyScore
+            model = record.provenance?.model
+            calibration = record.provenance?.calibration
+            policy = record.provenance?.policy
+            server_version = record.provenance?.serverVersion
+        }
+    }
+
+    /// Which rows of a range operators reviewed and what they found (the latest review of each).
+    struct ReviewTotals: Encodable {
+        let reviewed: Int
+        let confirmed: Int
+        /// Good frames or boards the machine rejected.
+        let false_calls: Int
+        /// Bad frames or boards the machine passed.
+        let escapes: Int
+        let wrong_category: Int
+
+        init(_ counts: ReviewCounts) {
+            reviewed = counts.reviewed
+            confirmed = counts.confirmed
+            false_calls = counts.falseCalls
+            escapes = counts.escapes
+            wrong_category = counts.wrongCategory
+        }
     }
 
     struct Pagination: Encodable {
@@ -153,14 +189,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let page = try positiveInteger(request, "page", default: 1, max: 10_000_000)
         let limit = try positiveInteger(request, "limit", default: 50, max: 1000)
         let result = try await store.inspections(page: page, limit: limit)
-        let rows = result.rows.map {
-            InspectionRow(id: $0.id, camera_id: $0.cameraId, defect_type: $0.defectType, category: $0.category.rawValue,
-                          confidence: rounded($0.confidence, 4), inspection_time: storeTime.iso8601($0.inspectionTime),
-                          image_path: $0.imagePath, image_expired: $0.imagePath.map { !FileManager.default.fileExists(atPath: $0) },
-                          board_id: $0.boardId, anomaly_score: $0.anomalyScore, model: $0.provenance?.model,
-                          calibration: $0.provenance?.calibration, policy: $0.provenance?.policy,
-                          server_version: $0.provenance?.serverVersion)
-        }
+        let rows = result.rows.map { InspectionRow($0, storeTime: storeTime) }
         return JSONResponse.make(InspectionList(data: rows, pagination: Pagination(
             page: page, limit: limit, total: result.total, total_pages: (result.total + limit - 1) / limit)))
     }
@@ -174,6 +203,13 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let defect_rate: Double
         let start_date: String
         let end_date: String
+        /// Operator reviews of the frames and boards of these days (extension).
+        let reviews: Reviews
+    }
+
+    struct Reviews: Encodable {
+        let frames: ReviewTotals
+        let boards: ReviewTotals
     }
 
     struct StatisticsBody: Encodable {
@@ -206,7 +242,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
             total_inspections: stats.total, normal_count: stats.counts[.normal] ?? 0,
             component_defect_count: stats.counts[.componentDefect] ?? 0, solder_defect_count: stats.counts[.solderDefect] ?? 0,
             discard_count: stats.counts[.discard] ?? 0, defect_rate: rounded(stats.defectRatePercent, 2),
-            start_date: from.description, end_date: through.description)))
+            start_date: from.description, end_date: through.description,
+            reviews: Reviews(frames: ReviewTotals(stats.frameReviews), boards: ReviewTotals(stats.boardReviews)))))
     }
 
     /// The stored JPEG of an inspection.

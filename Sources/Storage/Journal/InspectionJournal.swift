@@ -162,6 +162,8 @@ final class InspectionJournal: Sendable {
         var anomalyMap: String?
         /// Absent in entries journaled before provenance was kept.
         var provenance: Provenance?
+        /// Absent in entries journaled before frames were kept for labelling.
+        var labelReason: LabellingReason?
     }
 
     private struct BoardPayload: Codable {
@@ -182,7 +184,7 @@ final class InspectionJournal: Sendable {
                 cameraId: i.cameraId, category: i.category, defectType: i.defectType, confidence: i.confidence,
                 inspectionTime: i.inspectionTime.timeIntervalSince1970, captureTimestamp: i.captureTimestamp, boxes: i.boxes,
                 gpio: i.gpio, requestId: i.requestId, inferenceTimeMs: i.inferenceTimeMs, anomalyScore: i.anomalyScore,
-                anomalyMap: i.anomalyMap?.jsonText, provenance: i.provenance)
+                anomalyMap: i.anomalyMap?.jsonText, provenance: i.provenance, labelReason: i.labelReason)
             return ("inspection", try encoder.encode(payload), i.image.map { Data($0) }, i.requestId)
         case .board(let b):
             let payload = BoardPayload(
@@ -207,6 +209,7 @@ final class InspectionJournal: Sendable {
                 boxes: p.boxes, gpio: p.gpio, requestId: p.requestId, inferenceTimeMs: p.inferenceTimeMs,
                 anomalyScore: p.anomalyScore, anomalyMap: StoredAnomalyMap(jsonText: p.anomalyMap), image: image.map { [UInt8]($0) })
             inspection.provenance = p.provenance
+            inspection.labelReason = p.labelReason
             return .inspection(inspection)
         case "board":
             let p = try decoder.decode(BoardPayload.self, from: payload)

@@ -123,6 +123,34 @@ public final class JournaledInspectionStore: InspectionStore {
         return try await primary.board(id: id)
     }
 
+    /// Reviews need the database (an operator can send one again); a provisional id is
+    /// reviewed once its frame or board is replayed.
+    public func saveReview(_ review: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview? {
+        var resolved = review
+        switch review.subject {
+        case .inspection(let id) where id < 0:
+            guard let real = try journal.realId(of: id, kind: "inspection") else { throw Self.notReplayedYet(review.subject) }
+            resolved.subject = .inspection(real)
+        case .board(let id) where id < 0:
+            guard let real = try journal.realId(of: id, kind: "board") else { throw Self.notReplayedYet(review.subject) }
+            resolved.subject = .board(real)
+        default: break
+        }
+        var byRealId: [Int64: [UInt8]] = [:]
+        for (id, jpeg) in images { byRealId[(try? resolve(id)) ?? id] = jpeg }
+        return try await primary.saveReview(resolved, images: byRealId)
+    }
+
+    public func reviews(of subject: ReviewSubject) async throws -> [StoredReview] { try await primary.reviews(of: subject) }
+
+    public func labellingFrames(since: CalendarDay?, afterId: Int64, limit: Int) async throws -> [LabellingFrame] {
+        try await primary.labellingFrames(since: since, afterId: afterId, limit: limit)
+    }
+
+    private static func notReplayedYet(_ subject: ReviewSubject) -> StoreError {
+        .unavailable("\(subject.kind) \(subject.id) is still in the outage journal: review it once the database has it")
+    }
+
     public func recentLogs(limit: Int) async throws -> [SystemLogEntry] { try await primary.recentLogs(limit: limit) }
     public func configValues() async throws -> [String: String] { try await primary.configValues() }
     /// In the database only: logs journaled during an outage are newer than any cutoff anyway.

@@ -70,14 +70,15 @@ public final class MySQLInspectionStore: InspectionStore {
                         let (_, id) = try db.execute("""
                             INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, image_path, boxes,
                                 gpio_pin, gpio_duration_ms, category, capture_time, request_id, inference_time_ms, anomaly_score,
-                                anomaly_map)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                anomaly_map, label_reason)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """, [.text(inspection.cameraId), .text(inspection.defectType), .double(confidence), .text(localTime),
                                   MySQLValue(imagePath), .text(boxesJSON), MySQLValue(inspection.gpio.pin),
                                   MySQLValue(inspection.gpio.durationMs), .text(inspection.category.rawValue),
                                   MySQLValue(inspection.captureTimestamp), MySQLValue(inspection.requestId),
                                   MySQLValue(inspection.inferenceTimeMs), MySQLValue(inspection.anomalyScore),
-                                  MySQLValue(inspection.anomalyMap?.jsonText)])
+                                  MySQLValue(inspection.anomalyMap?.jsonText),
+                                  MySQLValue(imagePath == nil ? nil : inspection.labelReason?.rawValue)])
                         if let provenance = inspection.provenance { try Self.record(provenance, table: "inspections", id: id, db) }
                         try db.execute(MySQLSchema.countInspection, [.text(String(localTime.prefix(10))), .text(inspection.category.rawValue), .int(1)])
                         if let imagePath {
@@ -177,8 +178,107 @@ public final class MySQLInspectionStore: InspectionStore {
                 total += n
                 if let code = row.string("category").flatMap(CategoryCode.init(rawValue:)) { counts[code, default: 0] += n }
             }
-            return InspectionStatistics(total: total, counts: counts)
+            let reviews = try db.query("""
+                SELECT r.* FROM reviews r JOIN (
+                    SELECT MAX(id) AS id FROM reviews WHERE item_day >= ? AND item_day <= ? GROUP BY subject_kind, subject_id) latest
+                ON latest.id = r.id
+                """, [.text(from.description), .text(through.description)]).map(Self.review(from:))
+            return InspectionStatistics(total: total, counts: counts,
+                                        frameReviews: ReviewCounts(latest: reviews.filter { $0.subject.kind == "inspection" }),
+                                        boardReviews: ReviewCounts(latest: reviews.filter { $0.subject.kind == "board" }))
         }
+    }
+
+    public func saveReview(_ review: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview? {
+        guard let target = try await pool.withConnection({ db in try Self.reviewTarget(review.subject, db) }) else { return nil }
+        let plan = ReviewPlan(review, target: target, time: time)
+        var paths: [Int64: String] = [:]
+        for frame in plan.framesToKeep where frame.imagePath == nil {
+            guard let jpeg = images[frame.id] else { continue }
+            if let path = try self.images?.write(jpeg: jpeg, cameraId: frame.cameraId, category: frame.category, localTime: frame.time) {
+                paths[frame.id] = path
+            }
+        }
+        let written = paths
+        let sizes = written.keys.reduce(into: [Int64: Int]()) { $0[$1] = images[$1]?.count }
+        do {
+            return try await pool.withConnection { db in
+                try db.transaction {
+                    let (_, id) = try db.execute("""
+                        INSERT INTO reviews (subject_kind, subject_id, machine_category, verdict, classes, note, operator, item_day, reviewed_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [.text(review.subject.kind), .int(review.subject.id), .text(target.machineCategory.rawValue),
+                              .text(review.verdict.rawValue), MySQLValue(plan.classesJSON), MySQLValue(review.note),
+                              .text(review.operatorName), .text(plan.itemDay), .text(plan.reviewedAt)])
+                    for frame in plan.framesToKeep {
+                        try db.execute("UPDATE inspections SET label_reason = ? WHERE id = ?", [.text(LabellingReason.review.rawValue), .int(frame.id)])
+                        if let path = written[frame.id] {
+                            try db.execute("UPDATE inspections SET image_path = ? WHERE id = ?", [.text(path), .int(frame.id)])
+                            try db.execute("INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
+                                           [.int(frame.id), .text(path), MySQLValue(sizes[frame.id]), .text(plan.reviewedAt)])
+                        }
+                    }
+                    return plan.stored(id: id)
+                }
+            }
+        } catch let error as StoreError where error.isUnavailable {
+            throw error  // the review may have been committed: its images stay
+        } catch {
+            for path in written.values { self.images?.remove(path: path) }
+            throw error
+        }
+    }
+
+    public func reviews(of subject: ReviewSubject) async throws -> [StoredReview] {
+        try await pool.withConnection { db in
+            try db.query("SELECT * FROM reviews WHERE subject_kind = ? AND subject_id = ? ORDER BY id",
+                         [.text(subject.kind), .int(subject.id)]).map(Self.review(from:))
+        }
+    }
+
+    public func labellingFrames(since: CalendarDay?, afterId: Int64, limit: Int) async throws -> [LabellingFrame] {
+        let from = since?.description ?? "1000-01-01"
+        return try await pool.withConnection { db in
+            let rows = try db.query("""
+                SELECT * FROM inspections WHERE label_reason IS NOT NULL AND image_path IS NOT NULL AND id > ? AND inspection_time >= ?
+                ORDER BY id LIMIT ?
+                """, [.int(afterId), .text(from), .int(Int64(limit))])
+            return try rows.map { row in
+                let inspection = try Self.inspection(from: row)
+                let review = try db.query("""
+                    SELECT * FROM reviews WHERE subject_kind = 'inspection' AND subject_id = ? ORDER BY id DESC LIMIT 1
+                    """, [.int(inspection.id)]).first.map(Self.review(from:))
+                return LabellingFrame(inspection: inspection, review: review)
+            }
+        }
+    }
+
+    /// The machine's verdict of a subject and its frames, read before a review is stored.
+    private static func reviewTarget(_ subject: ReviewSubject, _ db: MariaDBConnection) throws -> ReviewTarget? {
+        func frame(_ id: Int64?) throws -> ReviewTarget.Frame? {
+            guard let id, let row = try db.query("SELECT id, camera_id, category, image_path, inspection_time FROM inspections WHERE id = ?",
+                                                 [.int(id)]).first else { return nil }
+            return ReviewTarget.Frame(id: row.int64("id") ?? id, cameraId: row.string("camera_id") ?? "", category: row.string("category") ?? "normal",
+                                      imagePath: row.string("image_path"), time: row.string("inspection_time") ?? "")
+        }
+        switch subject {
+        case .inspection(let id):
+            guard let only = try frame(id) else { return nil }
+            return ReviewTarget(machineCategory: CategoryCode(rawValue: only.category) ?? .normal, itemTime: only.time, frames: [only])
+        case .board(let id):
+            guard let row = try db.query("SELECT category, decided_at, left_inspection_id, right_inspection_id FROM boards WHERE id = ?",
+                                         [.int(id)]).first else { return nil }
+            return ReviewTarget(machineCategory: row.string("category").flatMap(CategoryCode.init(rawValue:)) ?? .discard,
+                                itemTime: row.string("decided_at") ?? "",
+                                frames: try [frame(row.int64("left_inspection_id")), frame(row.int64("right_inspection_id"))].compactMap { $0 })
+        }
+    }
+
+    private static func review(from row: MySQLRow) throws -> StoredReview {
+        try ReviewTarget.review(id: row.int64("id") ?? 0, kind: row.string("subject_kind") ?? "", subjectId: row.int64("subject_id") ?? 0,
+                                machineCategory: row.string("machine_category") ?? "", verdict: row.string("verdict") ?? "",
+                                classes: row.string("classes"), note: row.string("note"), operatorName: row.string("operator") ?? "",
+                                reviewedAt: row.string("reviewed_at") ?? "")
     }
 
     public func saveBoard(_ board: NewBoard) async throws -> StoredBoard {
@@ -267,7 +367,7 @@ public final class MySQLInspectionStore: InspectionStore {
             gpio: GPIOSignal(pin: row.int("gpio_pin") ?? 0, durationMs: row.int("gpio_duration_ms") ?? 0),
             requestId: row.string("request_id"), boardId: row.int64("board_id"), inferenceTimeMs: row.double("inference_time_ms"),
             anomalyScore: row.double("anomaly_score"), anomalyMap: StoredAnomalyMap(jsonText: row.string("anomaly_map")),
-            provenance: provenance(from: row))
+            provenance: provenance(from: row), labelReason: row.string("label_reason").flatMap(LabellingReason.init(rawValue:)))
     }
 
     private static func provenance(from row: MySQLRow) -> Provenance? {

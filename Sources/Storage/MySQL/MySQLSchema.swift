@@ -119,6 +119,26 @@ enum MySQLSchema {
             "ALTER TABLE boards ADD COLUMN model_id VARCHAR(200), ADD COLUMN calibration_id VARCHAR(200), ADD COLUMN policy_id VARCHAR(200), ADD COLUMN server_version VARCHAR(40)",
             "CREATE INDEX idx_inspections_model ON inspections(model_id)",
         ]),
+        ("006_reviews_and_labelling", [
+            """
+            CREATE TABLE IF NOT EXISTS reviews (
+                id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                subject_kind VARCHAR(16) NOT NULL,
+                subject_id BIGINT NOT NULL,
+                machine_category VARCHAR(32) NOT NULL,
+                verdict VARCHAR(32) NOT NULL,
+                classes JSON,
+                note TEXT,
+                operator VARCHAR(64) NOT NULL,
+                item_day DATE NOT NULL,
+                reviewed_at DATETIME(6) NOT NULL,
+                INDEX idx_reviews_subject (subject_kind, subject_id),
+                INDEX idx_reviews_day (item_day)
+            ) \(table)
+            """,
+            "ALTER TABLE inspections ADD COLUMN label_reason VARCHAR(32)",
+            "CREATE INDEX idx_inspections_label ON inspections(label_reason, id)",
+        ]),
     ]
 
     /// Counts one more inspection on its day (same transaction as the insert).

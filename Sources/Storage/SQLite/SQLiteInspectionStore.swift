@@ -86,12 +86,13 @@ public final class SQLiteInspectionStore: InspectionStore {
                 try db.execute(sql: """
                     INSERT INTO inspections (camera_id, defect_type, confidence, inspection_time, image_path, boxes,
                         gpio_pin, gpio_duration_ms, category, capture_time, request_id, inference_time_ms, anomaly_score,
-                        anomaly_map)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        anomaly_map, label_reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [inspection.cameraId, inspection.defectType, confidence, localTime, imagePath, boxesJSON,
                                      inspection.gpio.pin, inspection.gpio.durationMs, inspection.category.rawValue,
                                      inspection.captureTimestamp, inspection.requestId, inspection.inferenceTimeMs,
-                                     inspection.anomalyScore, inspection.anomalyMap?.jsonText])
+                                     inspection.anomalyScore, inspection.anomalyMap?.jsonText,
+                                     imagePath == nil ? nil : inspection.labelReason?.rawValue])
                 let id = db.lastInsertedRowID
                 if let provenance = inspection.provenance { try Self.record(provenance, table: "inspections", id: id, db) }
                 try db.execute(sql: SQLiteSchema.countInspection,
@@ -171,8 +172,101 @@ public final class SQLiteInspectionStore: InspectionStore {
                 total += n
                 if let code = CategoryCode(rawValue: row["category"]) { counts[code, default: 0] += n }
             }
-            return InspectionStatistics(total: total, counts: counts)
+            let reviews = try Row.fetchAll(db, sql: """
+                SELECT * FROM reviews WHERE id IN (
+                    SELECT MAX(id) FROM reviews WHERE item_day >= ? AND item_day <= ? GROUP BY subject_kind, subject_id)
+                """, arguments: [from.description, through.description]).map(Self.review(from:))
+            return InspectionStatistics(total: total, counts: counts,
+                                        frameReviews: ReviewCounts(latest: reviews.filter { $0.subject.kind == "inspection" }),
+                                        boardReviews: ReviewCounts(latest: reviews.filter { $0.subject.kind == "board" }))
         }
+    }
+
+    public func saveReview(_ review: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview? {
+        guard let target = try await database.read({ db in try Self.reviewTarget(review.subject, db) }) else { return nil }
+        let plan = ReviewPlan(review, target: target, time: time)
+        // Images first (as for inspections): a transaction that then fails removes them again.
+        var paths: [Int64: String] = [:]
+        for frame in plan.framesToKeep where frame.imagePath == nil {
+            guard let jpeg = images[frame.id] else { continue }
+            if let path = try self.images?.write(jpeg: jpeg, cameraId: frame.cameraId, category: frame.category, localTime: frame.time) {
+                paths[frame.id] = path
+            }
+        }
+        let written = paths
+        do {
+            return try await database.write { db in
+                try db.execute(sql: """
+                    INSERT INTO reviews (subject_kind, subject_id, machine_category, verdict, classes, note, operator, item_day, reviewed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [review.subject.kind, review.subject.id, target.machineCategory.rawValue, review.verdict.rawValue,
+                                     plan.classesJSON, review.note, review.operatorName, plan.itemDay, plan.reviewedAt])
+                let stored = plan.stored(id: db.lastInsertedRowID)
+                for frame in plan.framesToKeep {
+                    try db.execute(sql: "UPDATE inspections SET label_reason = ? WHERE id = ?",
+                                   arguments: [LabellingReason.review.rawValue, frame.id])
+                    if let path = written[frame.id] {
+                        try db.execute(sql: "UPDATE inspections SET image_path = ? WHERE id = ?", arguments: [path, frame.id])
+                        try db.execute(sql: "INSERT INTO defect_images (inspection_id, image_path, file_size, created_at) VALUES (?, ?, ?, ?)",
+                                       arguments: [frame.id, path, images[frame.id]?.count, plan.reviewedAt])
+                    }
+                }
+                return stored
+            }
+        } catch {
+            for path in written.values { self.images?.remove(path: path) }
+            throw error
+        }
+    }
+
+    public func reviews(of subject: ReviewSubject) async throws -> [StoredReview] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM reviews WHERE subject_kind = ? AND subject_id = ? ORDER BY id",
+                             arguments: [subject.kind, subject.id]).map(Self.review(from:))
+        }
+    }
+
+    public func labellingFrames(since: CalendarDay?, afterId: Int64, limit: Int) async throws -> [LabellingFrame] {
+        let from = since?.description ?? ""
+        return try await database.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM inspections WHERE label_reason IS NOT NULL AND image_path IS NOT NULL AND id > ? AND inspection_time >= ?
+                ORDER BY id LIMIT ?
+                """, arguments: [afterId, from, limit])
+            return try rows.map { row in
+                let inspection = try Self.inspection(from: row)
+                let review = try Row.fetchOne(db, sql: """
+                    SELECT * FROM reviews WHERE subject_kind = 'inspection' AND subject_id = ? ORDER BY id DESC LIMIT 1
+                    """, arguments: [inspection.id]).map(Self.review(from:))
+                return LabellingFrame(inspection: inspection, review: review)
+            }
+        }
+    }
+
+    /// The machine's verdict of a subject and its frames, read before a review is stored.
+    private static func reviewTarget(_ subject: ReviewSubject, _ db: Database) throws -> ReviewTarget? {
+        func frame(_ id: Int64?) throws -> ReviewTarget.Frame? {
+            guard let id, let row = try Row.fetchOne(db, sql: "SELECT id, camera_id, category, image_path, inspection_time FROM inspections WHERE id = ?",
+                                                     arguments: [id]) else { return nil }
+            return ReviewTarget.Frame(id: row["id"], cameraId: row["camera_id"], category: row["category"], imagePath: row["image_path"],
+                                      time: row["inspection_time"])
+        }
+        switch subject {
+        case .inspection(let id):
+            guard let only = try frame(id) else { return nil }
+            return ReviewTarget(machineCategory: CategoryCode(rawValue: only.category) ?? .normal, itemTime: only.time, frames: [only])
+        case .board(let id):
+            guard let row = try Row.fetchOne(db, sql: "SELECT category, decided_at, left_inspection_id, right_inspection_id FROM boards WHERE id = ?",
+                                             arguments: [id]) else { return nil }
+            return ReviewTarget(machineCategory: CategoryCode(rawValue: row["category"]) ?? .discard, itemTime: row["decided_at"],
+                                frames: try [frame(row["left_inspection_id"]), frame(row["right_inspection_id"])].compactMap { $0 })
+        }
+    }
+
+    private static func review(from row: Row) throws -> StoredReview {
+        try ReviewTarget.review(id: row["id"], kind: row["subject_kind"], subjectId: row["subject_id"], machineCategory: row["machine_category"],
+                                verdict: row["verdict"], classes: row["classes"], note: row["note"], operatorName: row["operator"],
+                                reviewedAt: row["reviewed_at"])
     }
 
     public func saveBoard(_ board: NewBoard) async throws -> StoredBoard {
@@ -248,9 +342,6 @@ public final class SQLiteInspectionStore: InspectionStore {
         (try? await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 
-
-
-
     private static func inspection(from row: Row) throws -> StoredInspection {
         let boxesText: String? = row["boxes"]
         let boxes = try boxesText.map { try JSONDecoder().decode([DetectedDefect].self, from: Data($0.utf8)) } ?? []
@@ -261,7 +352,7 @@ public final class SQLiteInspectionStore: InspectionStore {
             gpio: GPIOSignal(pin: row["gpio_pin"] ?? 0, durationMs: row["gpio_duration_ms"] ?? 0),
             requestId: row["request_id"], boardId: row["board_id"], inferenceTimeMs: row["inference_time_ms"],
             anomalyScore: row["anomaly_score"], anomalyMap: StoredAnomalyMap(jsonText: row["anomaly_map"]),
-            provenance: provenance(from: row))
+            provenance: provenance(from: row), labelReason: (row["label_reason"] as String?).flatMap(LabellingReason.init(rawValue:)))
     }
 
     private static func provenance(from row: Row) -> Provenance? {
