@@ -1,6 +1,7 @@
 // `pcb dataset`: training data for the line's detector.
 //   pcb dataset synth --out DIR --count N --seed S [--size 640x480] [--val-fraction 0.1] [--defect-rate 0.75] [--contrast]
 //   pcb dataset import-deeppcb SRC OUT [--val-fraction 0.1] [--seed 0] [--templates]
+//   pcb dataset export (--data-dir DIR | --url URL [--token T]) [--since YYYY-MM-DD] --out OUT
 
 import ArgumentParser
 import Detection
@@ -12,7 +13,7 @@ struct Dataset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Build training datasets.",
-        subcommands: [Synth.self, ImportDeepPCB.self])
+        subcommands: [Synth.self, ImportDeepPCB.self, Export.self])
 }
 
 extension Dataset {
