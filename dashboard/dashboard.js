@@ -13,7 +13,8 @@ const COLORS = { normal: "#2ea043", component_defect: "#d29922", solder_defect: 
 const $ = (id) => document.getElementById(id);
 const two = (n) => String(n).padStart(2, "0");
 const clockText = (date) => `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
-const state = { snapshots: 0, lastBoards: "", categories: "" };
+const state = { snapshots: 0, lastBoards: "", categories: "", categoryList: [] };
+const OPERATOR_KEY = "pcb_operator";
 const TOKEN_KEY = "pcb_api_token";
 
 function currentToken() {
@@ -56,6 +57,7 @@ function ensureCategoryTiles(snapshot) {
   const key = snapshot.categories.map((c) => c.code + c.label).join("|");
   if (key === state.categories) return;
   state.categories = key;
+  state.categoryList = snapshot.categories;
   const container = $("counters");
   container.querySelectorAll(".counter.category").forEach((node) => node.remove());
   const anchor = container.querySelector(".counter.rate");
@@ -140,6 +142,10 @@ function renderBoards(snapshot) {
     head.append(el("span", { class: "verdict", style: `color:${COLORS[board.category] || "inherit"}` },
                    board.label + (board.fail_safe ? " (fail-safe)" : "")),
                 el("span", { class: "meta" }, `${time} · ${board.board_id ? "#" + board.board_id : ""} ${board.board_key}`));
+    if (board.board_id) {
+      head.append(reviewButton({ kind: "board", id: board.board_id, category: board.category, label: board.label,
+                                 title: `보드 · board #${board.board_id} (${board.board_key})` }));
+    }
     const sides = el("div", { class: "sides" });
     sides.append(sideView(board.left, "좌 · left", snapshot.class_categories), sideView(board.right, "우 · right", snapshot.class_categories));
     card.append(head, sides);
@@ -157,7 +163,7 @@ function renderFrames(snapshot) {
     row.append(el("td", {}, clockText(new Date(frame.time))), el("td", {}, frame.camera_id), verdict,
                el("td", { class: "num" }, String(frame.boxes.length)),
                el("td", { class: "classes" }, classes.slice(0, 3).join(", ") + (classes.length > 3 ? " …" : "")),
-               el("td", { class: "num" }, "#" + frame.inspection_id), teachCell(frame));
+               el("td", { class: "num" }, "#" + frame.inspection_id), teachCell(frame), reviewCell(frame));
     body.append(row);
   }
 }
@@ -189,6 +195,65 @@ async function teach(frame) {
     result.dataset.state = response.ok ? "ok" : "error";
   } catch (error) {
     result.textContent = `등록 실패 · not taught: ${error}`;
+    result.dataset.state = "error";
+  }
+}
+
+// "Review": an operator confirms or corrects a verdict. The dialog stays open while snapshots
+// re-render the tables; a review is appended, the machine's verdict is never changed.
+function reviewCell(frame) {
+  const cell = el("td");
+  cell.append(reviewButton({ kind: "inspection", id: frame.inspection_id, category: frame.category, label: frame.label,
+                             title: `프레임 · frame #${frame.inspection_id} (${frame.camera_id})` }));
+  return cell;
+}
+
+function reviewButton(subject) {
+  const button = el("button", { class: "teach review", type: "button", "data-subject": `${subject.kind}:${subject.id}` }, "검토 · review");
+  button.addEventListener("click", () => openReview(subject));
+  return button;
+}
+
+function openReview(subject) {
+  const dialog = $("review-dialog");
+  $("review-subject").textContent = `${subject.title} · 기계 판정 · machine: ${subject.label}`;
+  $("review-operator").value = localStorage.getItem(OPERATOR_KEY) || "";
+  $("review-note").value = "";
+  const verdicts = $("review-verdicts");
+  verdicts.replaceChildren();
+  for (const category of state.categoryList) {
+    const agrees = category.code === subject.category;
+    const button = el("button", { type: "button", class: agrees ? "right" : "wrong", "data-verdict": category.code },
+                      agrees ? `✓ 맞음 · right (${category.label})` : `✗ ${category.label} · ${category.code.replace("_", " ")}`);
+    button.addEventListener("click", () => sendReview(subject, category.code));
+    verdicts.append(button);
+  }
+  if (!dialog.open) dialog.showModal();
+}
+
+async function sendReview(subject, verdict) {
+  const operator = $("review-operator").value.trim();
+  const result = $("review-result");
+  if (!operator) {
+    $("review-operator").focus();
+    return;
+  }
+  localStorage.setItem(OPERATOR_KEY, operator);
+  $("review-dialog").close();
+  const token = currentToken();
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = "Bearer " + token;
+  const note = $("review-note").value.trim();
+  const path = subject.kind === "board" ? `/api/boards/${subject.id}/review` : `/api/inspections/${subject.id}/review`;
+  try {
+    const response = await fetch(path, { method: "POST", headers, body: JSON.stringify({ verdict, operator, ...(note ? { note } : {}) }) });
+    const body = await response.json().catch(() => ({}));
+    result.textContent = response.ok
+      ? `검토 저장됨 · review of ${subject.title} saved: ${verdict}${body.data && !body.data.agrees ? " (기계와 다름 · differs from the machine)" : ""}`
+      : `검토 실패 · review not saved (${response.status}): ${body.error || ""}`;
+    result.dataset.state = response.ok ? "ok" : "error";
+  } catch (error) {
+    result.textContent = `검토 실패 · review not saved: ${error}`;
     result.dataset.state = "error";
   }
 }

@@ -8,7 +8,8 @@ while board frames are posted, and the page must show it as an operator would.
 3. Checks: the page connects to /ws/live; while left and right frames of N boards are posted,
    the frame counter rises to 2N, the board counter to N, the latest boards show both sides'
    pictures (loaded), and both cameras are online; no script error.
-4. Writes a screenshot (PNG) to --screenshot.
+4. Teaches a golden board and reviews a frame's verdict from the page, as an operator would.
+   Writes a screenshot (PNG) to --screenshot.
 5. Restarts the server on the same port: the page says it lost the connection, reconnects by
    itself, and shows today's count from the database plus the new board's frames.
 Prints "dashboard: all checks passed" last on success.
@@ -264,6 +265,22 @@ def main():
         with urllib.request.urlopen(check, timeout=10) as response:
             assert response.status == 200 and response.read()[:2] == b"\xff\xd8", "the taught golden board is not served"
         print("ok   golden board taught from the page", flush=True)
+        # "Review" from the page: the operator opens a recent frame's review, names themself and
+        # says the machine's verdict is wrong; the review is stored beside the verdict.
+        inspection = page.evaluate("""(() => { const button = document.querySelector('#frames tbody tr button.review');
+            button.click(); return Number(button.dataset.subject.split(':')[1]); })()""")
+        page.wait_for("review dialog opens", "document.getElementById('review-dialog').open === true")
+        verdict = page.evaluate("""(() => { document.getElementById('review-operator').value = 'browser-check';
+            const wrong = document.querySelector('#review-verdicts button.wrong'); wrong.click(); return wrong.dataset.verdict; })()""")
+        page.wait_for("the review is saved from the page", "document.getElementById('review-result')?.dataset.state === 'ok'")
+        page.wait_for("the dialog closes", "document.getElementById('review-dialog').open === false")
+        detail = urllib.request.Request(f"{server.url}/api/inspections/{inspection}",
+                                        headers={"Authorization": "Bearer " + TOKEN} if TOKEN else {})
+        with urllib.request.urlopen(detail, timeout=10) as response:
+            reviews = json.loads(response.read())["data"]["reviews"]
+        assert len(reviews) == 1 and reviews[0]["operator"] == "browser-check" and reviews[0]["verdict"] == verdict \
+            and reviews[0]["agrees"] is False, f"the review is not stored as sent: {reviews}"
+        print(f"ok   frame #{inspection} reviewed from the page as {verdict}", flush=True)
         layout = page.evaluate("JSON.stringify([document.documentElement.scrollWidth, document.documentElement.scrollHeight])")
         width, height = json.loads(layout)
         if width > 1366:
