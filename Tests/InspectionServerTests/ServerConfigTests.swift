@@ -1,3 +1,4 @@
+import Inspection
 import Testing
 @testable import InspectionServer
 
@@ -47,6 +48,15 @@ import Testing
         #expect(message { try ServerConfig.load(fileText: nil, environment: [:], flags: ["log_level": "loud"]) }
             .contains("--log-level: log_level: expected"))
         #expect(message { try ServerConfig.load(fileText: "port: [", environment: [:], flags: [:]) }.contains("not valid YAML"))
+    }
+
+    @Test func labellingRatesComeFromEveryLayerAndAreChecked() throws {
+        let config = try ServerConfig.load(fileText: "label_near_margin: 0.05\nlabel_max_per_day: 50", environment: ["PCB_LABEL_NORMAL_SHARE": "0.1"],
+                                           flags: [:])
+        #expect(config.labelling == LabellingRule(nearMargin: 0.05, normalShare: 0.1, maxPerDay: 50))
+        #expect(ServerConfig().labelling == .standard)
+        #expect(throws: ConfigError.self) { try ServerConfig.load(fileText: nil, environment: [:], flags: ["label_normal_share": "2"]) }
+        #expect(throws: ConfigError.self) { try ServerConfig.load(fileText: nil, environment: [:], flags: ["label_near_margin": "-0.1"]) }
     }
 
     @Test func loopbackBindIsRecognised() {
