@@ -3,10 +3,19 @@
 // Module map and layering: docs/ARCHITECTURE.md.
 import PackageDescription
 
-/// Numeric modules are built for the machine they run on: without a CPU target the
-/// baseline x86-64 has no FMA and SIMD multiply-adds become library calls.
+/// Numeric modules are built for a baseline CPU, never for the build machine, so a binary runs
+/// on any machine of that baseline: on x86-64 `haswell`, which is x86-64-v3 (AVX2, FMA, BMI2,
+/// F16C, MOVBE; Swift's clang importer knows no `x86-64-v3`) for the code a compiler generates
+/// (without a CPU target x86-64 has no FMA and SIMD multiply-adds become library calls); arm64
+/// has NEON anyway. Kernels that need
+/// more (AVX-512) are in CKernels, chosen at run time (NeuralEngine/Kernels/KernelDispatch.swift).
+#if arch(x86_64)
+let baselineCPU = ["-target-cpu", "haswell"]
+#else
+let baselineCPU: [String] = []
+#endif
 let numericSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "native"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-wmo"] + baselineCPU, .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -44,9 +53,12 @@ let package = Package(
         .target(name: "Inspection", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pixels: JPEG decode/encode, resize, letterbox, drawing.
         .target(name: "ImageKit", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
+        // Kernels that need more than the baseline CPU (AVX-512), compiled per function with
+        // target attributes and chosen at run time; always optimised (also in debug builds).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Our ONNX inference engine: protobuf reader, graph, op kernels, executor.
         // OpenBLAS is loaded at run time (Kernels/BLAS.swift), so nothing links it.
-        .target(name: "NeuralEngine", swiftSettings: numericSettings),
+        .target(name: "NeuralEngine", dependencies: ["CKernels"], swiftSettings: numericSettings),
         // The serving path: detectors behind one protocol (YOLO on NeuralEngine, PaDiM beside it,
         // fakes in tests): letterbox, decode, NMS, anomaly scoring, model metadata.
         .target(name: "Detection", dependencies: ["Inspection", "ImageKit", "NeuralEngine", "SeededRandom"], swiftSettings: numericSettings),
@@ -84,7 +96,7 @@ let package = Package(
         // The command-line program: argument parsing only.
         .executableTarget(name: "pcb", dependencies: [
             "InspectionServer", "Detection", "DetectionTools", "Inspection", "ImageKit", "Storage", "NeuralEngine", "Simulation",
-            "EdgeClient", "SeededRandom", "Telemetry",
+            "EdgeClient", "SeededRandom", "Telemetry", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

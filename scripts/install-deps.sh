@@ -2,11 +2,14 @@
 # Installs the system packages the project builds and tests with (Debian/Ubuntu, apt).
 # Called by `make run` and (with --test) `make test`; does nothing when everything is there.
 #   --test   also what the tests need: the MariaDB server the MySQL store tests run against,
-#            and headless Chromium with a CJK font for the dashboard's browser test (scripts/test.sh)
+#            headless Chromium with a CJK font for the dashboard's browser test (scripts/test.sh),
+#            and qemu-user for the release binary's portability check (x86-64)
 set -euo pipefail
 
 packages=(pkg-config libturbojpeg0-dev libopenblas0 libsqlite3-dev libmariadb-dev)
 if [ "${1:-}" = "--test" ]; then packages+=(mariadb-server mariadb-client python3-venv); fi
+# The portability check runs the release binary on an emulated baseline CPU (scripts/check-portable.sh).
+if [ "${1:-}" = "--test" ] && [ "$(uname -m)" = x86_64 ]; then packages+=(qemu-user); fi
 # The dashboard's browser test: Debian's chromium package (Ubuntu ships it only as a snap; there
 # the test is skipped, and fails only under CI=true) and a CJK font for the Korean labels.
 browser=()

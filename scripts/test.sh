@@ -30,3 +30,5 @@ echo "MariaDB for the store tests: ${PCB_TEST_MYSQL_URL%%:pcb-test@*}:***@${PCB_
 swift test "$@"
 # Coverage-guided fuzzing of the request path, bounded (fuzz/run.sh): a crash fails the run.
 if [ $# -eq 0 ]; then ./fuzz/run.sh 90; fi
+# The release binary on an emulated baseline CPU (no AVX-512) and below it (scripts/check-portable.sh).
+if [ $# -eq 0 ]; then ./scripts/check-portable.sh; fi

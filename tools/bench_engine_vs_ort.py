@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Side-by-side latency of NeuralEngine (`pcb engine bench`) and ONNX Runtime on the same model
-files, inputs and thread counts, on the same machine, interleaved so machine noise hits both.
-Prints a Markdown table (medians of the per-round medians, and the ratio NeuralEngine / ORT).
-NeuralEngine runs twice per round: with its memory plan (the default) and with
-`--no-memory-plan` (every activation allocated afresh), to show what the plan does.
+"""Side-by-side latency of NeuralEngine (`pcb engine bench`), ONNX Runtime and OpenVINO (the
+fastest CPU engine a user could pick instead) on the same model files, inputs and thread
+counts, on the same machine, interleaved so machine noise hits all of them. Prints a Markdown
+table: medians of the per-round medians, and NeuralEngine's ratio to ONNX Runtime fp32 and to
+OpenVINO's best precision (f32 or bf16, whichever is faster here).
 
-    /work/venv/bin/python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --models .cache/models
-Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic}.onnx from tools/engine-fixtures/export_full_models.py.
+    python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --models .cache/models
+    python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --kernels auto,portable \\
+        --baseline /tmp/oldtree/.build/release/pcb
+
+Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic}.onnx from tools/engine-fixtures/export_full_models.py,
+or with --bundled the models in models/ (real weights). `--kernels` runs NeuralEngine once per
+kernel set (KernelDispatch); `--baseline` adds another pcb binary (e.g. an earlier build) to each round.
+Needs onnxruntime and openvino in the running Python (pip install onnxruntime openvino numpy).
 """
 import argparse
 import json
@@ -16,11 +22,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 CASES = [  # (label, file, height, width)
-    ("yolov8n 640x640", "yolov8n.onnx", 640, 640),
-    ("yolo11n 640x640", "yolo11n.onnx", 640, 640),
-    ("yolov8n dynamic 480x640", "yolov8n_dynamic.onnx", 480, 640),
+    ("yolov8n 640x640", ".cache/models/yolov8n.onnx", 640, 640),
+    ("yolo11n 640x640", ".cache/models/yolo11n.onnx", 640, 640),
+    ("yolov8n dynamic 480x640", ".cache/models/yolov8n_dynamic.onnx", 480, 640),
+]
+BUNDLED = [
+    ("bundled synthetic yolov8n 480x640", "models/pcb_synthetic_yolov8n.onnx", 480, 640),
+    ("bundled synthetic yolov8n 624x832 (as served)", "models/pcb_synthetic_yolov8n.onnx", 624, 832),
+    ("bundled DeepPCB yolov8n 640x640", "models/pcb_deeppcb_yolov8n.onnx", 640, 640),
 ]
 
 
@@ -32,34 +44,51 @@ def run(command):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--pcb", default=".build/release/pcb")
-    p.add_argument("--models", default=".cache/models")
+    p.add_argument("--models", default=".cache/models", help="folder of the random-weight exports")
+    p.add_argument("--bundled", action="store_true", help="the bundled models instead")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--kernels", default="auto", help="NeuralEngine kernel sets, comma-separated")
+    p.add_argument("--baseline", help="another pcb binary to time beside it")
     args = p.parse_args()
+    cases = BUNDLED if args.bundled else [(l, str(Path(args.models) / Path(f).name), h, w) for l, f, h, w in CASES]
+    kernel_sets = args.kernels.split(",")
+    engines = [(f"NE {k}", lambda c, k=k: [args.pcb, "engine", "bench", "--kernels", k] + c) for k in kernel_sets]
+    if args.baseline:
+        engines.append(("NE baseline", lambda c: [args.baseline, "engine", "bench"] + c))
+    engines += [
+        ("ORT fp32", lambda c: [sys.executable, str(HERE / "engine-fixtures" / "bench_ort.py")] + c),
+        ("OpenVINO f32", lambda c: [sys.executable, str(HERE / "engine-fixtures" / "bench_openvino.py"), "--precision", "f32"] + c),
+        ("OpenVINO bf16", lambda c: [sys.executable, str(HERE / "engine-fixtures" / "bench_openvino.py"), "--precision", "bf16"] + c),
+    ]
     rows = []
-    for label, file, height, width in CASES:
-        model = str(Path(args.models) / file)
+    for label, model, height, width in cases:
         for threads in [int(t) for t in args.threads.split(",")]:
-            ours, theirs, rss_ours, rss_theirs, unplanned, rss_unplanned, arena = [], [], [], [], [], [], []
-            common = ["--model", model, "--threads", str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup),
-                      "--height", str(height), "--width", str(width)]
-            for _ in range(args.rounds):
-                a = run([args.pcb, "engine", "bench"] + common)
-                c = run([args.pcb, "engine", "bench", "--no-memory-plan"] + common)
-                b = run([sys.executable, str(HERE / "engine-fixtures" / "bench_ort.py")] + common)
-                ours.append(a["median_ms"]); theirs.append(b["median_ms"]); unplanned.append(c["median_ms"])
-                rss_ours.append(a["peak_rss_mb"]); rss_theirs.append(b["peak_rss_mb"]); rss_unplanned.append(c["peak_rss_mb"])
-                arena.append(a.get("arena_mb", 0))
-                print(f"  {label} t={threads}: ours {a['median_ms']:.1f} ms (no plan {c['median_ms']:.1f}), ORT {b['median_ms']:.1f} ms",
-                      file=sys.stderr, flush=True)
-            o, t, u = statistics.median(ours), statistics.median(theirs), statistics.median(unplanned)
-            rows.append((label, threads, o, t, o / t, u, max(rss_ours), max(rss_unplanned), max(rss_theirs), max(arena)))
-    print("| model | threads | NeuralEngine ms | ONNX Runtime ms | ratio | NE without plan ms | peak RSS NE / NE without plan / ORT MB | plan arena MB |")
-    print("|---|---|---|---|---|---|---|---|")
-    for label, threads, o, t, r, u, ro, ru, rt, am in rows:
-        print(f"| {label} | {threads} | {o:.1f} | {t:.1f} | {r:.2f} | {u:.1f} | {ro:.0f} / {ru:.0f} / {rt:.0f} | {am:.1f} |")
+            times = {name: [] for name, _ in engines}
+            rss = {name: [] for name, _ in engines}
+            common = ["--model", str(ROOT / model) if not Path(model).is_absolute() else model, "--threads", str(threads),
+                      "--runs", str(args.runs), "--warmup", str(args.warmup), "--height", str(height), "--width", str(width)]
+            for round_index in range(args.rounds):
+                line = []
+                for name, command in engines:
+                    result = run(command(common))
+                    times[name].append(result["median_ms"])
+                    rss[name].append(result["peak_rss_mb"])
+                    line.append(f"{name} {result['median_ms']:.1f}")
+                print(f"  {label} t={threads} round {round_index + 1}: " + ", ".join(line), file=sys.stderr, flush=True)
+            medians = {name: statistics.median(values) for name, values in times.items()}
+            rows.append((label, threads, medians, {name: max(values) for name, values in rss.items()}))
+    names = [name for name, _ in engines]
+    first = names[0]
+    print("| model | threads | " + " | ".join(f"{n} ms" for n in names) + f" | {first} / ORT | {first} / OpenVINO best | peak RSS {first} / ORT MB |")
+    print("|---|---|" + "---|" * (len(names) + 3))
+    for label, threads, medians, peaks in rows:
+        best_ov = min(medians["OpenVINO f32"], medians["OpenVINO bf16"])
+        cells = " | ".join(f"{medians[n]:.1f}" for n in names)
+        print(f"| {label} | {threads} | {cells} | {medians[first] / medians['ORT fp32']:.2f} | {medians[first] / best_ov:.2f} | "
+              f"{peaks[first]:.0f} / {peaks['ORT fp32']:.0f} |")
 
 
 if __name__ == "__main__":

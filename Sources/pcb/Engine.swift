@@ -1,5 +1,5 @@
-// `pcb engine run` and `pcb engine bench`: the ONNX engine on its own, for parity checks
-// against ONNX Runtime and for speed measurements.
+// `pcb engine run`, `pcb engine bench` and `pcb engine info`: the ONNX engine on its own, for
+// parity checks against ONNX Runtime, speed measurements, and what it found on this CPU.
 
 import ArgumentParser
 import Foundation
@@ -14,7 +14,29 @@ import Telemetry
 struct Engine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run or benchmark an ONNX model with NeuralEngine.",
-        subcommands: [EngineRun.self, EngineBench.self])
+        subcommands: [EngineRun.self, EngineBench.self, EngineInfo.self])
+}
+
+struct EngineInfo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "The CPU features found, the kernels chosen for them, and OpenBLAS's kernel.")
+
+    func run() async throws {
+        #if arch(x86_64)
+        let baseline = "x86-64-v3 (avx2 fma)"
+        #elseif arch(arm64)
+        let baseline = "arm64 (neon)"
+        #else
+        let baseline = "generic"
+        #endif
+        print("cpu features: \(CPUFeatures.host)")
+        print("release build baseline: \(baseline)")
+        let runnable = KernelSet.allCases.filter { $0.runs(on: .host) }
+        print("kernel sets this CPU runs: \(runnable.map(\.rawValue).joined(separator: ", "))")
+        print("kernels chosen: \(KernelSet.active)" + (KernelSet.requested.map { " (PCB_KERNELS=\($0))" } ?? " (auto)"))
+        if let refusal = KernelSet.requestRefusal { print("PCB_KERNELS not followed: \(refusal)") }
+        print("OpenBLAS kernel: \(InferenceSession.blasKernel)")
+    }
 }
 
 struct EngineRun: AsyncParsableCommand {
@@ -56,10 +78,13 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "Input width (dynamic-size models; default 640).") var width: Int?
     @Flag(help: "Also print time per operator type and the slowest nodes (stderr).") var profile = false
     @Flag(name: .customLong("no-memory-plan"), help: "Allocate every activation afresh (to measure the memory plan).") var noMemoryPlan = false
+    @Option(help: "Kernel set: auto (the fastest this CPU runs), \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var kernels = "auto"
 
     func run() async throws {
-        let session = try InferenceSession(
-            path: model, options: SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: !noMemoryPlan))
+        var options = SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: !noMemoryPlan)
+        options.kernels = try KernelSet.choose(features: .host, requested: kernels)
+        let session = try InferenceSession(path: model, options: options)
         guard let input = session.inputs.first, input.shape.count == 4 else { throw ValidationError("expected one NCHW input") }
         func dimension(_ index: Int, _ requested: Int?, _ fallback: Int) -> Int {
             if case .fixed(let value) = input.shape[index] { return value }

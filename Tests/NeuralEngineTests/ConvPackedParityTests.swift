@@ -1,5 +1,6 @@
-// Parity tests for the packed AVX-512 convolution (ConvPacked) against the
-// reference loop: random kernel sizes (1, 3, rectangular, 5), strides 1-3,
+// Parity tests for the packed convolution (ConvPacked), with every kernel set this CPU can
+// run (KernelDispatch: the AVX-512 micro-kernel in CKernels and the portable Swift one),
+// against the reference loop: random kernel sizes (1, 3, rectangular, 5), strides 1-3,
 // dilations, asymmetric padding, odd spatial sizes whose pixel blocks wrap
 // across output rows, channel counts that are not multiples of the 8-channel
 // tile, batch 2, with and without bias, every fused activation and 1-3
@@ -35,9 +36,22 @@ import Testing
         return p
     }
 
-    @Test func packedConvMatchesReference() {
+    /// The kernel sets this CPU runs; the others are reported by `kernelSetsLeftOut`.
+    static let runnable = KernelSet.allCases.filter { $0.runs(on: .host) }
+
+    @Test func kernelSetsLeftOut() {
+        let skipped = KernelSet.allCases.filter { !$0.runs(on: .host) }
+        // Recorded, not failed: a CPU without AVX-512 cannot run that set's parity tests.
+        withKnownIssue("kernel sets this CPU (\(CPUFeatures.host)) cannot run, so not tested here: \(skipped)", isIntermittent: true) {
+            #expect(skipped.isEmpty)
+        }
+        #expect(Self.runnable.contains(.portable))
+    }
+
+    @Test(arguments: runnable)
+    func packedConvMatchesReference(kernels: KernelSet) {
         var rng = SplitMix64(seed: 0x9AC4ED)
-        let contexts = [ExecutionContext(threads: 1), ExecutionContext(threads: 2), ExecutionContext(threads: 3)]
+        let contexts = [1, 2, 3].map { ExecutionContext(threads: $0, kernels: kernels) }
         var checked = 0
         for trial in 0..<80 {
             guard let p = Self.randomParams(&rng, trial: trial) else { continue }
@@ -48,7 +62,7 @@ import Testing
             let act: FusedActivation = [.none, .relu, .silu, .sigmoid][trial % 4]
             let opt = ConvPacked.run(x: x, w: w, bias: bias, p, activation: act, context: contexts[trial % 3])
             let ref = ConvKernel.reference(x: x, w: w, bias: bias, p, activation: act)
-            expectClose(opt, ref, atol: Self.atol, rtol: Self.rtol, "packed conv trial \(trial) \(p) act \(act)")
+            expectClose(opt, ref, atol: Self.atol, rtol: Self.rtol, "\(kernels) packed conv trial \(trial) \(p) act \(act)")
             checked += 1
         }
         #expect(checked > 50)
@@ -57,7 +71,8 @@ import Testing
     /// Shapes with several full 48-pixel blocks: 1x1 direct reads, 3x3 stride 1
     /// and 2 with row wrap, row-aligned blocks (outW a multiple of 16), narrow
     /// tail blocks, M not a multiple of 8, and a split over M tiles.
-    @Test func packedConvLargerShapes() {
+    @Test(arguments: runnable)
+    func packedConvLargerShapes(kernels: KernelSet) {
         var rng = SplitMix64(seed: 0x5EED)
         let shapes: [(c: Int, m: Int, h: Int, w: Int, k: Int, s: Int, pad: Int, batch: Int)] = [
             (5, 11, 9, 14, 1, 1, 0, 2),   // pointwise, 126 pixels: 2 direct blocks + packed tail
@@ -84,8 +99,27 @@ import Testing
             let bias = rng.floats(p.outChannels)
             let ref = ConvKernel.reference(x: x, w: w, bias: bias, p, activation: .silu)
             for threads in [1, 2, 3] {
-                let opt = ConvPacked.run(x: x, w: w, bias: bias, p, activation: .silu, context: ExecutionContext(threads: threads))
-                expectClose(opt, ref, atol: Self.atol, rtol: Self.rtol, "shape \(i) threads \(threads) \(p)")
+                let opt = ConvPacked.run(x: x, w: w, bias: bias, p, activation: .silu,
+                                         context: ExecutionContext(threads: threads, kernels: kernels))
+                expectClose(opt, ref, atol: Self.atol, rtol: Self.rtol, "\(kernels) shape \(i) threads \(threads) \(p)")
+            }
+        }
+    }
+
+    /// Every kernel set computes the same numbers: the same FMAs in the same order, the same
+    /// bias add and the same exp polynomial, so the sets agree to the last bit.
+    @Test(.enabled(if: runnable.count > 1, "only one kernel set runs on this CPU"))
+    func kernelSetsAgreeBitForBit() {
+        var rng = SplitMix64(seed: 0xB17)
+        for (i, act) in [FusedActivation.none, .relu, .sigmoid, .silu].enumerated() {
+            let p = Conv2DParams(batch: 1, inChannels: 13, inH: 11, inW: 50, outChannels: 21, kernelH: 3, kernelW: 3, group: 1,
+                                 strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, outH: 11, outW: 50)
+            let x = rng.floats(13 * 11 * 50), w = rng.floats(21 * 13 * 9), bias = rng.floats(21)
+            let outputs = Self.runnable.map {
+                ConvPacked.run(x: x, w: w, bias: bias, p, activation: act, context: ExecutionContext(threads: 1 + i % 2, kernels: $0))
+            }
+            for (set, output) in zip(Self.runnable, outputs).dropFirst() {
+                #expect(output == outputs[0], "\(set) differs from \(Self.runnable[0]) with \(act)")
             }
         }
     }

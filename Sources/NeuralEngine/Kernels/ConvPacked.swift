@@ -18,11 +18,14 @@
 //   kernel tap is then a contiguous run, also for stride 2.
 // * Epilogue: bias add, store, then the fused activation (ReLU, sigmoid,
 //   SiLU with an FMA exp) on the L1-hot tile.
+// * The micro-kernel is chosen per CPU (KernelDispatch): the AVX-512 one in
+//   CKernels, or the portable Swift one below (its reference).
 // * Threads: each worker takes a band of output rows (pointwise: a range of
 //   pixel blocks, also splitting M tiles when blocks are few) and uses its
 //   own region of the session scratch buffer, so no per-run allocations
 //   besides the output.
 
+import CKernels
 import Dispatch
 import Foundation
 
@@ -229,7 +232,7 @@ enum ConvPacked {
                     let inPlane = p.inChannels * p.inH * p.inW, outPlane = p.outChannels * p.outSpatial
                     for img in 0..<p.batch {
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
-                                      activation: activation, a: UnsafePointer(weights.panels),
+                                      activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
                                       bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
                                       y: y + outPlane * img)
                         forEachWorker(workers) { wi in
@@ -265,6 +268,7 @@ enum ConvPacked {
         let layout: Layout
         let k: Int, mTiles: Int, mGroups: Int
         let activation: FusedActivation
+        let kernels: KernelSet
         let a: UnsafePointer<Float>
         let bias: UnsafePointer<Float>
         let x: UnsafePointer<Float>
@@ -351,11 +355,11 @@ enum ConvPacked {
                 let at = a + mt * k * mr, bt = bias + mt * mr
                 if let outOffset, valid == mr {
                     ConvPacked.tileKernel(vectors, k: k, a: at, b: base, offsets: offsets, bias: bt,
-                                          out: yt + outOffset, ld: n, activation: activation)
+                                          out: yt + outOffset, ld: n, activation: activation, kernels: kernels)
                     continue
                 }
                 ConvPacked.tileKernel(vectors, k: k, a: at, b: base, offsets: offsets, bias: bt,
-                                      out: tile, ld: nr, activation: activation)
+                                      out: tile, ld: nr, activation: activation, kernels: kernels)
                 if let outOffset {
                     for r in 0..<valid {
                         let src = tile + r * nr, dst = yt + r * n + outOffset
@@ -449,10 +453,15 @@ enum ConvPacked {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// Runs the 8 x (16 * vectors) micro-kernel.
+    /// Runs the 8 x (16 * vectors) micro-kernel of `kernels`.
     @inline(__always)
     static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
-                           bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation) {
+                           bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation,
+                           kernels: KernelSet) {
+        if kernels == .avx512 {
+            ck_conv_tile_avx512(Int32(vectors), k, a, b, offsets, bias, out, ld, activation.kernelCode)
+            return
+        }
         switch vectors {
         case 3: kernel8x48(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
         case 2: kernel8x32(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
@@ -659,6 +668,18 @@ enum ConvPacked {
                     p[i] = x / (1 + VectorMath.expFused(-x))
                 }
             }
+        }
+    }
+}
+
+extension FusedActivation {
+    /// The activation's code in CKernels (CK_ACT_*).
+    var kernelCode: Int32 {
+        switch self {
+        case .none: Int32(CK_ACT_NONE)
+        case .relu: Int32(CK_ACT_RELU)
+        case .sigmoid: Int32(CK_ACT_SIGMOID)
+        case .silu: Int32(CK_ACT_SILU)
         }
     }
 }

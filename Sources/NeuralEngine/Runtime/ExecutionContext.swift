@@ -6,6 +6,8 @@
 
 final class ExecutionContext {
     let threads: Int
+    /// The kernels for this CPU (KernelDispatch).
+    let kernels: KernelSet
     /// Reusable float scratch space (grown on demand, never shrunk).
     private var scratch: [Float] = []
 
@@ -17,8 +19,9 @@ final class ExecutionContext {
     private var node = 0
     private var outputIndex = 0
 
-    init(threads: Int) {
+    init(threads: Int, kernels: KernelSet = .active) {
         self.threads = max(1, threads)
+        self.kernels = kernels
     }
 
     /// Calls `body` with a scratch buffer of at least `count` floats. The

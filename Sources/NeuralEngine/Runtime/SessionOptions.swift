@@ -11,6 +11,8 @@ public struct SessionOptions: Sendable {
     public var graphOptimizations: Bool
     /// Reuse planned buffers for activations (default); off, every output is a fresh allocation.
     public var memoryPlanning = true
+    /// The kernel set (KernelDispatch); nil: `KernelSet.active`, the fastest this CPU runs.
+    public var kernels: KernelSet? = nil
 
     public init(threads: Int = 1) {
         self.threads = max(1, threads)

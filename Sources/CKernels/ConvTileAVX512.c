@@ -1,0 +1,86 @@
+// The packed convolution's 8 x 48 / 32 / 16 micro-kernel for AVX-512F (one zmm = 16 pixels):
+// 24 accumulators for 48 pixels, weights broadcast, bias and activation applied in registers.
+// The same arithmetic, in the same order, as ConvPacked.kernel8x48 (its portable reference):
+// FMAs from zero in K order, then the bias, then the activation with the same exp polynomial.
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,fma"), always_inline)) static inline
+
+/// exp(x) as VectorMath.expFused: Cody-Waite range reduction and a degree-6 polynomial, with FMAs.
+AVX512 __m512 exp512(__m512 x) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 c = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504f), magic);
+    __m512 n = _mm512_sub_ps(t, magic);
+    __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-0.693359375f), c);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(1.98756915e-4f), _mm512_set1_ps(1.39819995e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.33345191e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.16657959e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.66666655e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.00000012e-1f));
+    __m512 er = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i ni = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(magic));
+    __m512i scale = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(er, _mm512_castsi512_ps(scale));
+}
+
+AVX512 __m512 activate512(__m512 x, int activation) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    switch (activation) {
+    case CK_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
+    case CK_ACT_SIGMOID: return _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    case CK_ACT_SILU: return _mm512_div_ps(x, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    default: return x;
+    }
+}
+
+// V zmm of pixels per row, 8 rows: 8 * V accumulators (24 of the 32 registers at V = 3).
+#define TILE(V)                                                                                              \
+    __attribute__((target("avx512f,fma"))) static void tile8x##V(long k, const float *a, const float *b,    \
+                                                                  const long *offsets, const float *bias,    \
+                                                                  float *out, long ld, int activation) {     \
+        __m512 c[8][V];                                                                                      \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++)                                     \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) c[r][v] = _mm512_setzero_ps(); \
+        for (long kk = 0; kk < k; kk++) {                                                                    \
+            const float *bp = b + offsets[kk];                                                               \
+            __m512 bv[V];                                                                                    \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) bv[v] = _mm512_loadu_ps(bp + 16 * v); \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++) {                               \
+                __m512 w = _mm512_set1_ps(a[r]);                                                             \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                             \
+                    c[r][v] = _mm512_fmadd_ps(w, bv[v], c[r][v]);                                            \
+            }                                                                                                \
+            a += 8;                                                                                          \
+        }                                                                                                    \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++) {                                   \
+            __m512 bias_r = _mm512_set1_ps(bias[r]);                                                         \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                 \
+                _mm512_storeu_ps(out + r * ld + 16 * v, activate512(_mm512_add_ps(c[r][v], bias_r), activation)); \
+        }                                                                                                    \
+    }
+
+TILE(1)
+TILE(2)
+TILE(3)
+
+void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
+                         float *out, long ld, int activation) {
+    switch (vectors) {
+    case 3: tile8x3(k, a, b, offsets, bias, out, ld, activation); break;
+    case 2: tile8x2(k, a, b, offsets, bias, out, ld, activation); break;
+    default: tile8x1(k, a, b, offsets, bias, out, ld, activation); break;
+    }
+}
+
+#else
+void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
+                         float *out, long ld, int activation) {
+    (void)vectors; (void)k; (void)a; (void)b; (void)offsets; (void)bias; (void)out; (void)ld; (void)activation;
+    __builtin_trap();  // never chosen: the dispatch offers AVX-512 kernels on x86-64 only
+}
+#endif

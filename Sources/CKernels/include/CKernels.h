@@ -1,0 +1,47 @@
+// Kernels that need instructions the build's baseline does not assume (AVX-512 on x86-64),
+// compiled per function with target attributes and chosen at run time from CPUID
+// (NeuralEngine/Kernels/KernelDispatch.swift). Each has a portable Swift twin that is its
+// reference; the parity tests run both.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// CPU features, as bits of `ck_cpu_features()`: present in CPUID and enabled by the OS (XGETBV).
+enum {
+    CK_CPU_SSE42 = 1u << 0,
+    CK_CPU_AVX = 1u << 1,
+    CK_CPU_AVX2 = 1u << 2,
+    CK_CPU_FMA = 1u << 3,
+    CK_CPU_F16C = 1u << 4,
+    CK_CPU_BMI2 = 1u << 5,
+    CK_CPU_AVX512F = 1u << 6,
+    CK_CPU_AVX512DQ = 1u << 7,
+    CK_CPU_AVX512BW = 1u << 8,
+    CK_CPU_AVX512VL = 1u << 9,
+    CK_CPU_AVX512VNNI = 1u << 10,
+    CK_CPU_AVX512BF16 = 1u << 11,
+    CK_CPU_NEON = 1u << 12,
+};
+
+/// The features of the CPU this runs on (0 where unknown).
+uint32_t ck_cpu_features(void);
+
+/// Activations fused into a convolution tile (the values of NeuralEngine's FusedActivation).
+enum { CK_ACT_NONE = 0, CK_ACT_RELU = 1, CK_ACT_SIGMOID = 2, CK_ACT_SILU = 3 };
+
+/// One 8 x (16 * vectors) tile of the packed convolution (Kernels/ConvPacked.swift), vectors 1...3:
+///   out[r * ld + j] = act(bias[r] + sum_k a[k * 8 + r] * b[offsets[k] + j])
+/// AVX-512F with FMA; call only when ck_cpu_features() has CK_CPU_AVX512F.
+void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
+                         float *out, long ld, int activation);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,48 @@
+// The kernel set chosen for given CPU features (forced flags, no CPU needed), and what
+// PCB_KERNELS may ask for.
+
+import Testing
+@testable import NeuralEngine
+
+@Suite struct KernelDispatchTests {
+    let zen5: CPUFeatures = [.sse42, .avx, .avx2, .fma, .f16c, .bmi2, .avx512f, .avx512dq, .avx512bw, .avx512vl, .avx512vnni, .avx512bf16]
+    let haswell: CPUFeatures = [.sse42, .avx, .avx2, .fma, .f16c, .bmi2]
+
+    @Test func autoTakesTheFastestSetTheCPURuns() throws {
+        #if arch(x86_64)
+        #expect(try KernelSet.choose(features: zen5, requested: nil) == .avx512)
+        #expect(try KernelSet.choose(features: zen5, requested: "auto") == .avx512)
+        #else
+        #expect(try KernelSet.choose(features: zen5, requested: nil) == .portable)
+        #endif
+        #expect(try KernelSet.choose(features: haswell, requested: nil) == .portable)
+        #expect(try KernelSet.choose(features: [.neon], requested: "auto") == .portable)
+        // AVX-512F without FMA reported (a hypervisor hiding it) is not enough.
+        #expect(try KernelSet.choose(features: [.avx512f], requested: nil) == .portable)
+    }
+
+    @Test func aForcedSetIsFollowedOrRefusedWithTheReason() throws {
+        #expect(try KernelSet.choose(features: zen5, requested: "portable") == .portable)
+        #expect(try KernelSet.choose(features: zen5, requested: "PORTABLE") == .portable)
+        #expect(throws: EngineError.self) { try KernelSet.choose(features: haswell, requested: "avx512") }
+        do {
+            _ = try KernelSet.choose(features: haswell, requested: "avx512")
+        } catch {
+            #expect(error.description.contains("kernel set 'avx512' needs") && error.description.contains("avx512f"), "\(error)")
+        }
+        do {
+            _ = try KernelSet.choose(features: zen5, requested: "sse9")
+            Issue.record("an unknown set was accepted")
+        } catch {
+            #expect(error.description.contains("unknown kernel set 'sse9'"))
+        }
+    }
+
+    @Test func theHostHasTheBaselineThisBuildAssumes() {
+        #if arch(x86_64)
+        // The numeric modules of a release build assume x86-64-v3.
+        #expect(CPUFeatures.host.isSuperset(of: [.avx2, .fma]), "host: \(CPUFeatures.host)")
+        #endif
+        #expect(KernelSet.active.runs(on: .host))
+    }
+}

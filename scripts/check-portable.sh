@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The release binary runs on the baseline CPU it is built for and never reaches an instruction
+# beyond it on the baseline path. Builds `pcb` as `make release` does, then under qemu-x86_64
+# (user-mode emulation; its TCG has no AVX-512 at all, so one such instruction kills the run):
+#   -cpu Haswell (x86-64-v3, no AVX-512): `engine info` chooses the portable kernels, a model runs
+#     (packed, depthwise and GEMM convolutions, pooling, resize), `pcb serve` answers /health and
+#     judges a frame;
+#   -cpu Nehalem (no AVX2): `pcb` refuses in words (exit 3) instead of dying of an illegal instruction.
+# Called by scripts/test.sh (`make test`); x86-64 hosts only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(uname -m)" != x86_64 ]; then echo "portability check: x86-64 only, skipped on $(uname -m)"; exit 0; fi
+command -v qemu-x86_64 >/dev/null || { echo "portability check: qemu-x86_64 is missing (apt: qemu-user)"; exit 1; }
+echo "portability check: building the release binary"
+swift build -c release --product pcb >.build/check-portable-build.log 2>&1 || { tail -30 .build/check-portable-build.log; exit 1; }
+pcb=.build/release/pcb
+model=Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+haswell() { qemu-x86_64 -cpu Haswell "$@" 2> >(grep -v "TCG doesn't support requested feature" >&2); }
+
+info=$(haswell "$pcb" engine info)
+echo "$info" | sed 's/^/  haswell: /'
+echo "$info" | grep -q "^kernels chosen: portable" || { echo "FAIL: a Haswell CPU got other kernels than the portable ones"; exit 1; }
+echo "$info" | grep -q "avx512" && { echo "FAIL: AVX-512 reported on a Haswell CPU"; exit 1; }
+haswell "$pcb" engine bench --model "$model" --runs 2 --warmup 1 --height 96 --width 128 | sed 's/^/  haswell engine bench: /'
+
+# The server on the emulated CPU: /health, then one frame judged.
+haswell "$pcb" serve --host 127.0.0.1 --port 0 --model "$model" --data-dir "$work/var" --threads 1 --log-level info >"$work/serve.log" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 1 600); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
+    [ -n "$port" ] && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/serve.log"; echo "FAIL: pcb serve exited under -cpu Haswell"; exit 1; }
+    sleep 0.2
+done
+[ -n "$port" ] || { cat "$work/serve.log"; echo "FAIL: pcb serve did not listen"; exit 1; }
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
+for _ in range(600):
+    try:
+        if urllib.request.urlopen(base + "/health", timeout=5).status == 200:
+            break
+    except Exception:
+        time.sleep(0.2)
+else:
+    sys.exit("FAIL: /health never answered 200 under -cpu Haswell")
+PY
+"$pcb" dataset synth --out "$work/set" --count 1 --seed 3 --size 128x96 --val-fraction 0 >/dev/null 2>&1
+frame=$(ls "$work"/set/images/train/*.jpg | head -1)
+python3 - "$port" "$frame" <<'PY'
+import base64, json, sys, urllib.request
+base, frame = f"http://127.0.0.1:{sys.argv[1]}", sys.argv[2]
+body = json.dumps({"camera_id": "left", "frame": base64.b64encode(open(frame, "rb").read()).decode()}).encode()
+answer = json.loads(urllib.request.urlopen(urllib.request.Request(base + "/predict", body, {"Content-Type": "application/json"}), timeout=120).read())
+assert answer.get("status") == "ok" and "category" in answer, answer
+print(f"  haswell serve: /health 200, /predict judged a frame: {answer['category']}")
+PY
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+
+# Below the baseline: refused in words.
+set +e
+refusal=$(qemu-x86_64 -cpu Nehalem "$pcb" engine info 2>&1)
+status=$?
+set -e
+if [ "$status" -ne 3 ] || ! echo "$refusal" | grep -q "lacks AVX2 or FMA"; then
+    echo "$refusal" | tail -5
+    echo "FAIL: on a CPU without AVX2, pcb should refuse with exit 3 (got $status)"
+    exit 1
+fi
+echo "  nehalem: $(echo "$refusal" | grep 'lacks AVX2')"
+echo "portability check: passed"
