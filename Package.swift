@@ -7,15 +7,17 @@ import PackageDescription
 /// on any machine of that baseline: on x86-64 `haswell`, which is x86-64-v3 (AVX2, FMA, BMI2,
 /// F16C, MOVBE; Swift's clang importer knows no `x86-64-v3`) for the code a compiler generates
 /// (without a CPU target x86-64 has no FMA and SIMD multiply-adds become library calls); arm64
-/// has NEON anyway. Kernels that need
-/// more (AVX-512) are in CKernels, chosen at run time (NeuralEngine/Kernels/KernelDispatch.swift).
+/// has NEON anyway. Kernels that need more (AVX-512) are in CKernels, chosen at run time
+/// (NeuralEngine/Kernels/KernelDispatch.swift). Checked arithmetic and bounds stay on everywhere,
+/// parsers included: `-Ounchecked` measured no faster once the convolution's micro-kernel moved
+/// to CKernels (docs/PERFORMANCE.md, "Runtime CPU dispatch").
 #if arch(x86_64)
 let baselineCPU = ["-target-cpu", "haswell"]
 #else
 let baselineCPU: [String] = []
 #endif
 let numericSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"] + baselineCPU, .when(configuration: .release)),
+    .unsafeFlags(["-wmo"] + baselineCPU, .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -2,7 +2,8 @@
 # The release binary runs on the baseline CPU it is built for and never reaches an instruction
 # beyond it on the baseline path. Builds `pcb` as `make release` does, then under qemu-x86_64
 # (user-mode emulation; its TCG has no AVX-512 at all, so one such instruction kills the run):
-#   -cpu Haswell (x86-64-v3, no AVX-512): `engine info` chooses the portable kernels, a model runs
+#   -cpu Haswell (x86-64-v3, no AVX-512): `engine info` chooses the AVX2 kernels, a model runs with
+#     them and with the portable ones, forcing the AVX-512 ones is refused, a model runs
 #     (packed, depthwise and GEMM convolutions, pooling, resize), `pcb serve` answers /health and
 #     judges a frame;
 #   -cpu Nehalem (no AVX2): `pcb` refuses in words (exit 3) instead of dying of an illegal instruction.
@@ -23,9 +24,16 @@ haswell() { qemu-x86_64 -cpu Haswell "$@" 2> >(grep -v "TCG doesn't support requ
 
 info=$(haswell "$pcb" engine info)
 echo "$info" | sed 's/^/  haswell: /'
-echo "$info" | grep -q "^kernels chosen: portable" || { echo "FAIL: a Haswell CPU got other kernels than the portable ones"; exit 1; }
+echo "$info" | grep -q "^kernels chosen: avx2" || { echo "FAIL: a Haswell CPU did not get the AVX2 kernels"; exit 1; }
 echo "$info" | grep -q "avx512" && { echo "FAIL: AVX-512 reported on a Haswell CPU"; exit 1; }
-haswell "$pcb" engine bench --model "$model" --runs 2 --warmup 1 --height 96 --width 128 | sed 's/^/  haswell engine bench: /'
+for kernels in avx2 portable; do
+    haswell "$pcb" engine bench --model "$model" --runs 2 --warmup 1 --height 96 --width 128 --kernels "$kernels" \
+        | sed "s/^/  haswell engine bench, $kernels kernels: /"
+done
+set +e
+forced=$(haswell "$pcb" engine bench --model "$model" --runs 1 --warmup 0 --height 96 --width 128 --kernels avx512 2>&1)
+set -e
+echo "$forced" | grep -q "needs" || { echo "$forced" | tail -3; echo "FAIL: AVX-512 kernels forced on a Haswell CPU were not refused"; exit 1; }
 
 # The server on the emulated CPU: /health, then one frame judged.
 haswell "$pcb" serve --host 127.0.0.1 --port 0 --model "$model" --data-dir "$work/var" --threads 1 --log-level info >"$work/serve.log" 2>&1 &

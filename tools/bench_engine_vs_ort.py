@@ -31,7 +31,7 @@ CASES = [  # (label, file, height, width)
 ]
 BUNDLED = [
     ("bundled synthetic yolov8n 480x640", "models/pcb_synthetic_yolov8n.onnx", 480, 640),
-    ("bundled synthetic yolov8n 624x832 (as served)", "models/pcb_synthetic_yolov8n.onnx", 624, 832),
+    ("bundled synthetic yolov8n 640x832 (as served)", "models/pcb_synthetic_yolov8n.onnx", 640, 832),
     ("bundled DeepPCB yolov8n 640x640", "models/pcb_deeppcb_yolov8n.onnx", 640, 640),
 ]
 

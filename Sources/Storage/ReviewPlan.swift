@@ -57,6 +57,20 @@ struct ReviewPlan {
         review.verdict == target.machineCategory ? [] : target.frames
     }
 
+    /// Writes the JPEG (from `images`) of each frame to keep that has none stored yet; the paths
+    /// by inspection id. Written before the transaction, as for inspections: a failed
+    /// transaction removes them again.
+    func writeMissingImages(_ images: [Int64: [UInt8]], to folder: DefectImageFolder?) throws -> [Int64: String] {
+        var paths: [Int64: String] = [:]
+        for frame in framesToKeep where frame.imagePath == nil {
+            guard let jpeg = images[frame.id] else { continue }
+            if let path = try folder?.write(jpeg: jpeg, cameraId: frame.cameraId, category: frame.category, localTime: frame.time) {
+                paths[frame.id] = path
+            }
+        }
+        return paths
+    }
+
     func stored(id: Int64) -> StoredReview {
         StoredReview(id: id, subject: review.subject, machineCategory: target.machineCategory, verdict: review.verdict,
                      classes: review.classes, note: review.note, operatorName: review.operatorName, reviewedAt: reviewedAt)

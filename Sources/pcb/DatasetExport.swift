@@ -9,6 +9,7 @@ import Detection
 import DetectionTools
 import Foundation
 import Inspection
+import InspectionServer
 import NIOCore
 import Storage
 
@@ -106,28 +107,6 @@ extension Dataset {
 
         // MARK: From a running server
 
-        private struct Page: Decodable {
-            struct Review: Decodable {
-                let verdict: String
-                let classes: [String]
-            }
-
-            struct Row: Decodable {
-                let id: Int64
-                let camera_id: String
-                let inspection_time: String
-                let category: String
-                let reason: String
-                let boxes: [DetectedDefect]
-                let model: String?
-                let review: Review?
-                let image_url: String
-            }
-
-            let classes: [String]
-            let data: [Row]
-        }
-
         private func exportFromServer(_ base: String, since: CalendarDay?) async throws -> LabellingExporter.Summary {
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             do {
@@ -148,7 +127,7 @@ extension Dataset {
                 let query = "after_id=\(afterId)&limit=200" + (since.map { "&since=\($0)" } ?? "")
                 let body = try await get(base + "/api/labelling?" + query, client: client, limit: 64 << 20)
                 guard let bytes = body.bytes else { throw ValidationError("GET /api/labelling: HTTP \(body.status)") }
-                let page = try JSONDecoder().decode(Page.self, from: Data(bytes))
+                let page = try JSONDecoder().decode(LabellingPage.self, from: Data(bytes))
                 if exporter == nil { exporter = try LabellingExporter(directory: out, classes: page.classes) }
                 guard let last = page.data.last else { break }
                 afterId = last.id

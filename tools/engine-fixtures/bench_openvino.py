@@ -12,30 +12,19 @@ and `precision` in the output says which ran). The model is reshaped to the inpu
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
-import resource
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import openvino as ov
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_ort import splitmix_inputs  # noqa: E402  (the same inputs as ONNX Runtime's)
+from bench_ort import bench_arguments, splitmix_inputs, time_runs  # noqa: E402  (the same inputs and statistics)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--height", type=int, default=None)
-    ap.add_argument("--width", type=int, default=None)
+    ap = bench_arguments(__doc__)
     ap.add_argument("--precision", choices=["f32", "bf16"], default="f32")
     args = ap.parse_args()
 
@@ -54,22 +43,9 @@ def main() -> None:
     })
     request = compiled.create_infer_request()
     values = splitmix_inputs(int(np.prod(shape))).reshape(shape)
-    for _ in range(args.warmup):
-        request.infer({0: values})
-    times = []
-    for _ in range(max(1, args.runs)):
-        t0 = time.perf_counter()
-        request.infer({0: values})
-        times.append((time.perf_counter() - t0) * 1000.0)
-    times.sort()
-
-    def pick(p: float) -> float:
-        i = min(len(times) - 1, max(0, math.ceil(p * len(times)) - 1))
-        return round(times[i], 3)
-
-    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps({"median_ms": pick(0.5), "p90_ms": pick(0.9), "min_ms": pick(0.0), "max_ms": pick(1.0), "peak_rss_mb": peak,
-                      "precision": compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()}))
+    result = time_runs(lambda: request.infer({0: values}), args.runs, args.warmup)
+    result["precision"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,11 @@ import sys
 import time
 
 import numpy as np
-import onnxruntime as ort
+
+try:
+    import onnxruntime as ort
+except ImportError:  # bench_openvino.py imports the shared helpers without it
+    ort = None
 
 _MASK = (1 << 64) - 1
 
@@ -58,8 +62,9 @@ def _splitmix_reference(count: int, seed: int = 7) -> list[float]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def bench_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every bench script shares with `pcb engine bench`."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=20)
@@ -67,7 +72,30 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--height", type=int, default=None)
     ap.add_argument("--width", type=int, default=None)
-    args = ap.parse_args()
+    return ap
+
+
+def time_runs(run, runs: int, warmup: int) -> dict:
+    """Runs `run` warmup + runs times; the timed runs' nearest-rank percentiles and peak RSS."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(max(1, runs)):
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1000.0)
+    times.sort()
+
+    def pick(p: float) -> float:
+        i = min(len(times) - 1, max(0, math.ceil(p * len(times)) - 1))
+        return round(times[i], 3)
+
+    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+    return {"median_ms": pick(0.5), "p90_ms": pick(0.9), "min_ms": pick(0.0), "max_ms": pick(1.0), "peak_rss_mb": peak}
+
+
+def main() -> None:
+    args = bench_arguments(__doc__).parse_args()
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = args.threads
@@ -89,22 +117,7 @@ def main() -> None:
     assert values[:16].tolist() == _splitmix_reference(16), "SplitMix vectorisation mismatch"
     feeds = {inp.name: values.reshape(shape)}
 
-    for _ in range(args.warmup):
-        sess.run(None, feeds)
-    times = []
-    for _ in range(max(1, args.runs)):
-        t0 = time.perf_counter()
-        sess.run(None, feeds)
-        times.append((time.perf_counter() - t0) * 1000.0)
-    times.sort()
-
-    def pick(p: float) -> float:
-        i = min(len(times) - 1, max(0, math.ceil(p * len(times)) - 1))
-        return round(times[i], 3)
-
-    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
-    print(json.dumps({"median_ms": pick(0.5), "p90_ms": pick(0.9), "min_ms": pick(0.0), "max_ms": pick(1.0),
-                      "peak_rss_mb": peak}))
+    print(json.dumps(time_runs(lambda: sess.run(None, feeds), args.runs, args.warmup)))
 
 
 if __name__ == "__main__":

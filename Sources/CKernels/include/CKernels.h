@@ -1,5 +1,5 @@
-// Kernels that need instructions the build's baseline does not assume (AVX-512 on x86-64),
-// compiled per function with target attributes and chosen at run time from CPUID
+// Kernels written for one instruction set each (AVX-512, AVX2 with FMA on x86-64), compiled
+// per function with target attributes and chosen at run time from CPUID
 // (NeuralEngine/Kernels/KernelDispatch.swift). Each has a portable Swift twin that is its
 // reference; the parity tests run both.
 #ifndef CKERNELS_H
@@ -39,6 +39,11 @@ enum { CK_ACT_NONE = 0, CK_ACT_RELU = 1, CK_ACT_SIGMOID = 2, CK_ACT_SILU = 3 };
 /// AVX-512F with FMA; call only when ck_cpu_features() has CK_CPU_AVX512F.
 void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
                          float *out, long ld, int activation);
+
+/// The same tile for AVX2 with FMA (x86-64-v3), as sub-tiles of 4 rows x up to 24 pixels;
+/// call only when ck_cpu_features() has CK_CPU_AVX2 and CK_CPU_FMA.
+void ck_conv_tile_avx2(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
+                       float *out, long ld, int activation);
 
 #ifdef __cplusplus
 }

@@ -19,24 +19,6 @@ struct LabellingController<Context: RequestContext>: Sendable {
         RouteCollection(context: Context.self).get("/api/labelling", use: list)
     }
 
-    struct Row: Encodable {
-        let id: Int64
-        let camera_id: String
-        let inspection_time: String
-        let category: String
-        let reason: String
-        let boxes: [DetectedDefect]
-        let model: String?
-        let review: ReviewController<Context>.ReviewRow?
-        let image_url: String
-    }
-
-    struct Page: Encodable {
-        let status = "ok"
-        let classes: [String]
-        let data: [Row]
-    }
-
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let parameters = request.uri.queryParameters
         var since: CalendarDay? = nil
@@ -55,13 +37,14 @@ struct LabellingController<Context: RequestContext>: Sendable {
                            headers: [.retryAfter: "5"])
         }
         let rows = frames.map { frame in
-            Row(id: frame.inspection.id, camera_id: frame.inspection.cameraId, inspection_time: storeTime.iso8601(frame.inspection.inspectionTime),
-                category: frame.inspection.category.rawValue, reason: frame.inspection.labelReason?.rawValue ?? "",
-                boxes: frame.inspection.boxes, model: frame.inspection.provenance?.model,
-                review: frame.review.map { ReviewController<Context>.ReviewRow($0, storeTime: storeTime) },
+            LabellingPage.Row(
+                id: frame.inspection.id, camera_id: frame.inspection.cameraId,
+                inspection_time: storeTime.iso8601(frame.inspection.inspectionTime), category: frame.inspection.category.rawValue,
+                reason: frame.inspection.labelReason?.rawValue ?? "", boxes: frame.inspection.boxes,
+                model: frame.inspection.provenance?.model, review: frame.review.map { ReviewWire($0, storeTime: storeTime) },
                 image_url: "/api/defect-images/\(frame.inspection.id)")
         }
-        return JSONResponse.make(Page(classes: worker.classNames, data: rows))
+        return JSONResponse.make(LabellingPage(status: "ok", classes: worker.classNames, data: rows))
     }
 
     private static func integer(_ text: String?, _ name: String, default value: Int64, range: ClosedRange<Int64>) throws -> Int64 {
@@ -71,4 +54,24 @@ struct LabellingController<Context: RequestContext>: Sendable {
         }
         return number
     }
+}
+
+/// One page of `GET /api/labelling`, as the server writes it and `pcb dataset export --url` reads it.
+public struct LabellingPage: Codable, Sendable {
+    public struct Row: Codable, Sendable {
+        public let id: Int64
+        public let camera_id: String
+        public let inspection_time: String
+        public let category: String
+        public let reason: String
+        public let boxes: [DetectedDefect]
+        public let model: String?
+        public let review: ReviewWire?
+        public let image_url: String
+    }
+
+    public let status: String
+    /// The serving model's class names, in label-index order.
+    public let classes: [String]
+    public let data: [Row]
 }

@@ -30,36 +30,9 @@ struct ReviewController<Context: RequestContext>: Sendable {
             .get("/api/boards/{id}", use: board)
     }
 
-    struct ReviewRow: Encodable {
-        let id: Int64
-        let subject: String
-        let subject_id: Int64
-        /// The machine's category when the review was made.
-        let machine_category: String
-        let verdict: String
-        let agrees: Bool
-        let classes: [String]
-        let note: String?
-        let `operator`: String
-        let reviewed_at: String
-
-        init(_ review: StoredReview, storeTime: StoreTime) {
-            id = review.id
-            subject = review.subject.kind
-            subject_id = review.subject.id
-            machine_category = review.machineCategory.rawValue
-            verdict = review.verdict.rawValue
-            agrees = review.confirmsMachine
-            classes = review.classes
-            note = review.note
-            self.operator = review.operatorName
-            reviewed_at = storeTime.iso8601(review.reviewedAt)
-        }
-    }
-
     struct ReviewAnswer: Encodable {
         let status = "ok"
-        let data: ReviewRow
+        let data: ReviewWire
     }
 
     @Sendable func reviewInspection(_ request: Request, context: Context) async throws -> Response {
@@ -85,7 +58,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
         guard let stored = try await readStore({ try await store.saveReview(review, images: images) }) else {
             throw APIError(.notFound, "\(subject.kind == "board" ? "Board" : "Inspection") \(subject.id) not found")
         }
-        return JSONResponse.make(ReviewAnswer(data: ReviewRow(stored, storeTime: storeTime)), status: .created)
+        return JSONResponse.make(ReviewAnswer(data: ReviewWire(stored, storeTime: storeTime)), status: .created)
     }
 
     /// The review a body describes; 400 with the field's problem otherwise.
@@ -124,7 +97,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
             let inspection: MonitoringController<Context>.InspectionRow
             let boxes: [DetectedDefect]
             let label_reason: String?
-            let reviews: [ReviewRow]
+            let reviews: [ReviewWire]
         }
     }
 
@@ -136,7 +109,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
         let reviews = try await readStore { try await store.reviews(of: .inspection(id)) }
         return JSONResponse.make(InspectionDetail(data: .init(
             inspection: .init(record, storeTime: storeTime), boxes: record.boxes, label_reason: record.labelReason?.rawValue,
-            reviews: reviews.map { ReviewRow($0, storeTime: storeTime) })))
+            reviews: reviews.map { ReviewWire($0, storeTime: storeTime) })))
     }
 
     struct BoardDetail: Encodable {
@@ -154,7 +127,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
             let left_inspection_id: Int64?
             let right_inspection_id: Int64?
             let model: String?
-            let reviews: [ReviewRow]
+            let reviews: [ReviewWire]
         }
     }
 
@@ -166,7 +139,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
             id: board.id, board_key: board.boardKey, category: board.category.rawValue, defect_type: board.defectType,
             confidence: rounded(board.confidence, 4), decided_at: storeTime.iso8601(board.decidedAt), fail_safe: board.failSafe,
             left_inspection_id: board.leftInspectionId, right_inspection_id: board.rightInspectionId, model: board.provenance?.model,
-            reviews: reviews.map { ReviewRow($0, storeTime: storeTime) })))
+            reviews: reviews.map { ReviewWire($0, storeTime: storeTime) })))
     }
 
     private static func id(_ context: Context, _ what: String) throws -> Int64 {
@@ -182,5 +155,33 @@ struct ReviewController<Context: RequestContext>: Sendable {
             throw APIError(.serviceUnavailable, "Database unavailable: try again shortly", detail: error.description,
                            headers: [.retryAfter: "5"])
         }
+    }
+}
+
+/// A review as the API writes it (and `pcb dataset export --url` reads it).
+public struct ReviewWire: Codable, Sendable {
+    public let id: Int64
+    public let subject: String
+    public let subject_id: Int64
+    /// The machine's category when the review was made.
+    public let machine_category: String
+    public let verdict: String
+    public let agrees: Bool
+    public let classes: [String]
+    public let note: String?
+    public let `operator`: String
+    public let reviewed_at: String
+
+    init(_ review: StoredReview, storeTime: StoreTime) {
+        id = review.id
+        subject = review.subject.kind
+        subject_id = review.subject.id
+        machine_category = review.machineCategory.rawValue
+        verdict = review.verdict.rawValue
+        agrees = review.confirmsMachine
+        classes = review.classes
+        note = review.note
+        self.operator = review.operatorName
+        reviewed_at = storeTime.iso8601(review.reviewedAt)
     }
 }

@@ -18,8 +18,8 @@
 //   kernel tap is then a contiguous run, also for stride 2.
 // * Epilogue: bias add, store, then the fused activation (ReLU, sigmoid,
 //   SiLU with an FMA exp) on the L1-hot tile.
-// * The micro-kernel is chosen per CPU (KernelDispatch): the AVX-512 one in
-//   CKernels, or the portable Swift one below (its reference).
+// * The micro-kernel is chosen per CPU (KernelDispatch): the AVX-512 or AVX2
+//   one in CKernels, or the portable Swift one below (their reference).
 // * Threads: each worker takes a band of output rows (pointwise: a range of
 //   pixel blocks, also splitting M tiles when blocks are few) and uses its
 //   own region of the session scratch buffer, so no per-run allocations
@@ -458,9 +458,14 @@ enum ConvPacked {
     static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
                            bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation,
                            kernels: KernelSet) {
-        if kernels == .avx512 {
+        switch kernels {
+        case .avx512:
             ck_conv_tile_avx512(Int32(vectors), k, a, b, offsets, bias, out, ld, activation.kernelCode)
             return
+        case .avx2:
+            ck_conv_tile_avx2(Int32(vectors), k, a, b, offsets, bias, out, ld, activation.kernelCode)
+            return
+        case .portable: break
         }
         switch vectors {
         case 3: kernel8x48(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)

@@ -1,12 +1,13 @@
 // Which kernels run on this CPU. The release build assumes a baseline (x86-64-v3: AVX2 and FMA;
-// arm64: NEON), so one binary runs on any such machine; kernels that need more (AVX-512) live
-// in CKernels, compiled per function for their instructions, and are chosen here at run time
-// from CPUID, the way ggml and ncnn do it. `PCB_KERNELS` (or `SessionOptions.kernels`) forces
+// arm64: NEON), so one binary runs on any such machine; kernels written for one instruction set
+// live in CKernels, compiled per function for it, and are chosen here at run time from CPUID,
+// the way ggml and ncnn do it (the first set in the table the CPU runs). `PCB_KERNELS` (or `SessionOptions.kernels`) forces
 // a set: the parity tests run every set the CPU can execute.
 //
 //   set        needs           micro-kernel of the packed convolution
 //   avx512     AVX-512F, FMA   CKernels/ConvTileAVX512.c (8 x 48 pixels, 24 zmm accumulators)
-//   portable   the baseline    ConvPacked.kernel8x48 (Swift SIMD16: 2 ymm per vector on AVX2)
+//   avx2       AVX2, FMA       CKernels/ConvTileAVX2.c (sub-tiles of 4 x 24 pixels, 12 ymm accumulators)
+//   portable   the baseline    ConvPacked.kernel8x48 (Swift SIMD16), the reference of both
 
 import CKernels
 
@@ -45,12 +46,14 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
 /// A set of kernels the engine can run.
 public enum KernelSet: String, Sendable, CaseIterable, CustomStringConvertible {
     case avx512
+    case avx2
     case portable
 
     /// What the set needs beyond the build's baseline.
     public var requires: CPUFeatures {
         switch self {
         case .avx512: [.avx512f, .fma]
+        case .avx2: [.avx2, .fma]
         case .portable: []
         }
     }

@@ -192,14 +192,7 @@ public final class MySQLInspectionStore: InspectionStore {
     public func saveReview(_ review: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview? {
         guard let target = try await pool.withConnection({ db in try Self.reviewTarget(review.subject, db) }) else { return nil }
         let plan = ReviewPlan(review, target: target, time: time)
-        var paths: [Int64: String] = [:]
-        for frame in plan.framesToKeep where frame.imagePath == nil {
-            guard let jpeg = images[frame.id] else { continue }
-            if let path = try self.images?.write(jpeg: jpeg, cameraId: frame.cameraId, category: frame.category, localTime: frame.time) {
-                paths[frame.id] = path
-            }
-        }
-        let written = paths
+        let written = try plan.writeMissingImages(images, to: self.images)
         let sizes = written.keys.reduce(into: [Int64: Int]()) { $0[$1] = images[$1]?.count }
         do {
             return try await pool.withConnection { db in

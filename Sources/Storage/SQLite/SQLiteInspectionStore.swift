@@ -185,15 +185,7 @@ public final class SQLiteInspectionStore: InspectionStore {
     public func saveReview(_ review: NewReview, images: [Int64: [UInt8]]) async throws -> StoredReview? {
         guard let target = try await database.read({ db in try Self.reviewTarget(review.subject, db) }) else { return nil }
         let plan = ReviewPlan(review, target: target, time: time)
-        // Images first (as for inspections): a transaction that then fails removes them again.
-        var paths: [Int64: String] = [:]
-        for frame in plan.framesToKeep where frame.imagePath == nil {
-            guard let jpeg = images[frame.id] else { continue }
-            if let path = try self.images?.write(jpeg: jpeg, cameraId: frame.cameraId, category: frame.category, localTime: frame.time) {
-                paths[frame.id] = path
-            }
-        }
-        let written = paths
+        let written = try plan.writeMissingImages(images, to: self.images)
         do {
             return try await database.write { db in
                 try db.execute(sql: """
