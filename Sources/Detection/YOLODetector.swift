@@ -19,6 +19,8 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     public var classNames: [String] { model.classNames }
     public let maxBatchSize: Int
     public let modelDescription: String
+    /// The convolutions' number format.
+    public let precision: Precision
     public var metadata: UltralyticsMetadata { model.metadata }
     /// Thresholds and NMS rules (Ultralytics' defaults).
     public var postprocessor: YOLOPostprocessor
@@ -37,11 +39,13 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// - Parameters:
     ///   - path: ONNX file exported by Ultralytics (class names in its metadata).
     ///   - threads: engine threads.
+    ///   - precision: the convolutions' number format (bf16 only where the CPU has AVX512_BF16).
     ///   - inputSize: for dynamic-size models, the (height, width) to letterbox to
     ///     (default: the export's `imgsz`, else 640x640).
-    public init(path: String, threads: Int = 1, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
+    public init(path: String, threads: Int = 1, precision: Precision = .fp32, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
                 inputSize: (height: Int, width: Int)? = nil) throws {
-        model = try YOLOModelFile(path: path, threads: threads)
+        model = try YOLOModelFile(path: path, threads: threads, precision: precision)
+        self.precision = precision
         self.postprocessor = postprocessor
         if let fixed = model.fixedInput {
             (targetHeight, targetWidth) = fixed
@@ -53,7 +57,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             dynamicSize = true
         }
         maxBatchSize = model.fixedBatch ?? 2
-        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"))"
+        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"), \(precision))"
     }
 
     /// The letterbox used for a frame of this size.

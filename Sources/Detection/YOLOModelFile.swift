@@ -23,8 +23,10 @@ public struct YOLOModelFile: @unchecked Sendable {
 
     /// Opens `path` and checks it is a detection model: one (batch, 3, H, W) input and a
     /// (batch, 4 + classes, anchors) output whose class count matches the metadata names.
-    public init(path: String, threads: Int) throws {
-        session = try InferenceSession(path: path, options: SessionOptions(threads: threads))
+    public init(path: String, threads: Int, precision: Precision = .fp32) throws {
+        var options = SessionOptions(threads: threads)
+        options.precision = precision
+        session = try InferenceSession(path: path, options: options)
         metadata = try UltralyticsMetadata(properties: session.metadata)
         guard let input = session.inputs.first, input.shape.count == 4 else {
             throw DetectionError.invalidModel("expected one image input of shape (batch, 3, height, width)")

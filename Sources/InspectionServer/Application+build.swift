@@ -12,6 +12,7 @@ import HummingbirdWebSocket
 import ImageKit
 import Inspection
 import Logging
+import NeuralEngine
 import NIOSSL
 import ServiceLifecycle
 import Storage
@@ -30,6 +31,8 @@ public struct ServerDependencies: Sendable {
     public var provenance: Provenance?
     /// The policy as read from its file, before the calibration (a reload applies the new model's).
     public var basePolicy: DefectPolicy?
+    /// The number format the detector's convolutions run in (resolved from `precision`).
+    public var precision: Precision = .fp32
 
     public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime(),
                 references: [String: [UInt8]] = [:], images: DefectImageFolder? = nil, provenance: Provenance? = nil) {
@@ -112,12 +115,15 @@ struct ServerComponents: Sendable {
 
     /// Every class the policy maps (what an operator's review may name).
     let policyClasses: Set<String>
+    /// The number format of the detector's convolutions.
+    let precision: Precision
 
     var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
 
     /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
     static func assemble(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> ServerComponents {
         let tokens = try AccessTokens(config)
+        if config.precision == "auto" { logger.info("precision auto: the detector's convolutions run in \(dependencies.precision)") }
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()
         let store = dependencies.store
@@ -134,6 +140,7 @@ struct ServerComponents: Sendable {
             status: {
                 LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
                                     queueDepth: worker.queueDepth, journalPending: store.backlog.pending,
+                                    precision: dependencies.precision.rawValue,
                                     diskLow: dependencies.images?.diskGuard?.status.low ?? false)
             })
         let pairing = BoardPairingService(
@@ -147,7 +154,7 @@ struct ServerComponents: Sendable {
         let reloader = ModelReloader(
             worker: worker, pairing: pairing, basePolicy: dependencies.basePolicy ?? dependencies.policy,
             policyId: dependencies.provenance?.policy ?? "", calibrationOff: config.calibrationPath == "none",
-            threads: config.inferenceThreads, marginBelow: config.labelling.nearMargin,
+            threads: config.inferenceThreads, precision: dependencies.precision, marginBelow: config.labelling.nearMargin,
             modelFolder: config.modelDirectory ?? (config.modelPath as NSString).deletingLastPathComponent,
             files: .init(model: config.modelPath, anomaly: config.anomalyPath),
             judging: judging, store: store, logger: logger)
@@ -162,7 +169,8 @@ struct ServerComponents: Sendable {
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
                                 reloader: reloader,
                                 configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath),
-                                logger: logger, policyClasses: Set(dependencies.policy.classCategories.keys))
+                                logger: logger, policyClasses: Set(dependencies.policy.classCategories.keys),
+                                precision: dependencies.precision)
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -204,7 +212,7 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
         metrics: components.metrics, diskGuard: components.diskGuard, connectionLimits: components.connectionLimits,
-        reloader: components.reloader).endpoints)
+        reloader: components.reloader, precision: components.precision.rawValue).endpoints)
     let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
     if dashboardFiles.isEmpty {
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
@@ -244,10 +252,14 @@ extension ServerDependencies {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
         let basePolicy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
+        let precision: Precision
+        do { precision = try Precision.choose(features: .host, requested: config.precision) } catch {
+            throw ConfigError(description: "precision: \(error.message)")
+        }
         let (detector, judging) = try ModelLoader.loadSet(
             model: config.modelPath, anomaly: config.anomalyPath, calibration: config.calibrationPath, basePolicy: basePolicy,
             policyId: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
-            threads: config.inferenceThreads, marginBelow: config.labelling.nearMargin)
+            threads: config.inferenceThreads, precision: precision, marginBelow: config.labelling.nearMargin)
         var references: [String: [UInt8]] = [:]
         for (camera, path) in config.referencePaths {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -263,6 +275,7 @@ extension ServerDependencies {
         var dependencies = ServerDependencies(policy: judging.policy, detector: detector, store: store, storeTime: storeTime,
                                               references: references, images: images, provenance: judging.provenance)
         dependencies.basePolicy = basePolicy
+        dependencies.precision = precision
         return dependencies
     }
 

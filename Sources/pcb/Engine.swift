@@ -34,6 +34,7 @@ struct EngineInfo: AsyncParsableCommand {
         let runnable = KernelSet.allCases.filter { $0.runs(on: .host) }
         print("kernel sets this CPU runs: \(runnable.map(\.rawValue).joined(separator: ", "))")
         print("kernels chosen: \(KernelSet.active)" + (KernelSet.requested.map { " (PCB_KERNELS=\($0))" } ?? " (auto)"))
+        print("precisions this CPU runs: \(Precision.allCases.filter { $0.runs(on: .host) }.map(\.rawValue).joined(separator: ", "))")
         if let refusal = KernelSet.requestRefusal { print("PCB_KERNELS not followed: \(refusal)") }
         print("OpenBLAS kernel: \(InferenceSession.blasKernel)")
     }
@@ -80,10 +81,13 @@ struct EngineBench: AsyncParsableCommand {
     @Flag(name: .customLong("no-memory-plan"), help: "Allocate every activation afresh (to measure the memory plan).") var noMemoryPlan = false
     @Option(help: "Kernel set: auto (the fastest this CPU runs), \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kernels = "auto"
+    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs).")
+    var precision = "fp32"
 
     func run() async throws {
         var options = SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: !noMemoryPlan)
         options.kernels = try KernelSet.choose(features: .host, requested: kernels)
+        options.precision = try Precision.choose(features: .host, requested: precision)
         let session = try InferenceSession(path: model, options: options)
         guard let input = session.inputs.first, input.shape.count == 4 else { throw ValidationError("expected one NCHW input") }
         func dimension(_ index: Int, _ requested: Int?, _ fallback: Int) -> Int {

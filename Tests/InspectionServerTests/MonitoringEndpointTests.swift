@@ -17,6 +17,9 @@ import Testing
             #expect(response.json["status"] as? String == "ok")
             #expect(response.json["timestamp"] is String)
             #expect(response.json["database_online"] as? Bool == true)
+            #expect(response.json["precision"] as? String == "fp32")
+            let metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(metrics.contains(#"pcb_precision_info{precision="fp32"} 1"#), "\(metrics.prefix(300))")
         }
     }
 

@@ -59,6 +59,13 @@ import Testing
         #expect(throws: ConfigError.self) { try ServerConfig.load(fileText: nil, environment: [:], flags: ["label_near_margin": "-0.1"]) }
     }
 
+    @Test func precisionIsOneOfTheKnownFormats() throws {
+        #expect(ServerConfig().precision == "fp32")
+        #expect(try ServerConfig.load(fileText: "precision: BF16", environment: [:], flags: [:]).precision == "bf16")
+        #expect(try ServerConfig.load(fileText: nil, environment: ["PCB_PRECISION": "auto"], flags: [:]).precision == "auto")
+        #expect(throws: ConfigError.self) { try ServerConfig.load(fileText: nil, environment: [:], flags: ["precision": "int4"]) }
+    }
+
     @Test func loopbackBindIsRecognised() {
         var config = ServerConfig()
         #expect(!config.bindsLoopbackOnly)

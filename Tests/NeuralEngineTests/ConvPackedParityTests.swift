@@ -124,6 +124,38 @@ import Testing
         }
     }
 
+    /// bf16 (AVX512_BF16): products of bf16-rounded weights and pixels summed in fp32. Against the
+    /// reference run on the same rounded values, only the summation order differs (1e-4); against
+    /// fp32 itself the rounding shows, within 2^-7 of the sum of |w * x| per output.
+    @Test(.enabled(if: Precision.bf16.runs(on: .host), "this CPU has no AVX512_BF16"), arguments: [1, 2])
+    func bf16ConvMatchesTheReferenceOnRoundedValues(threads: Int) {
+        var rng = SplitMix64(seed: 0xBF16 + UInt64(threads))
+        var checked = 0
+        for trial in 0..<60 {
+            guard let p = Self.randomParams(&rng, trial: trial) else { continue }
+            let x = rng.floats(p.batch * p.inChannels * p.inH * p.inW)
+            let w = rng.floats(p.outChannels * p.patchSize)
+            let bias: [Float]? = trial % 3 == 2 ? nil : rng.floats(p.outChannels)
+            let act: FusedActivation = [.none, .relu, .silu, .sigmoid][trial % 4]
+            let opt = ConvPacked.run(x: x, w: w, bias: bias, p, activation: act,
+                                     context: ExecutionContext(threads: threads, precision: .bf16))
+            let rounded = ConvKernel.reference(x: x.map(Self.roundedToBF16), w: w.map(Self.roundedToBF16), bias: bias, p, activation: act)
+            expectClose(opt, rounded, atol: Self.atol, rtol: Self.rtol, "bf16 trial \(trial) \(p) act \(act)")
+            let exact = ConvKernel.reference(x: x, w: w, bias: bias, p, activation: .none)
+            let bound = ConvKernel.reference(x: x.map(abs), w: w.map(abs), bias: nil, p, activation: .none)
+            if act == .none {
+                let worst = zip(zip(opt, exact), bound).map { pair, b in abs(pair.0 - (pair.1)) - b / 128 }.max() ?? 0
+                #expect(worst <= 1e-4, "bf16 error beyond 2^-7 of sum |w x| in trial \(trial)")
+            }
+            checked += 1
+        }
+        #expect(checked > 30)
+    }
+
+    static func roundedToBF16(_ value: Float) -> Float {
+        Float(bitPattern: UInt32(ConvPackedWeights.bf16(value)) << 16)
+    }
+
     /// The weight cache repacks when the weight array changes and reuses the
     /// packed panels when it is the same array.
     @Test func packedWeightCacheTracksWeights() {

@@ -45,6 +45,13 @@ void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, co
 void ck_conv_tile_avx2(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
                        float *out, long ld, int activation);
 
+/// The tile in bf16 (AVX512_BF16): `a` holds the weights as bf16 pairs, [(k + 1) / 2][8][2]
+/// (an odd K's partner 0; ConvPackedWeights.bf16Panels), pixels are rounded to bf16 as they
+/// are read, sums are fp32. Call only when ck_cpu_features() has CK_CPU_AVX512F,
+/// CK_CPU_AVX512BW and CK_CPU_AVX512BF16.
+void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const float *b, const long *offsets, const float *bias,
+                             float *out, long ld, int activation);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,8 @@ public struct EvaluationOptions: Sendable {
     public var imageSize: Int?
     public var letterbox: EvaluationLetterbox = .validation
     public var threads = 1
+    /// The convolutions' number format (`pcb eval --precision`).
+    public var precision: Precision = .fp32
 
     public init() {}
 }
@@ -64,8 +66,8 @@ public final class EvaluationModel: @unchecked Sendable {
     public let description: String
     private let model: YOLOModelFile
 
-    public init(path: String, threads: Int, postprocessor: YOLOPostprocessor) throws {
-        model = try YOLOModelFile(path: path, threads: threads)
+    public init(path: String, threads: Int, precision: Precision = .fp32, postprocessor: YOLOPostprocessor) throws {
+        model = try YOLOModelFile(path: path, threads: threads, precision: precision)
         self.postprocessor = postprocessor
         description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
     }
@@ -148,7 +150,7 @@ public struct DetectionEvaluator {
         // Ultralytics raises max_det to the most objects in one image when that is larger.
         postprocessor.maxDetections = max(options.maxDetections, labels.map(\.count).max() ?? 0)
         let model: EvaluationModel
-        do { model = try EvaluationModel(path: modelPath, threads: options.threads, postprocessor: postprocessor) } catch let error as EvaluationError {
+        do { model = try EvaluationModel(path: modelPath, threads: options.threads, precision: options.precision, postprocessor: postprocessor) } catch let error as EvaluationError {
             throw error
         } catch {
             throw EvaluationError.model("cannot load \(modelPath): \(error)")

@@ -54,6 +54,12 @@ extension ServerConfig {
             "max_connections": .value { $0.maxConnections = try SettingValue.integer($1, 1...1_000_000) },
             "max_bodies_in_flight": .value { $0.maxBodiesInFlight = try SettingValue.integer($1, 1...100_000) },
             "queue_capacity": .value { $0.queueCapacity = try SettingValue.integer($1, 1...10_000) },
+            "precision": .value { config, value in
+                guard ["auto", "fp32", "bf16"].contains(value.lowercased()) else {
+                    throw SettingsError("expected auto, fp32 or bf16, got '\(value)'")
+                }
+                config.precision = value.lowercased()
+            },
             "inference_threads": .value { $0.inferenceThreads = try SettingValue.integer($1, 1...256) },
             "camera_offline_after_s": .value { config, value in
                 guard let seconds = Double(value), seconds > 0 else { throw SettingsError("expected a positive number, got '\(value)'") }

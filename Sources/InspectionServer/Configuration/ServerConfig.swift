@@ -68,6 +68,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxBodiesInFlight = 32
     /// Inference jobs that may wait; more get 503 with Retry-After. Default 8.
     public var queueCapacity = 8
+    /// Number format of the detector's convolutions: `fp32` (default), `bf16` (AVX512_BF16 CPUs;
+    /// refused at start elsewhere), or `auto` (bf16 where the CPU has it, else fp32).
+    public var precision = "fp32"
     /// Threads of the inference engine. Default: every core.
     public var inferenceThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Seconds without a frame after which a camera counts as offline. Default 10.

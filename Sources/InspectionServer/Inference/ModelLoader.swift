@@ -4,6 +4,7 @@
 import Detection
 import Foundation
 import Inspection
+import NeuralEngine
 import Storage
 
 enum ModelLoader {
@@ -13,13 +14,14 @@ enum ModelLoader {
     /// `marginBelow` how far under the lowest threshold boxes are still reported (for labelling:
     /// the policy ignores them, the labelling sampler sees an almost-detection).
     static func loadSet(model: String, anomaly: String?, calibration option: String?, basePolicy: DefectPolicy, policyId: String,
-                        threads: Int, marginBelow: Float = 0) throws -> (detector: any DefectDetector, judging: JudgingSet) {
+                        threads: Int, precision: Precision = .fp32, marginBelow: Float = 0) throws -> (detector: any DefectDetector, judging: JudgingSet) {
         let calibration: (point: OperatingPoint, path: String)?
         do { calibration = try OperatingPoint.read(option: option, modelPath: model) } catch {
             throw ConfigError(description: "\(error)")
         }
         let policy = calibration.map { basePolicy.applying($0.point) } ?? basePolicy
-        let detector = try load(path: model, threads: threads, policy: policy, anomaly: anomaly, marginBelow: marginBelow)
+        let detector = try load(path: model, threads: threads, precision: precision, policy: policy, anomaly: anomaly,
+                                marginBelow: marginBelow)
         if let calibration { try check(calibration, modelClasses: detector.classNames) }
         let provenance = Provenance(model: try fileId(model), calibration: try calibration.map { try fileId($0.path) },
                                     policy: policyId, serverVersion: ServerVersion.current)
@@ -41,7 +43,8 @@ enum ModelLoader {
         }
     }
 
-    static func load(path: String, threads: Int, policy: DefectPolicy, anomaly: String? = nil, marginBelow: Float = 0) throws -> any DefectDetector {
+    static func load(path: String, threads: Int, precision: Precision = .fp32, policy: DefectPolicy, anomaly: String? = nil,
+                     marginBelow: Float = 0) throws -> any DefectDetector {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(description: """
                 model file not found: \(path)
@@ -54,7 +57,7 @@ enum ModelLoader {
         // Boxes down to the lowest class threshold (less the margin) reach the line; the policy
         // applies each class's own threshold.
         let detector = try YOLODetector(
-            path: path, threads: threads,
+            path: path, threads: threads, precision: precision,
             postprocessor: YOLOPostprocessor(confidenceThreshold: max(0.001, policy.lowestThreshold - marginBelow)))
         guard let anomaly else { return detector }
         do {

@@ -9,6 +9,7 @@ import Detection
 import Foundation
 import Inspection
 import Logging
+import NeuralEngine
 import Storage
 
 /// Why a reload was refused; the old set still serves.
@@ -41,6 +42,8 @@ actor ModelReloader {
     private let threads: Int
     /// How far under the lowest threshold the detector still reports boxes (labelling).
     private let marginBelow: Float
+    /// The number format the detector's convolutions run in.
+    private let precision: Precision
     /// Absolute, symlinks resolved: model files must lie inside it.
     private let modelFolder: String
     private let store: any InspectionStore
@@ -50,7 +53,7 @@ actor ModelReloader {
     private var busy = false
 
     init(worker: InferenceWorker, pairing: BoardPairingService, basePolicy: DefectPolicy, policyId: String, calibrationOff: Bool,
-         threads: Int, marginBelow: Float = 0, modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
+         threads: Int, precision: Precision = .fp32, marginBelow: Float = 0, modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
         self.worker = worker
         self.pairing = pairing
         self.basePolicy = basePolicy
@@ -58,6 +61,7 @@ actor ModelReloader {
         self.calibrationOff = calibrationOff
         self.threads = threads
         self.marginBelow = marginBelow
+        self.precision = precision
         self.modelFolder = Self.resolved(modelFolder)
         self.current = (files, judging)
         self.store = store
@@ -113,7 +117,7 @@ actor ModelReloader {
             // The calibration beside the new model, unless the configuration turned calibration off.
             let set = try ModelLoader.loadSet(model: files.model, anomaly: files.anomaly, calibration: calibrationOff ? "none" : nil,
                                               basePolicy: basePolicy, policyId: policyId, threads: threads,
-                                              marginBelow: marginBelow)
+                                              precision: precision, marginBelow: marginBelow)
             try set.judging.policy.validate(modelClasses: set.detector.classNames)
             return set
         } catch {

@@ -12,6 +12,8 @@ struct LiveSnapshot: Encodable, Sendable {
     let server_time: String
     let model_ready: Bool
     let model: String
+    /// The number format of the detector's convolutions (fp32, bf16).
+    let precision: String
     let database_online: Bool
     let queue_depth: Int
     let journal_pending: Int
@@ -40,6 +42,7 @@ struct LiveSnapshot: Encodable, Sendable {
         var databaseOnline: Bool
         var queueDepth: Int
         var journalPending: Int
+        var precision = "fp32"
         var diskLow = false
     }
 

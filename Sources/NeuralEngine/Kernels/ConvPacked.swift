@@ -39,8 +39,13 @@ final class ConvPackedWeights: @unchecked Sendable {
     let m: Int, k: Int, mTiles: Int
     /// [mTiles][k][mr] floats.
     let panels: UnsafeMutablePointer<Float>
+    /// The same weights as bf16 pairs of consecutive K, [mTiles][(k + 1) / 2][mr][2] (an odd
+    /// K's partner 0), when made for a bf16 session. Set once, in init.
+    private(set) var bf16Panels: UnsafeMutablePointer<UInt16>? = nil
 
-    init(_ w: [Float], m: Int, k: Int) {
+    var kPairs: Int { (k + 1) / 2 }
+
+    init(_ w: [Float], m: Int, k: Int, bf16: Bool = false) {
         let mr = Self.mr
         source = w
         self.m = m
@@ -59,12 +64,34 @@ final class ConvPackedWeights: @unchecked Sendable {
                 }
             }
         }
+        if bf16 {
+            let pairs = (k + 1) / 2, count = Swift.max(mTiles * pairs * mr * 2, 1)
+            let halves = UnsafeMutableRawPointer.allocate(byteCount: count * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: count)
+            halves.initialize(repeating: 0, count: count)
+            for mt in 0..<mTiles {
+                let panel = panels + mt * k * mr, out = halves + mt * pairs * mr * 2
+                for kk in 0..<k {
+                    for r in 0..<mr { out[(kk / 2) * mr * 2 + r * 2 + kk % 2] = Self.bf16(panel[kk * mr + r]) }
+                }
+            }
+            bf16Panels = halves
+        }
     }
 
-    deinit { panels.deallocate() }
+    deinit {
+        panels.deallocate()
+        bf16Panels?.deallocate()
+    }
 
-    func matches(_ w: [Float], m: Int, k: Int) -> Bool {
-        guard self.m == m, self.k == k, w.count == source.count else { return false }
+    /// `value` rounded to the nearest bf16 (ties to even), as the CPU's conversion does.
+    static func bf16(_ value: Float) -> UInt16 {
+        if value.isNaN { return 0x7FC0 }
+        let bits = value.bitPattern
+        return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+    }
+
+    func matches(_ w: [Float], m: Int, k: Int, bf16: Bool) -> Bool {
+        guard self.m == m, self.k == k, w.count == source.count, (bf16Panels != nil) == bf16 else { return false }
         let a = w.withUnsafeBufferPointer { $0.baseAddress }
         let b = source.withUnsafeBufferPointer { $0.baseAddress }
         return a == b
@@ -77,11 +104,11 @@ final class ConvPackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: ConvPackedWeights?
 
-    func packed(_ w: [Float], m: Int, k: Int) -> ConvPackedWeights {
+    func packed(_ w: [Float], m: Int, k: Int, bf16: Bool = false) -> ConvPackedWeights {
         lock.lock()
         defer { lock.unlock() }
-        if let e = entry, e.matches(w, m: m, k: k) { return e }
-        let e = ConvPackedWeights(w, m: m, k: k)
+        if let e = entry, e.matches(w, m: m, k: k, bf16: bf16) { return e }
+        let e = ConvPackedWeights(w, m: m, k: k, bf16: bf16)
         entry = e
         return e
     }
@@ -103,7 +130,8 @@ enum ConvPacked {
         let outCount = p.batch * p.outChannels * p.outSpatial
         if outCount == 0 { return [] }
         let m = p.outChannels, k = p.patchSize
-        let weights = cache?.packed(w, m: m, k: k) ?? ConvPackedWeights(w, m: m, k: k)
+        let bf16 = context.precision == .bf16
+        let weights = cache?.packed(w, m: m, k: k, bf16: bf16) ?? ConvPackedWeights(w, m: m, k: k, bf16: bf16)
         return run(x: x, weights: weights, bias: bias, p, activation: activation, context: context)
     }
 
@@ -233,6 +261,7 @@ enum ConvPacked {
                     for img in 0..<p.batch {
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
                                       activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
+                                      a16: weights.bf16Panels.map { UnsafePointer($0) },
                                       bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
                                       y: y + outPlane * img)
                         forEachWorker(workers) { wi in
@@ -270,6 +299,8 @@ enum ConvPacked {
         let activation: FusedActivation
         let kernels: KernelSet
         let a: UnsafePointer<Float>
+        /// The weights as bf16 pairs, in a bf16 session.
+        let a16: UnsafePointer<UInt16>?
         let bias: UnsafePointer<Float>
         let x: UnsafePointer<Float>
         let y: UnsafeMutablePointer<Float>
@@ -353,12 +384,13 @@ enum ConvPacked {
                 let valid = Swift.min(mr, p.outChannels - mt * mr)
                 let yt = y + mt * mr * n
                 let at = a + mt * k * mr, bt = bias + mt * mr
+                let at16 = a16.map { $0 + mt * ((k + 1) / 2) * mr * 2 }
                 if let outOffset, valid == mr {
-                    ConvPacked.tileKernel(vectors, k: k, a: at, b: base, offsets: offsets, bias: bt,
+                    ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b: base, offsets: offsets, bias: bt,
                                           out: yt + outOffset, ld: n, activation: activation, kernels: kernels)
                     continue
                 }
-                ConvPacked.tileKernel(vectors, k: k, a: at, b: base, offsets: offsets, bias: bt,
+                ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b: base, offsets: offsets, bias: bt,
                                       out: tile, ld: nr, activation: activation, kernels: kernels)
                 if let outOffset {
                     for r in 0..<valid {
@@ -453,11 +485,15 @@ enum ConvPacked {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// Runs the 8 x (16 * vectors) micro-kernel of `kernels`.
+    /// Runs the 8 x (16 * vectors) micro-kernel of `kernels`, in bf16 when `a16` is given.
     @inline(__always)
-    static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
-                           bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation,
-                           kernels: KernelSet) {
+    static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, a16: UnsafePointer<UInt16>? = nil, b: UnsafePointer<Float>,
+                           offsets: UnsafePointer<Int>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int,
+                           activation: FusedActivation, kernels: KernelSet) {
+        if let a16 {
+            ck_conv_tile_avx512bf16(Int32(vectors), k, a16, b, offsets, bias, out, ld, activation.kernelCode)
+            return
+        }
         switch kernels {
         case .avx512:
             ck_conv_tile_avx512(Int32(vectors), k, a, b, offsets, bias, out, ld, activation.kernelCode)

@@ -100,6 +100,45 @@ public enum KernelSet: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
+/// The number format convolutions compute in.
+public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// fp32 weights, activations and sums: the model as exported.
+    case fp32
+    /// Weights and activations rounded to bf16 (8 bits of mantissa) for the packed convolutions'
+    /// multiplies, sums in fp32 (AVX512_BF16 dot products); other operators stay fp32.
+    case bf16
+
+    public var description: String { rawValue }
+
+    public var requires: CPUFeatures {
+        switch self {
+        case .fp32: []
+        case .bf16: [.avx512f, .avx512bw, .avx512bf16]
+        }
+    }
+
+    public func runs(on features: CPUFeatures) -> Bool {
+        #if arch(x86_64)
+        return features.isSuperset(of: requires)
+        #else
+        return self == .fp32
+        #endif
+    }
+
+    /// `requested` (`auto`: the fastest this CPU runs), refused with the reason when the CPU lacks it.
+    public static func choose(features: CPUFeatures, requested: String?) throws(EngineError) -> Precision {
+        let name = requested?.lowercased() ?? "auto"
+        if name == "auto" || name.isEmpty { return Precision.bf16.runs(on: features) ? .bf16 : .fp32 }
+        guard let precision = Precision(rawValue: name) else {
+            throw .invalidArgument("unknown precision '\(name)': expected auto, \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard precision.runs(on: features) else {
+            throw .invalidArgument("precision '\(name)' needs \(precision.requires) but this CPU has \(features)")
+        }
+        return precision
+    }
+}
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

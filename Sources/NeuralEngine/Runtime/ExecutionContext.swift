@@ -8,6 +8,8 @@ final class ExecutionContext {
     let threads: Int
     /// The kernels for this CPU (KernelDispatch).
     let kernels: KernelSet
+    /// The number format of the packed convolutions.
+    let precision: Precision
     /// Reusable float scratch space (grown on demand, never shrunk).
     private var scratch: [Float] = []
 
@@ -19,9 +21,10 @@ final class ExecutionContext {
     private var node = 0
     private var outputIndex = 0
 
-    init(threads: Int, kernels: KernelSet = .active) {
+    init(threads: Int, kernels: KernelSet = .active, precision: Precision = .fp32) {
         self.threads = max(1, threads)
         self.kernels = kernels
+        self.precision = precision
     }
 
     /// Calls `body` with a scratch buffer of at least `count` floats. The

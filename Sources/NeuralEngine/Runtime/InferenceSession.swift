@@ -44,7 +44,7 @@ public final class InferenceSession: @unchecked Sendable {
         }
         self.graph = graph
         self.executor = try Executor(graph: graph, memoryPlanning: options.memoryPlanning)
-        self.context = ExecutionContext(threads: options.threads, kernels: options.kernels ?? .active)
+        self.context = ExecutionContext(threads: options.threads, kernels: options.kernels ?? .active, precision: options.precision)
         self.inputs = graph.inputInfos
         self.outputs = graph.outputInfos
         var meta: [String: String] = [:]

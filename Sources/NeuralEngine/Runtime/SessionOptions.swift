@@ -13,6 +13,8 @@ public struct SessionOptions: Sendable {
     public var memoryPlanning = true
     /// The kernel set (KernelDispatch); nil: `KernelSet.active`, the fastest this CPU runs.
     public var kernels: KernelSet? = nil
+    /// The number format of the packed convolutions (fp32 by default; bf16 where the CPU has it).
+    public var precision: Precision = .fp32
 
     public init(threads: Int = 1) {
         self.threads = max(1, threads)

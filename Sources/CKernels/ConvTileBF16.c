@@ -1,0 +1,97 @@
+// The packed convolution's micro-kernel in bf16 for AVX512_BF16: weights packed once as bf16
+// pairs (two consecutive K), pixels converted from fp32 to bf16 pairs as they are loaded, and
+// VDPBF16PS multiplying both pairs and adding to fp32 accumulators (8 x 48 pixels, 24 zmm).
+// Half the multiply-add instructions of the fp32 kernel; bias and activation in fp32 as there.
+// Inputs and weights are rounded to bf16 (8 bits of mantissa): results differ from fp32 within
+// the tolerance the parity tests declare.
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define BF16 __attribute__((target("avx512f,avx512bw,avx512bf16,fma"), always_inline)) static inline
+
+/// exp(x) as VectorMath.expFused (see ConvTileAVX512.c).
+BF16 __m512 exp512b(__m512 x) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 c = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.44269504f), magic);
+    __m512 n = _mm512_sub_ps(t, magic);
+    __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-0.693359375f), c);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(1.98756915e-4f), _mm512_set1_ps(1.39819995e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.33345191e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.16657959e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.66666655e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.00000012e-1f));
+    __m512 er = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i ni = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(magic));
+    __m512i scale = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(er, _mm512_castsi512_ps(scale));
+}
+
+BF16 __m512 activate512b(__m512 x, int activation) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    switch (activation) {
+    case CK_ACT_RELU: return _mm512_max_ps(x, _mm512_setzero_ps());
+    case CK_ACT_SIGMOID: return _mm512_div_ps(one, _mm512_add_ps(one, exp512b(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    case CK_ACT_SILU: return _mm512_div_ps(x, _mm512_add_ps(one, exp512b(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    default: return x;
+    }
+}
+
+/// 16 pixels of two B rows as bf16 pairs: dword i = (lo[i], hi[i]).
+BF16 __m512bh pairs(const float *lo, const float *hi, __m512i interleave) {
+    __m512bh packed = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(hi), _mm512_loadu_ps(lo));  // lo in words 0-15, hi in 16-31
+    return (__m512bh)_mm512_permutexvar_epi16(interleave, (__m512i)packed);
+}
+
+#define TILE_BF16(V)                                                                                         \
+    __attribute__((target("avx512f,avx512bw,avx512bf16,fma"))) static void tile8x##V##bf16(               \
+        long k, const uint16_t *a, const float *b, const long *offsets, const float *bias, float *out, long ld, \
+        int activation) {                                                                                    \
+        const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, \
+                                                    23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);   \
+        __m512 c[8][V];                                                                                      \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++)                                     \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) c[r][v] = _mm512_setzero_ps(); \
+        const uint32_t *ap = (const uint32_t *)a;                                                            \
+        for (long kk = 0; kk < k; kk += 2) {                                                                 \
+            const float *lo = b + offsets[kk], *hi = b + offsets[kk + 1 < k ? kk + 1 : kk];                  \
+            __m512bh bv[V];                                                                                  \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                 \
+                bv[v] = pairs(lo + 16 * v, hi + 16 * v, interleave);                                         \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++) {                               \
+                __m512bh w = (__m512bh)_mm512_set1_epi32((int)ap[r]);                                        \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                             \
+                    c[r][v] = _mm512_dpbf16_ps(c[r][v], bv[v], w);                                           \
+            }                                                                                                \
+            ap += 8;                                                                                         \
+        }                                                                                                    \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++) {                                   \
+            __m512 bias_r = _mm512_set1_ps(bias[r]);                                                         \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                 \
+                _mm512_storeu_ps(out + r * ld + 16 * v, activate512b(_mm512_add_ps(c[r][v], bias_r), activation)); \
+        }                                                                                                    \
+    }
+
+TILE_BF16(1)
+TILE_BF16(2)
+TILE_BF16(3)
+
+void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const float *b, const long *offsets, const float *bias,
+                             float *out, long ld, int activation) {
+    switch (vectors) {
+    case 3: tile8x3bf16(k, a, b, offsets, bias, out, ld, activation); break;
+    case 2: tile8x2bf16(k, a, b, offsets, bias, out, ld, activation); break;
+    default: tile8x1bf16(k, a, b, offsets, bias, out, ld, activation); break;
+    }
+}
+
+#else
+void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const float *b, const long *offsets, const float *bias,
+                             float *out, long ld, int activation) {
+    (void)vectors; (void)k; (void)a; (void)b; (void)offsets; (void)bias; (void)out; (void)ld; (void)activation;
+    __builtin_trap();
+}
+#endif

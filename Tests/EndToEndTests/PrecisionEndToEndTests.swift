@@ -1,0 +1,48 @@
+// `pcb serve --precision` with the real binary and a real model: `auto` runs bf16 where the CPU
+// has AVX512_BF16 (else fp32), /health and /metrics say which, and frames are judged in it.
+
+import Foundation
+import NeuralEngine
+import Testing
+
+@Suite(.serialized) struct PrecisionEndToEndTests {
+    let fixtureModel = repositoryRoot.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
+
+    @Test func autoPrecisionIsTheFastestTheCPURunsAndIsReported() throws {
+        let directory = NSTemporaryDirectory() + "pcb-precision-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pcb = try pcbExecutable().path
+        let synth = try run(pcb, ["dataset", "synth", "--out", directory + "/set", "--count", "1", "--seed", "5", "--size", "160x120",
+                                  "--val-fraction", "0"])
+        #expect(synth.status == 0, "\(synth.output)")
+        let frame = try FileManager.default.contentsOfDirectory(atPath: directory + "/set/images/train").first.map { directory + "/set/images/train/" + $0 }
+        let expected = Precision.bf16.runs(on: .host) ? "bf16" : "fp32"
+        let server = try ServerProcess(arguments: ["--data-dir", directory + "/var", "--model", fixtureModel, "--threads", "1",
+                                                   "--precision", "auto"])
+        defer { server.stop() }
+        try server.waitUntilListening()
+        let script = """
+            import base64, json, sys, time, urllib.request
+            base = sys.argv[1]
+            for _ in range(600):
+                try:
+                    health = json.loads(urllib.request.urlopen(base + "/health", timeout=5).read())
+                    if health["status"] == "ok": break
+                except Exception:
+                    pass
+                time.sleep(0.1)
+            body = json.dumps({"camera_id": "left", "frame": base64.b64encode(open(sys.argv[2], "rb").read()).decode()}).encode()
+            answer = json.loads(urllib.request.urlopen(urllib.request.Request(base + "/predict", body, {"Content-Type": "application/json"}), timeout=60).read())
+            metrics = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+            line = next(l for l in metrics.splitlines() if l.startswith("pcb_precision_info"))
+            print(json.dumps({"precision": health["precision"], "model": health["model"], "status": answer["status"], "metric": line}))
+            """
+        let result = try run("/usr/bin/env", ["python3", "-c", script, "http://127.0.0.1:\(server.port)", try #require(frame)])
+        #expect(result.status == 0, "\(result.output)\n\(server.log)")
+        let answer = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+        #expect(answer["precision"] as? String == expected, "\(result.output)")
+        #expect((answer["model"] as? String)?.contains(expected) == true, "\(result.output)")
+        #expect(answer["status"] as? String == "ok")
+        #expect((answer["metric"] as? String)?.contains("precision=\"\(expected)\"") == true, "\(result.output)")
+    }
+}
