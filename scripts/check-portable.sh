@@ -37,7 +37,9 @@ set -e
 echo "$forced" | grep -q "needs" || { echo "$forced" | tail -3; echo "FAIL: AVX-512 kernels forced on a Haswell CPU were not refused"; exit 1; }
 
 # The server on the emulated CPU: /health, then one frame judged.
-haswell "$pcb" serve --host 127.0.0.1 --port 0 --model "$model" --data-dir "$work/var" --threads 1 --log-level info >"$work/serve.log" 2>&1 &
+# qemu itself in the background (not through the function's subshell), so `kill` reaches it.
+qemu-x86_64 -cpu Haswell "$pcb" serve --host 127.0.0.1 --port 0 --model "$model" --data-dir "$work/var" --threads 1 \
+    --log-level info >"$work/serve.log" 2>&1 &
 server=$!
 port=""
 for _ in $(seq 1 600); do

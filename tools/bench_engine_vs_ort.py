@@ -6,12 +6,13 @@ table: medians of the per-round medians, and NeuralEngine's ratio to ONNX Runtim
 OpenVINO's best precision (f32 or bf16, whichever is faster here).
 
     python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --models .cache/models
-    python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --kernels auto,portable \\
-        --baseline /tmp/oldtree/.build/release/pcb
+    python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --precisions bf16,fp32 --kernels auto
+    python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --kernels auto,portable --baseline OLD/pcb
 
 Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic}.onnx from tools/engine-fixtures/export_full_models.py,
-or with --bundled the models in models/ (real weights). `--kernels` runs NeuralEngine once per
-kernel set (KernelDispatch); `--baseline` adds another pcb binary (e.g. an earlier build) to each round.
+or with --bundled the models in models/ (real weights). `--kernels` and `--precisions` run
+NeuralEngine once per kernel set (KernelDispatch) and precision; `--baseline` adds another pcb
+binary (e.g. an earlier build) to each round.
 Needs onnxruntime and openvino in the running Python (pip install onnxruntime openvino numpy).
 """
 import argparse
@@ -51,11 +52,13 @@ def main():
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--kernels", default="auto", help="NeuralEngine kernel sets, comma-separated")
+    p.add_argument("--precisions", default="fp32", help="NeuralEngine precisions, comma-separated (the first one is in the ratios)")
     p.add_argument("--baseline", help="another pcb binary to time beside it")
     args = p.parse_args()
     cases = BUNDLED if args.bundled else [(l, str(Path(args.models) / Path(f).name), h, w) for l, f, h, w in CASES]
     kernel_sets = args.kernels.split(",")
-    engines = [(f"NE {k}", lambda c, k=k: [args.pcb, "engine", "bench", "--kernels", k] + c) for k in kernel_sets]
+    engines = [(f"NE {p} {k}", lambda c, k=k, p=p: [args.pcb, "engine", "bench", "--kernels", k, "--precision", p] + c)
+               for p in args.precisions.split(",") for k in kernel_sets]
     if args.baseline:
         engines.append(("NE baseline", lambda c: [args.baseline, "engine", "bench"] + c))
     engines += [

@@ -45,12 +45,16 @@ void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, co
 void ck_conv_tile_avx2(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
                        float *out, long ld, int activation);
 
+/// The B rows of one pixel block (16 * vectors pixels of each of the K rows b + offsets[k])
+/// rounded to bf16 pairs of consecutive K: out is [(k + 1) / 2][vectors][32] (an odd K's last
+/// row paired with itself; its weight partner is 0). Needs AVX512F, AVX512BW, AVX512_BF16.
+void ck_pack_bf16_block(int vectors, long k, const float *b, const long *offsets, uint16_t *out);
+
 /// The tile in bf16 (AVX512_BF16): `a` holds the weights as bf16 pairs, [(k + 1) / 2][8][2]
-/// (an odd K's partner 0; ConvPackedWeights.bf16Panels), pixels are rounded to bf16 as they
-/// are read, sums are fp32. Call only when ck_cpu_features() has CK_CPU_AVX512F,
-/// CK_CPU_AVX512BW and CK_CPU_AVX512BF16.
-void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const float *b, const long *offsets, const float *bias,
-                             float *out, long ld, int activation);
+/// (an odd K's partner 0; ConvPackedWeights.bf16Panels), `b` the block from
+/// ck_pack_bf16_block; sums are fp32. Same CPU requirement.
+void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const uint16_t *b, const float *bias, float *out, long ld,
+                             int activation);
 
 #ifdef __cplusplus
 }

@@ -246,7 +246,10 @@ enum ConvPacked {
         // direct reads, an mr x nr tile for scattered stores, and the band's
         // prepared input.
         let offsetFloats = (2 * k * MemoryLayout<Int>.stride / 4 + 15) & ~15
-        let workerFloats = offsetFloats + (((layout.direct ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p) + 15) & ~15)
+        // bf16: each pixel block's B rows as bf16 pairs, [(k + 1) / 2][vectors][32] halves.
+        let bPanelFloats = weights.bf16Panels == nil ? 0 : (((k + 1) / 2) * nr + 15) & ~15
+        let workerFloats = offsetFloats + bPanelFloats
+            + (((layout.direct ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p) + 15) & ~15)
         let biasFloats = (mTiles * mr + 15) & ~15
         return context.floats(outCount) { y in
             x.withUnsafeBufferPointer { xb in
@@ -267,14 +270,16 @@ enum ConvPacked {
                         forEachWorker(workers) { wi in
                             let region = regions + wi * workerFloats
                             let offsets = UnsafeMutableRawPointer(region).bindMemory(to: Int.self, capacity: 2 * k)
-                            let work = region + offsetFloats
+                            let packedB = bPanelFloats == 0 ? nil
+                                : UnsafeMutableRawPointer(region + offsetFloats).bindMemory(to: UInt16.self, capacity: 2 * bPanelFloats)
+                            let work = region + offsetFloats + bPanelFloats
                             if layout.direct {
                                 let units = directBlocks * mGroups
                                 job.runDirect(units: units * wi / workers..<units * (wi + 1) / workers,
-                                              offsets: offsets, work: work)
+                                              offsets: offsets, packedB: packedB, work: work)
                             } else {
                                 let oh0 = p.outH * wi / workers, oh1 = p.outH * (wi + 1) / workers
-                                if oh0 < oh1 { job.runBand(rows: oh0..<oh1, offsets: offsets, work: work) }
+                                if oh0 < oh1 { job.runBand(rows: oh0..<oh1, offsets: offsets, packedB: packedB, work: work) }
                             }
                         }
                     }
@@ -307,7 +312,8 @@ enum ConvPacked {
 
         /// Pointwise convolution: B rows are x's channel planes; units are
         /// (pixel block, M-tile group) pairs.
-        func runDirect(units: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
+        func runDirect(units: Range<Int>, offsets: UnsafeMutablePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
+                       work: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial
             layout.offsets(p, rows: p.outH, into: offsets)
             let packedOffsets = offsets + k
@@ -332,7 +338,7 @@ enum ConvPacked {
                     offs = UnsafePointer(packedOffsets)
                 }
                 let t0 = mTiles * group / mGroups, t1 = mTiles * (group + 1) / mGroups
-                tiles(t0..<t1, base: base, offsets: offs, v0: v0, count: count, outOffset: outOffset,
+                tiles(t0..<t1, base: base, offsets: offs, packedB: packedB, v0: v0, count: count, outOffset: outOffset,
                       y: y, rows: p.outH, tile: tile)
             }
         }
@@ -341,7 +347,8 @@ enum ConvPacked {
         /// rows whose prepared input (about 512 KB) is rewritten into the same
         /// scratch region for every chunk, so it stays in L2 between being
         /// written and read.
-        func runBand(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
+        func runBand(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
+                     work: UnsafeMutablePointer<Float>) {
             let rowBytes = p.inChannels * layout.sh * layout.sw * layout.ws * 4
             let chunk = Swift.max(1, ConvPacked.chunkBytes / Swift.max(rowBytes, 1))
             var lo = band.lowerBound
@@ -352,13 +359,14 @@ enum ConvPacked {
                     layout.offsets(p, rows: hi - lo, into: offsets)
                     offsetRows = hi - lo
                 }
-                runChunk(rows: lo..<hi, offsets: offsets, work: work)
+                runChunk(rows: lo..<hi, offsets: offsets, packedB: packedB, work: work)
                 lo = hi
             }
         }
 
         /// One chunk: prepare its input rows, then run its pixel blocks.
-        func runChunk(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, work: UnsafeMutablePointer<Float>) {
+        func runChunk(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
+                      work: UnsafeMutablePointer<Float>) {
             let rows = band.count, ws = layout.ws
             let planeRows = rows + layout.rymax
             let tile = work, prepared = work + mr * nr
@@ -369,28 +377,33 @@ enum ConvPacked {
             let yBand = y + band.lowerBound * p.outW
             for block in 0..<layout.blockCount(rows: rows) {
                 let (v0, count, outOffset) = layout.block(block, rows: rows)
-                tiles(0..<mTiles, base: UnsafePointer(prepared) + v0, offsets: offsets, v0: v0, count: count,
+                tiles(0..<mTiles, base: UnsafePointer(prepared) + v0, offsets: offsets, packedB: packedB, v0: v0, count: count,
                       outOffset: outOffset, y: yBand, rows: rows, tile: tile)
             }
         }
 
         /// Computes M tiles `range` of one pixel block and stores them.
         @inline(__always)
-        func tiles(_ range: Range<Int>, base: UnsafePointer<Float>, offsets: UnsafePointer<Int>, v0: Int, count: Int,
-                   outOffset: Int?, y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
+        func tiles(_ range: Range<Int>, base: UnsafePointer<Float>, offsets: UnsafePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
+                   v0: Int, count: Int, outOffset: Int?, y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial, outW = p.outW, ws = layout.ws
             let vectors = (count + 15) / 16
+            // bf16: the block's B rows are rounded to bf16 pairs once, for all its M tiles.
+            let b16: UnsafePointer<UInt16>? = a16 == nil || range.isEmpty ? nil : packedB.map { packed in
+                ck_pack_bf16_block(Int32(vectors), k, base, offsets, packed)
+                return UnsafePointer(packed)
+            }
             for mt in range {
                 let valid = Swift.min(mr, p.outChannels - mt * mr)
                 let yt = y + mt * mr * n
                 let at = a + mt * k * mr, bt = bias + mt * mr
                 let at16 = a16.map { $0 + mt * ((k + 1) / 2) * mr * 2 }
                 if let outOffset, valid == mr {
-                    ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b: base, offsets: offsets, bias: bt,
+                    ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b16: b16, b: base, offsets: offsets, bias: bt,
                                           out: yt + outOffset, ld: n, activation: activation, kernels: kernels)
                     continue
                 }
-                ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b: base, offsets: offsets, bias: bt,
+                ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b16: b16, b: base, offsets: offsets, bias: bt,
                                       out: tile, ld: nr, activation: activation, kernels: kernels)
                 if let outOffset {
                     for r in 0..<valid {
@@ -485,13 +498,15 @@ enum ConvPacked {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// Runs the 8 x (16 * vectors) micro-kernel of `kernels`, in bf16 when `a16` is given.
+    /// Runs the 8 x (16 * vectors) micro-kernel of `kernels`, in bf16 when the weights (`a16`)
+    /// and the block (`b16`) are given as bf16 pairs.
     @inline(__always)
-    static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, a16: UnsafePointer<UInt16>? = nil, b: UnsafePointer<Float>,
-                           offsets: UnsafePointer<Int>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int,
-                           activation: FusedActivation, kernels: KernelSet) {
-        if let a16 {
-            ck_conv_tile_avx512bf16(Int32(vectors), k, a16, b, offsets, bias, out, ld, activation.kernelCode)
+    static func tileKernel(_ vectors: Int, k: Int, a: UnsafePointer<Float>, a16: UnsafePointer<UInt16>? = nil,
+                           b16: UnsafePointer<UInt16>? = nil, b: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                           bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ld: Int, activation: FusedActivation,
+                           kernels: KernelSet) {
+        if let a16, let b16 {
+            ck_conv_tile_avx512bf16(Int32(vectors), k, a16, b16, bias, out, ld, activation.kernelCode)
             return
         }
         switch kernels {
