@@ -99,7 +99,9 @@ public struct BoardPairingStateMachine: Sendable {
     }
 
     public let configuration: Configuration
-    public let policy: DefectPolicy
+    /// Decides boards and the fail-safe; replaced by a policy reload (boards still waiting are
+    /// decided by the policy in force when their second side or deadline comes).
+    public private(set) var policy: DefectPolicy
     private var waiting: [Waiting] = []
     private var decidedKeys: [String] = []
     private var decidedInspections: Set<Int64> = []
@@ -109,6 +111,11 @@ public struct BoardPairingStateMachine: Sendable {
     public init(policy: DefectPolicy, configuration: Configuration = Configuration()) {
         self.policy = policy
         self.configuration = configuration
+    }
+
+    /// Decides every board from now on with `policy`.
+    public mutating func use(policy: DefectPolicy) {
+        self.policy = policy
     }
 
     /// Boards waiting for their second side.

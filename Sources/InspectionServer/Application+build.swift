@@ -113,8 +113,6 @@ struct ServerComponents: Sendable {
     let configuredModel: ModelReloader.Files
     let logger: Logger
 
-    /// Every class the policy maps (what an operator's review may name).
-    let policyClasses: Set<String>
     /// The number format of the detector's convolutions.
     let precision: Precision
 
@@ -152,8 +150,8 @@ struct ServerComponents: Sendable {
             store: store, pairing: pairing, cameras: cameras, goldens: goldens, labelling: LabellingPicker(rule: config.labelling),
             storeTime: dependencies.storeTime, live: live, metrics: metrics, logger: logger)
         let reloader = ModelReloader(
-            worker: worker, pairing: pairing, basePolicy: dependencies.basePolicy ?? dependencies.policy,
-            policyId: dependencies.provenance?.policy ?? "", calibrationOff: config.calibrationPath == "none",
+            worker: worker, pairing: pairing, live: live, basePolicy: dependencies.basePolicy ?? dependencies.policy,
+            policyId: dependencies.provenance?.policy ?? "", policyPath: config.policyPath, calibrationOff: config.calibrationPath == "none",
             threads: config.inferenceThreads, precision: dependencies.precision, marginBelow: config.labelling.nearMargin,
             modelFolder: config.modelDirectory ?? (config.modelPath as NSString).deletingLastPathComponent,
             files: .init(model: config.modelPath, anomaly: config.anomalyPath),
@@ -168,9 +166,8 @@ struct ServerComponents: Sendable {
                                     requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
                                 reloader: reloader,
-                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath),
-                                logger: logger, policyClasses: Set(dependencies.policy.classCategories.keys),
-                                precision: dependencies.precision)
+                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath, policy: config.policyPath),
+                                logger: logger, precision: dependencies.precision)
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -218,12 +215,13 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
     }
     router.addRoutes(DashboardController(live: components.live, files: dashboardFiles).endpoints)
-    router.addRoutes(AdminController(reloader: components.reloader, maxBodyBytes: config.maxBodyBytes).endpoints)
-    router.addRoutes(ReviewController(store: components.store, live: components.live, knownClasses: components.policyClasses,
+    let references = ReferenceController<BasicRequestContext>(goldens: components.goldens, cameras: components.cameras,
+                                                               live: components.live, maxBodyBytes: config.maxBodyBytes)
+    router.addRoutes(AdminController(reloader: components.reloader, references: references, maxBodyBytes: config.maxBodyBytes).endpoints)
+    router.addRoutes(ReviewController(store: components.store, live: components.live, reloader: components.reloader,
                                       storeTime: components.storeTime, maxBodyBytes: config.maxBodyBytes).endpoints)
     router.addRoutes(LabellingController(store: components.store, worker: components.worker, storeTime: components.storeTime).endpoints)
-    router.addRoutes(ReferenceController(goldens: components.goldens, cameras: components.cameras, live: components.live,
-                                         maxBodyBytes: config.maxBodyBytes).endpoints)
+    router.addRoutes(references.endpoints)
     return router
 }
 

@@ -81,8 +81,8 @@ import Testing
             #expect(escaping.status == .badRequest)
             let misspelt = try await reload(client, ["modell": "x"])
             #expect(misspelt.status == .badRequest)
-            let policy = try await reload(client, ["policy": "data/pcb_defects.yaml"])
-            #expect(policy.status == .unprocessableContent)
+            let outsidePolicy = try await reload(client, ["policy": Self.fixtures.appendingPathComponent("v8_op20_dyn.onnx").path])
+            #expect(outsidePolicy.status == .badRequest && outsidePolicy.errorMessage?.contains("outside the policy's folder") == true)
             #expect(try await client.execute(uri: "/api/admin/rollback", method: .post).status == .conflict)
             // Still the colour detector, answering as before.
             #expect(try await client.get("/api/system-status").json["model_id"] as? String == "colour.onnx@00000000000000c0")
@@ -105,6 +105,85 @@ import Testing
             let admin = try await reload(client, ["model": folder + "/v11.onnx"], token: "operator")
             #expect(anonymous.status == .unauthorized && camera.status == .unauthorized)
             #expect(admin.status == .ok, "\(String(buffer: admin.body))")
+        }
+    }
+
+    /// The shipped policy with spurious copper moved from discard to solder defects, written
+    /// into the model folder as `name`; `unmap` leaves a model class out.
+    func writePolicy(_ folder: String, _ name: String, unmap: String? = nil, dropCategory: Bool = false) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var text = try String(contentsOf: root.appendingPathComponent("data/pcb_defects.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "  spurious_copper: discard", with: "  spurious_copper: solder_defect")
+        if let unmap { text = text.components(separatedBy: "\n").filter { !$0.hasPrefix("  \(unmap):") }.joined(separator: "\n") }
+        if dropCategory { text = text.replacingOccurrences(of: "  - code: discard", with: "  - code: discarded") }
+        let path = folder + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aPolicyReloadSwitchesCategoriesEverywhereAndRollsBack() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let moved = try writePolicy(folder, "moved.yaml")
+        let unmapped = try writePolicy(folder, "unmapped.yaml", unmap: "spur")
+        let broken = try writePolicy(folder, "broken.yaml", dropCategory: true)
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.inferenceThreads = 1
+        }
+        try await server.run { client in
+            func mapping() async throws -> String? {
+                ((try await client.get("/live/snapshot").json["class_categories"]) as? [String: String])?["spurious_copper"]
+            }
+            #expect(try await mapping() == "discard")
+            // Refused, the old policy still in force: a model class it does not map, a category missing.
+            let missing = try await reload(client, ["model": folder + "/v8.onnx", "policy": unmapped])
+            #expect(missing.status == .unprocessableContent && missing.errorMessage?.contains("spur") == true, "\(String(buffer: missing.body))")
+            let bad = try await reload(client, ["policy": broken])
+            #expect(bad.status == .unprocessableContent, "\(String(buffer: bad.body))")
+            #expect(try await mapping() == "discard")
+            // A good one: judged, paired, shown and recorded with it.
+            let answer = try await reload(client, ["model": folder + "/v8.onnx", "policy": moved])
+            #expect(answer.status == .ok, "\(String(buffer: answer.body))")
+            #expect(try await mapping() == "solder_defect")
+            #expect((try await client.get("/api/system-status").json["policy_id"] as? String)?.hasPrefix("moved.yaml@") == true)
+            #expect(try await client.postJSON("/predict", seedRequest()).status == .ok)
+            let row = try #require((try await client.get("/api/inspections").json["data"] as? [[String: Any]])?.first)
+            #expect((row["policy"] as? String)?.hasPrefix("moved.yaml@") == true, "\(row)")
+            // Back to the set before it, policy included.
+            #expect(try await client.execute(uri: "/api/admin/rollback", method: .post).status == .ok)
+            #expect(try await mapping() == "discard")
+            #expect(try await client.get("/api/system-status").json["policy_id"] as? String == "pcb_defects.yaml@00000000000000aa")
+        }
+    }
+
+    @Test func aReloadTeachesGoldenBoardsAndRefusesBadOnesFirst() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let board = ReferenceEndpointTests.goldenJPEG
+        try Data(board).write(to: URL(fileURLWithPath: folder + "/golden.jpg"))
+        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: folder + "/bad.jpg"))
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.inferenceThreads = 1
+        }
+        try await server.run { client in
+            let notJPEG = try await reload(client, ["model": folder + "/v11.onnx", "reference": folder + "/bad.jpg"])
+            #expect(notJPEG.status == .badRequest, "\(String(buffer: notJPEG.body))")
+            #expect(try await client.get("/api/system-status").json["model_id"] as? String == "colour.onnx@00000000000000c0",
+                    "a bad golden board changes nothing")
+            let outside = try await reload(client, ["reference": Self.fixtures.appendingPathComponent("v8_op20_dyn.onnx").path])
+            #expect(outside.status == .badRequest)
+            let unknown = try await reload(client, ["reference": ["middle": folder + "/golden.jpg"]])
+            #expect(unknown.status == .badRequest && unknown.errorMessage?.contains("unknown camera 'middle'") == true)
+            // Only a golden board: taught for the camera named, the model kept.
+            let taught = try await reload(client, ["reference": ["left": folder + "/golden.jpg"]])
+            #expect(taught.status == .ok, "\(String(buffer: taught.body))")
+            #expect(taught.json["golden_boards"] as? [String] == ["left"])
+            #expect(taught.json["model"] as? String == "colour.onnx@00000000000000c0")
+            let shown = try await client.get("/api/reference/left")
+            #expect(shown.status == .ok && Array(Data(buffer: shown.body)) == board)
+            #expect(try await client.get("/api/reference/right").status == .notFound)
         }
     }
 }

@@ -1,8 +1,9 @@
-// Switches a running line to another model without a restart (POST /api/admin/reload, SIGHUP)
-// and back (POST /api/admin/rollback). The new set (detector, anomaly model, the calibration
-// beside the model) is loaded and checked beside the serving one: the file inside the allowed
-// model folder, the policy mapping its classes, its calibration made for its classes; then it
-// is warmed up on its own thread and handed to the worker, which takes it between two batches.
+// Switches a running line to another model or policy without a restart (POST /api/admin/reload,
+// SIGHUP) and back (POST /api/admin/rollback). The new set (detector, anomaly model, the
+// calibration beside the model, the policy) is loaded and checked beside the serving one: the
+// files inside the allowed folders, the policy mapping the model's classes, the calibration made
+// for them; then it is warmed up on its own thread and handed to the worker, which takes it
+// between two batches, and its policy to the board pairing and the live feed.
 // Until then, and whenever a check fails, the old set keeps serving. One reload at a time.
 
 import Detection
@@ -24,6 +25,14 @@ actor ModelReloader {
     struct Files: Sendable, Equatable {
         var model: String
         var anomaly: String?
+        /// The defect policy file (nil: the one read at start, kept).
+        var policy: String? = nil
+    }
+
+    /// A policy as read from its file (before any calibration), with its id.
+    struct PolicyFile: Sendable {
+        var policy: DefectPolicy
+        var id: String
     }
 
     struct Outcome: Sendable {
@@ -34,9 +43,11 @@ actor ModelReloader {
 
     private let worker: InferenceWorker
     private let pairing: BoardPairingService
-    /// The policy file as read at start (before any calibration).
-    private let basePolicy: DefectPolicy
-    private let policyId: String
+    private let live: LiveFeed?
+    /// The serving policy file as read (before any calibration).
+    private var basePolicy: PolicyFile
+    /// Policy files given to a reload must lie here or in the model folder (absolute).
+    private let policyFolder: String
     /// `none` in the configuration: no calibration file is ever applied.
     private let calibrationOff: Bool
     private let threads: Int
@@ -49,15 +60,17 @@ actor ModelReloader {
     private let store: any InspectionStore
     private let logger: Logger
     private var current: (files: Files, judging: JudgingSet)
-    private var previous: (files: Files, detector: any DefectDetector, judging: JudgingSet)?
+    private var previous: (files: Files, detector: any DefectDetector, judging: JudgingSet, base: PolicyFile)?
     private var busy = false
 
-    init(worker: InferenceWorker, pairing: BoardPairingService, basePolicy: DefectPolicy, policyId: String, calibrationOff: Bool,
-         threads: Int, precision: Precision = .fp32, marginBelow: Float = 0, modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
+    init(worker: InferenceWorker, pairing: BoardPairingService, live: LiveFeed? = nil, basePolicy: DefectPolicy, policyId: String,
+         policyPath: String? = nil, calibrationOff: Bool, threads: Int, precision: Precision = .fp32, marginBelow: Float = 0,
+         modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
         self.worker = worker
         self.pairing = pairing
-        self.basePolicy = basePolicy
-        self.policyId = policyId
+        self.live = live
+        self.basePolicy = PolicyFile(policy: basePolicy, id: policyId)
+        self.policyFolder = Self.resolved(((policyPath ?? modelFolder) as NSString).deletingLastPathComponent)
         self.calibrationOff = calibrationOff
         self.threads = threads
         self.marginBelow = marginBelow
@@ -72,22 +85,43 @@ actor ModelReloader {
     var files: Files { current.files }
     /// What the serving set records with each verdict.
     var provenance: Provenance? { current.judging.provenance }
+    /// Every class the serving policy maps (what an operator's review may name).
+    var policyClasses: Set<String> { Set(current.judging.policy.classCategories.keys) }
+
+    /// Whether a file given to a reload lies inside the model folder (model_dir).
+    nonisolated func isInsideModelFolder(_ path: String) -> Bool { Self.isInside(path, modelFolder) }
 
     /// Loads, checks and warms `model` (default: the current one, read again) with `anomaly`
-    /// (default: the current one), then switches to it.
-    func reload(model: String?, anomaly: String??) async throws(ReloadError) -> Outcome {
+    /// (default: the current one) and `policy` (a policy file; default: the serving one), then
+    /// switches to it: the worker between two batches, the pairing and the live feed after.
+    func reload(model: String?, anomaly: String??, policy: String? = nil) async throws(ReloadError) -> Outcome {
         guard !busy else { throw ReloadError(code: .busy, description: "another reload is in progress") }
         busy = true
         defer { busy = false }
-        let files = Files(model: model ?? current.files.model, anomaly: anomaly ?? current.files.anomaly)
-        for path in [files.model] + (files.anomaly.map { [$0] } ?? []) where !inside(path) {
+        let files = Files(model: model ?? current.files.model, anomaly: anomaly ?? current.files.anomaly,
+                          policy: policy ?? current.files.policy)
+        for path in [files.model] + (files.anomaly.map { [$0] } ?? []) where !Self.isInside(path, modelFolder) {
             throw ReloadError(code: .badRequest, description: "\(path) is outside the model folder \(modelFolder) (model_dir)")
         }
-        let (detector, judging) = try load(files)
+        var base = basePolicy
+        if let policy {
+            guard Self.isInside(policy, modelFolder) || Self.isInside(policy, policyFolder) else {
+                throw ReloadError(code: .badRequest, description: "\(policy) is outside the policy's folder \(policyFolder) and the model folder \(modelFolder)")
+            }
+            base = try Self.readPolicy(policy)
+        }
+        let (detector, judging) = try load(files, base: base)
         try await warmUp(detector)
-        let outcome = await switchTo(files, detector, judging)
-        await record("model reloaded: \(outcome.model) replaces \(outcome.previous)")
+        let outcome = await switchTo(files, detector, judging, base: base)
+        await record("model reloaded: \(outcome.model) replaces \(outcome.previous)" + (policy.map { ", policy \($0)" } ?? ""))
         return outcome
+    }
+
+    /// The serving set, as a reload's answer names it (a reload that only teaches golden boards).
+    func serving() throws(ReloadError) -> Outcome {
+        guard !busy else { throw ReloadError(code: .busy, description: "another reload is in progress") }
+        let model = current.judging.provenance?.model ?? current.files.model
+        return Outcome(model: model, description: worker.modelDescription, previous: model)
     }
 
     /// Switches back to the set that served before the last reload (kept loaded and warm).
@@ -96,27 +130,42 @@ actor ModelReloader {
         guard let previous else { throw ReloadError(code: .nothingToRollBack, description: "no earlier model set to return to") }
         busy = true
         defer { busy = false }
-        let outcome = await switchTo(previous.files, previous.detector, previous.judging)
+        let outcome = await switchTo(previous.files, previous.detector, previous.judging, base: previous.base)
         await record("model rolled back: \(outcome.model) replaces \(outcome.previous)")
         return outcome
     }
 
-    /// Hands the set to the worker (taken between two batches) and keeps the one it replaces.
-    private func switchTo(_ files: Files, _ detector: any DefectDetector, _ judging: JudgingSet) async -> Outcome {
+    /// Hands the set to the worker (taken between two batches), its policy to the pairing and
+    /// the live feed, and keeps the set it replaces.
+    private func switchTo(_ files: Files, _ detector: any DefectDetector, _ judging: JudgingSet, base: PolicyFile) async -> Outcome {
         let old = await worker.replaceDetector(with: detector, judging: judging)
         await pairing.use(provenance: judging.provenance)
+        await pairing.use(policy: judging.policy)
+        live?.use(policy: judging.policy)
         let outcome = Outcome(model: judging.provenance?.model ?? files.model, description: detector.modelDescription,
                               previous: current.judging.provenance?.model ?? current.files.model)
-        previous = (current.files, old, current.judging)
+        previous = (current.files, old, current.judging, basePolicy)
         current = (files, judging)
+        basePolicy = base
         return outcome
     }
 
-    private func load(_ files: Files) throws(ReloadError) -> (any DefectDetector, JudgingSet) {
+    /// A policy file read and checked (every category defined, pins and labels unique).
+    private static func readPolicy(_ path: String) throws(ReloadError) -> PolicyFile {
+        do {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            return PolicyFile(policy: try DefectPolicy.load(yaml: text, fileName: path),
+                              id: Provenance.fileId(name: (path as NSString).lastPathComponent, bytes: Array(text.utf8)))
+        } catch {
+            throw ReloadError(code: .unusable, description: "policy \(path): \(error)")
+        }
+    }
+
+    private func load(_ files: Files, base: PolicyFile) throws(ReloadError) -> (any DefectDetector, JudgingSet) {
         do {
             // The calibration beside the new model, unless the configuration turned calibration off.
             let set = try ModelLoader.loadSet(model: files.model, anomaly: files.anomaly, calibration: calibrationOff ? "none" : nil,
-                                              basePolicy: basePolicy, policyId: policyId, threads: threads,
+                                              basePolicy: base.policy, policyId: base.id, threads: threads,
                                               precision: precision, marginBelow: marginBelow)
             try set.judging.policy.validate(modelClasses: set.detector.classNames)
             return set
@@ -138,9 +187,8 @@ actor ModelReloader {
         }
     }
 
-    private func inside(_ path: String) -> Bool {
-        let full = Self.resolved(path)
-        return full.hasPrefix(modelFolder.hasSuffix("/") ? modelFolder : modelFolder + "/")
+    private static func isInside(_ path: String, _ folder: String) -> Bool {
+        resolved(path).hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
     }
 
     private static func resolved(_ path: String) -> String {

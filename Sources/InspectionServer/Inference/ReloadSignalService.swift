@@ -1,5 +1,6 @@
-// SIGHUP reloads the model files named by the configuration (as `POST /api/admin/reload` with
-// them), the usual way to tell a daemon its files changed (`systemctl reload`, `kill -HUP`).
+// SIGHUP reloads the model, anomaly model and policy files named by the configuration (as
+// `POST /api/admin/reload` with them), the usual way to tell a daemon its files changed
+// (`systemctl reload`, `kill -HUP`). Golden boards are not re-read: ones taught since start stay.
 
 import Dispatch
 import Foundation
@@ -18,7 +19,8 @@ struct ReloadSignalService: Service {
         source.setEventHandler {
             Task {
                 do {
-                    let outcome = try await reloader.reload(model: configured.model, anomaly: .some(configured.anomaly))
+                    let outcome = try await reloader.reload(model: configured.model, anomaly: .some(configured.anomaly),
+                                                            policy: configured.policy)
                     logger.notice("SIGHUP: model reloaded", metadata: ["model": "\(outcome.model)"])
                 } catch {
                     await reloader.record("SIGHUP reload refused, the serving model is kept: \(error)", level: "WARNING")

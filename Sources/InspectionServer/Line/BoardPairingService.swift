@@ -62,6 +62,11 @@ public actor BoardPairingService: Service {
         self.provenance = provenance
     }
 
+    /// The policy boards are decided by from now on (a policy reload).
+    func use(policy: DefectPolicy) {
+        machine.use(policy: policy)
+    }
+
     /// Seconds on the monotonic clock of the pairing deadlines (immune to clock steps).
     nonisolated static func now() -> Double {
         let (seconds, attoseconds) = (ContinuousClock.now - origin).components

@@ -47,7 +47,9 @@ public final class LiveFeed: Service, Sendable {
         }
     }
 
-    let policy: DefectPolicy
+    /// The categories and class mapping the page shows (replaced by a policy reload).
+    var policy: DefectPolicy { policyBox.withLock { $0 } }
+    private let policyBox: Mutex<DefectPolicy>
     let cameras: CameraRegistry
     let storeTime: StoreTime
     let cameraOfflineAfterSeconds: Double
@@ -57,7 +59,7 @@ public final class LiveFeed: Service, Sendable {
 
     init(policy: DefectPolicy, cameras: CameraRegistry, storeTime: StoreTime, cameraOfflineAfterSeconds: Double,
          today: InspectionStatistics?, status: @escaping @Sendable () async -> LiveSnapshot.Status) {
-        self.policy = policy
+        policyBox = Mutex(policy)
         self.cameras = cameras
         self.storeTime = storeTime
         self.cameraOfflineAfterSeconds = cameraOfflineAfterSeconds
@@ -65,6 +67,11 @@ public final class LiveFeed: Service, Sendable {
         var initial = State(day: storeTime.day(of: Date()))
         initial.todayCounts = today?.counts ?? [:]
         state = Mutex(initial)
+    }
+
+    /// Shows `policy`'s categories and class mapping from now on (a policy reload).
+    func use(policy: DefectPolicy) {
+        policyBox.withLock { $0 = policy }
     }
 
     // MARK: - Feeding
@@ -137,6 +144,7 @@ public final class LiveFeed: Service, Sendable {
 
     /// Everything the dashboard shows, now.
     func snapshot(now: Date = Date()) async -> LiveSnapshot {
+        let policy = self.policy
         let status = await status()
         let cameraRows = cameras.cameras.map { id in
             let sighting = cameras.sighting(id)

@@ -53,6 +53,14 @@ struct ReferenceController<Context: RequestContext>: Sendable {
             jpeg = [UInt8](try await BoundedBody.collect(request, limit: maxBodyBytes))
             source = "PUT /api/reference"
         }
+        let entry = try prepare(jpeg, for: targets, source: source)
+        goldens.set(entry, for: targets)
+        return JSONResponse.make(Taught(cameras: targets, width: entry.board.width, height: entry.board.height, source: source))
+    }
+
+    /// A golden board for `targets` from `jpeg`, checked (readable, with detail to register on,
+    /// fitting each camera's latest frame) but not yet in use: `goldens.set` puts it there.
+    func prepare(_ jpeg: [UInt8], for targets: [String], source: String) throws -> GoldenBoards.Entry {
         let codec = JPEGCodec()
         let image: RGBImage
         do { image = try codec.decode(jpeg) } catch {
@@ -65,8 +73,7 @@ struct ReferenceController<Context: RequestContext>: Sendable {
         for camera in targets {
             try checkAgainstLatestFrame(board, camera: camera, codec: codec)
         }
-        goldens.set(GoldenBoards.Entry(board: board, jpeg: jpeg, taughtAt: Date(), source: source), for: targets)
-        return JSONResponse.make(Taught(cameras: targets, width: image.width, height: image.height, source: source))
+        return GoldenBoards.Entry(board: board, jpeg: jpeg, taughtAt: Date(), source: source)
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {

@@ -17,8 +17,8 @@ import Storage
 struct ReviewController<Context: RequestContext>: Sendable {
     let store: any InspectionStore
     let live: LiveFeed
-    /// The policy's class names: a review's `classes` must be among them.
-    let knownClasses: Set<String>
+    /// The serving policy's class names are what a review's `classes` may name.
+    let reloader: ModelReloader
     let storeTime: StoreTime
     let maxBodyBytes: Int
 
@@ -54,7 +54,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
 
     private func review(_ subject: ReviewSubject, request: Request, images: [Int64: [UInt8]]) async throws -> Response {
         let body = try await JSONObjectBody.read(request, limit: maxBodyBytes)
-        let review = try parse(body.fields, subject: subject)
+        let review = try parse(body.fields, subject: subject, knownClasses: await reloader.policyClasses)
         guard let stored = try await readStore({ try await store.saveReview(review, images: images) }) else {
             throw APIError(.notFound, "\(subject.kind == "board" ? "Board" : "Inspection") \(subject.id) not found")
         }
@@ -62,7 +62,7 @@ struct ReviewController<Context: RequestContext>: Sendable {
     }
 
     /// The review a body describes; 400 with the field's problem otherwise.
-    func parse(_ fields: JSONFields, subject: ReviewSubject) throws -> NewReview {
+    func parse(_ fields: JSONFields, subject: ReviewSubject, knownClasses: Set<String>) throws -> NewReview {
         for key in fields.fields.keys.sorted() where !["verdict", "classes", "note", "operator"].contains(key) {
             throw APIError.badRequest("Unknown key '\(key.prefix(40))': expected verdict, operator, classes, note")
         }
