@@ -111,6 +111,8 @@ struct ServerComponents: Sendable {
     let connectionLimits: ConnectionLimits
     let reloader: ModelReloader
     let configuredModel: ModelReloader.Files
+    /// The policy file SIGHUP reads again.
+    let configuredPolicy: String
     let logger: Logger
 
     /// The number format of the detector's convolutions.
@@ -166,7 +168,8 @@ struct ServerComponents: Sendable {
                                     requestTimeout: .seconds(Int64(config.requestTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))),
                                 reloader: reloader,
-                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath, policy: config.policyPath),
+                                configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath),
+                                configuredPolicy: config.policyPath,
                                 logger: logger, precision: dependencies.precision)
     }
 
@@ -191,7 +194,7 @@ struct ServerComponents: Sendable {
     /// What runs beside the HTTP server until shutdown.
     var services: [any Service] {
         [worker, pairing, live, StoreBacklogService(store: store, logger: logger), housekeeping,
-         ReloadSignalService(reloader: reloader, configured: configuredModel, logger: logger)]
+         ReloadSignalService(reloader: reloader, configured: configuredModel, configuredPolicy: configuredPolicy, logger: logger)]
     }
 }
 

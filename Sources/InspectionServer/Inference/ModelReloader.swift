@@ -25,8 +25,6 @@ actor ModelReloader {
     struct Files: Sendable, Equatable {
         var model: String
         var anomaly: String?
-        /// The defect policy file (nil: the one read at start, kept).
-        var policy: String? = nil
     }
 
     /// A policy as read from its file (before any calibration), with its id.
@@ -81,8 +79,6 @@ actor ModelReloader {
         self.logger = logger
     }
 
-    /// The model set now serving.
-    var files: Files { current.files }
     /// What the serving set records with each verdict.
     var provenance: Provenance? { current.judging.provenance }
     /// Every class the serving policy maps (what an operator's review may name).
@@ -98,8 +94,7 @@ actor ModelReloader {
         guard !busy else { throw ReloadError(code: .busy, description: "another reload is in progress") }
         busy = true
         defer { busy = false }
-        let files = Files(model: model ?? current.files.model, anomaly: anomaly ?? current.files.anomaly,
-                          policy: policy ?? current.files.policy)
+        let files = Files(model: model ?? current.files.model, anomaly: anomaly ?? current.files.anomaly)
         for path in [files.model] + (files.anomaly.map { [$0] } ?? []) where !Self.isInside(path, modelFolder) {
             throw ReloadError(code: .badRequest, description: "\(path) is outside the model folder \(modelFolder) (model_dir)")
         }

@@ -10,17 +10,18 @@ import ServiceLifecycle
 struct ReloadSignalService: Service {
     let reloader: ModelReloader
     let configured: ModelReloader.Files
+    let configuredPolicy: String
     let logger: Logger
 
     func run() async throws {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        let reloader = reloader, configured = configured, logger = logger
+        let reloader = reloader, configured = configured, policy = configuredPolicy, logger = logger
         source.setEventHandler {
             Task {
                 do {
                     let outcome = try await reloader.reload(model: configured.model, anomaly: .some(configured.anomaly),
-                                                            policy: configured.policy)
+                                                            policy: policy)
                     logger.notice("SIGHUP: model reloaded", metadata: ["model": "\(outcome.model)"])
                 } catch {
                     await reloader.record("SIGHUP reload refused, the serving model is kept: \(error)", level: "WARNING")

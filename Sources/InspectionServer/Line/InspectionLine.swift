@@ -230,11 +230,13 @@ public struct InspectionLine: Sendable {
             let policy = judging.policy
             // The detector also reports boxes a little under their threshold, for the labelling
             // sampler only: the verdict and the golden board see the boxes at or above it.
-            let counted = boxes.filter { $0.confidence >= policy.threshold(for: $0.className) }
+            var counted: [DetectedDefect] = [], almost: [DetectedDefect] = []
+            for box in boxes {
+                if box.confidence >= policy.threshold(for: box.className) { counted.append(box) } else { almost.append(box) }
+            }
             let (golden, referenceMs) = checkAgainstGoldenBoard(counted, frame)
             let verdict = policy.judge(golden?.keptBoxes ?? counted, anomalyFired: anomaly?.fired ?? false)
             let isNormal = verdict.category.code == .normal
-            let almost = boxes.filter { $0.confidence < policy.threshold(for: $0.className) }
             let labelReason = labelling.choose(boxes: verdict.boxes + almost, category: verdict.category.code, policy: policy,
                                                day: storeTime.day(of: Date()))
             let storeStart = ContinuousClock.Instant.now

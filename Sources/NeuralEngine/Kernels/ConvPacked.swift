@@ -43,8 +43,6 @@ final class ConvPackedWeights: @unchecked Sendable {
     /// K's partner 0), when made for a bf16 session. Set once, in init.
     private(set) var bf16Panels: UnsafeMutablePointer<UInt16>? = nil
 
-    var kPairs: Int { (k + 1) / 2 }
-
     init(_ w: [Float], m: Int, k: Int, bf16: Bool = false) {
         let mr = Self.mr
         source = w

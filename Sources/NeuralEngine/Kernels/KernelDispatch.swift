@@ -43,11 +43,49 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
     public var description: String { names.isEmpty ? "none" : names.joined(separator: " ") }
 }
 
-/// A set of kernels the engine can run.
-public enum KernelSet: String, Sendable, CaseIterable, CustomStringConvertible {
+/// Something chosen per CPU: each case needs some features beyond the build's baseline, and the
+/// cases are listed fastest first, so `auto` is the first one the CPU runs.
+public protocol CPUDependentChoice: RawRepresentable<String>, CaseIterable, Sendable where AllCases == [Self] {
+    /// What this is called in messages ("kernel set", "precision").
+    static var kind: String { get }
+    /// What the case needs beyond the build's baseline (none for the baseline case).
+    var requires: CPUFeatures { get }
+}
+
+extension CPUDependentChoice {
+    /// Whether a CPU with `features` can run this case (off x86-64: only the baseline cases).
+    public func runs(on features: CPUFeatures) -> Bool {
+        #if arch(x86_64)
+        return features.isSuperset(of: requires)
+        #else
+        return requires.isEmpty
+        #endif
+    }
+
+    /// `requested` (`auto`, empty or nil: the fastest the CPU runs), refused with the reason when
+    /// the name is unknown or the CPU cannot run it.
+    public static func choose(features: CPUFeatures, requested: String?) throws(EngineError) -> Self {
+        let name = requested?.lowercased() ?? "auto"
+        if name == "auto" || name.isEmpty {
+            return allCases.first { $0.runs(on: features) } ?? allCases.first { $0.requires.isEmpty }!
+        }
+        guard let choice = Self(rawValue: name) else {
+            throw .invalidArgument("unknown \(kind) '\(name)': expected auto, \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard choice.runs(on: features) else {
+            throw .invalidArgument("\(kind) '\(name)' needs \(choice.requires) but this CPU has \(features)")
+        }
+        return choice
+    }
+}
+
+/// A set of kernels the engine can run, fastest first.
+public enum KernelSet: String, CPUDependentChoice, CustomStringConvertible {
     case avx512
     case avx2
     case portable
+
+    public static let kind = "kernel set"
 
     /// What the set needs beyond the build's baseline.
     public var requires: CPUFeatures {
@@ -59,31 +97,6 @@ public enum KernelSet: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     public var description: String { rawValue }
-
-    /// Whether a CPU with `features` can run this set.
-    public func runs(on features: CPUFeatures) -> Bool {
-        #if arch(x86_64)
-        return features.isSuperset(of: requires)
-        #else
-        return self == .portable
-        #endif
-    }
-
-    /// The set to use: `requested` (`auto` or nil: the fastest the CPU runs), refused with the
-    /// reason when the CPU cannot run it.
-    public static func choose(features: CPUFeatures, requested: String?) throws(EngineError) -> KernelSet {
-        let name = requested?.lowercased() ?? "auto"
-        if name == "auto" || name.isEmpty {
-            return allCases.first { $0.runs(on: features) } ?? .portable
-        }
-        guard let set = KernelSet(rawValue: name) else {
-            throw .invalidArgument("unknown kernel set '\(name)': expected auto, \(allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard set.runs(on: features) else {
-            throw .invalidArgument("kernel set '\(name)' needs \(set.requires) but this CPU has \(features)")
-        }
-        return set
-    }
 
     /// The set chosen for this process: `PCB_KERNELS` if set, else the fastest this CPU runs.
     /// A forced set the CPU cannot run falls back to `auto` (and `requestRefusal` says why).
@@ -100,42 +113,23 @@ public enum KernelSet: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// The number format convolutions compute in.
-public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// fp32 weights, activations and sums: the model as exported.
-    case fp32
+/// The number format convolutions compute in, fastest first.
+public enum Precision: String, CPUDependentChoice, CustomStringConvertible {
     /// Weights and activations rounded to bf16 (8 bits of mantissa) for the packed convolutions'
     /// multiplies, sums in fp32 (AVX512_BF16 dot products); other operators stay fp32.
     case bf16
+    /// fp32 weights, activations and sums: the model as exported.
+    case fp32
+
+    public static let kind = "precision"
 
     public var description: String { rawValue }
 
     public var requires: CPUFeatures {
         switch self {
-        case .fp32: []
         case .bf16: [.avx512f, .avx512bw, .avx512bf16]
+        case .fp32: []
         }
-    }
-
-    public func runs(on features: CPUFeatures) -> Bool {
-        #if arch(x86_64)
-        return features.isSuperset(of: requires)
-        #else
-        return self == .fp32
-        #endif
-    }
-
-    /// `requested` (`auto`: the fastest this CPU runs), refused with the reason when the CPU lacks it.
-    public static func choose(features: CPUFeatures, requested: String?) throws(EngineError) -> Precision {
-        let name = requested?.lowercased() ?? "auto"
-        if name == "auto" || name.isEmpty { return Precision.bf16.runs(on: features) ? .bf16 : .fp32 }
-        guard let precision = Precision(rawValue: name) else {
-            throw .invalidArgument("unknown precision '\(name)': expected auto, \(allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard precision.runs(on: features) else {
-            throw .invalidArgument("precision '\(name)' needs \(precision.requires) but this CPU has \(features)")
-        }
-        return precision
     }
 }
 
