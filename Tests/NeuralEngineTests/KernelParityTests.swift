@@ -71,7 +71,7 @@ import Testing
             let w = rng.floats(p.outChannels * p.kernelH * p.kernelW)
             let bias: [Float]? = trial % 3 == 0 ? nil : rng.floats(p.outChannels)
             let act: FusedActivation = [.none, .relu, .silu, .sigmoid][trial % 4]
-            expectClose(ConvDepthwise.run(x: x, w: w, bias: bias, p, activation: act, threads: 1 + trial % 3),
+            expectClose(ConvDepthwise.run(x: x, w: w, bias: bias, p, activation: act, pool: WorkerPool(threads: 1 + trial % 3)),
                         ConvKernel.reference(x: x, w: w, bias: bias, p, activation: act),
                         atol: Self.atol, rtol: Self.rtol, "depthwise trial \(trial) \(p)")
             checked += 1

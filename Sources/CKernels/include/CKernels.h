@@ -31,6 +31,16 @@ enum {
 /// The features of the CPU this runs on (0 where unknown).
 uint32_t ck_cpu_features(void);
 
+/// A spin-wait hint (PAUSE on x86-64, YIELD on arm64): lets the sibling hyperthread run and
+/// saves power while a thread polls a flag (NeuralEngine's WorkerPool).
+static inline void ck_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// Activations fused into a convolution tile (the values of NeuralEngine's FusedActivation).
 enum { CK_ACT_NONE = 0, CK_ACT_RELU = 1, CK_ACT_SIGMOID = 2, CK_ACT_SILU = 3 };
 

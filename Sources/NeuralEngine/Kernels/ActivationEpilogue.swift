@@ -18,12 +18,12 @@ extension FusedActivation {
 
 enum ActivationEpilogue {
     /// y[c, i] = act(y[c, i] + bias[c]) for `channels` rows of `length` elements,
-    /// split over up to `threads` workers by channel.
+    /// split over the pool's threads by channel.
     static func apply(_ y: UnsafeMutablePointer<Float>, channels: Int, length: Int,
-                      bias: UnsafePointer<Float>?, activation: FusedActivation, threads: Int = 1) {
+                      bias: UnsafePointer<Float>?, activation: FusedActivation, pool: WorkerPool) {
         if bias == nil && activation == .none { return }
         let cost = activation == .none || activation == .relu ? 1 : 16
-        Parallel.forEachChunk(count: channels, threads: threads, minChunk: Swift.max(1, 16_384 / Swift.max(length * cost, 1))) { range in
+        pool.forEachChunk(count: channels, minChunk: Swift.max(1, 16_384 / Swift.max(length * cost, 1))) { range in
             applyRows(y, range: range, length: length, bias: bias, activation: activation)
         }
     }

@@ -10,7 +10,7 @@ enum ConvDepthwise {
         p.inChannelsPerGroup == 1 && p.group > 1
     }
 
-    static func run(x: [Float], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation, threads: Int = 1) -> [Float] {
+    static func run(x: [Float], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation, pool: WorkerPool) -> [Float] {
         let n = p.outSpatial
         let total = p.batch * p.outChannels * n
         if total == 0 { return [] }
@@ -21,8 +21,8 @@ enum ConvDepthwise {
             w.withUnsafeBufferPointer { wb in
                 y.withUnsafeMutableBufferPointer { yb in
                     let yBase = yb.baseAddress!
-                    Parallel.forEachChunk(count: p.batch * p.outChannels, threads: threads,
-                                          minChunk: Swift.max(1, 32_768 / Swift.max(n * taps, 1))) { range in
+                    pool.forEachChunk(count: p.batch * p.outChannels,
+                                      minChunk: Swift.max(1, 32_768 / Swift.max(n * taps, 1))) { range in
                         for index in range {
                             let img = index / p.outChannels, m = index % p.outChannels
                             let plane = xb.baseAddress! + (img * p.inChannels + m / mg) * p.inH * p.inW
@@ -54,11 +54,11 @@ enum ConvDepthwise {
                         if let bias {
                             bias.withUnsafeBufferPointer { bb in
                                 ActivationEpilogue.apply(yi, channels: p.outChannels, length: n, bias: bb.baseAddress!,
-                                                         activation: activation, threads: threads)
+                                                         activation: activation, pool: pool)
                             }
                         } else {
                             ActivationEpilogue.apply(yi, channels: p.outChannels, length: n, bias: nil,
-                                                     activation: activation, threads: threads)
+                                                     activation: activation, pool: pool)
                         }
                     }
                 }
@@ -91,7 +91,7 @@ enum ConvDepthwise {
             x.withUnsafeBufferPointer { xb in
                 w.withUnsafeBufferPointer { wb in
                     context.withScratch(count: workers * planeFloats) { scratch in
-                        ConvPacked.forEachWorker(workers) { wi in
+                        context.pool.run(workers) { wi in
                             let pad = scratch + wi * planeFloats, tail = pad + ph * pw
                             for index in (planes * wi / workers)..<(planes * (wi + 1) / workers) {
                                 let img = index / p.outChannels, m = index % p.outChannels

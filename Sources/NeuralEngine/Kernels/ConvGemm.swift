@@ -38,11 +38,11 @@ enum ConvGemm {
                             if let bias {
                                 bias.withUnsafeBufferPointer { bb in
                                     ActivationEpilogue.apply(yi, channels: p.outChannels, length: n,
-                                                             bias: bb.baseAddress!, activation: activation, threads: context.threads)
+                                                             bias: bb.baseAddress!, activation: activation, pool: context.pool)
                                 }
                             } else {
                                 ActivationEpilogue.apply(yi, channels: p.outChannels, length: n,
-                                                         bias: nil, activation: activation, threads: context.threads)
+                                                         bias: nil, activation: activation, pool: context.pool)
                             }
                         }
                     }

@@ -26,7 +26,6 @@
 //   besides the output.
 
 import CKernels
-import Dispatch
 import Foundation
 
 /// Weights repacked for ConvPacked, tied to the array they were made from.
@@ -265,7 +264,7 @@ enum ConvPacked {
                                       a16: weights.bf16Panels.map { UnsafePointer($0) },
                                       bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
                                       y: y + outPlane * img)
-                        forEachWorker(workers) { wi in
+                        context.pool.run(workers) { wi in
                             let region = regions + wi * workerFloats
                             let offsets = UnsafeMutableRawPointer(region).bindMemory(to: Int.self, capacity: 2 * k)
                             let packedB = bPanelFloats == 0 ? nil
@@ -283,15 +282,6 @@ enum ConvPacked {
                     }
                 }
             }
-        }
-    }
-
-    /// Runs body(0..<workers) concurrently (inline for one worker).
-    static func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
-        if workers <= 1 { body(0); return }
-        withoutActuallyEscaping(body) { escapable in
-            let task = UncheckedSendableBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in task.value(w) }
         }
     }
 

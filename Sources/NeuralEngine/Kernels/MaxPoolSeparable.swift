@@ -6,17 +6,18 @@
 // propagates like in the reference kernel.
 
 enum MaxPoolSeparable {
-    static func compute(_ x: [Float], _ p: Conv2DParams) -> [Float] {
+    /// Planes are shared among the pool's threads.
+    static func compute(_ x: [Float], _ p: Conv2DParams, pool: WorkerPool = .serial) -> [Float] {
         let planes = p.batch * p.inChannels
         let total = planes * p.outSpatial
         if total == 0 { return [] }
         var y = [Float](repeating: 0, count: total)
-        var rows = [Float](repeating: 0, count: p.inH * p.outW)
         x.withUnsafeBufferPointer { xb in
             y.withUnsafeMutableBufferPointer { yb in
-                rows.withUnsafeMutableBufferPointer { rb in
-                    let r = rb.baseAddress!
-                    for plane in 0..<planes {
+                pool.forEachChunk(count: planes, minChunk: Swift.max(1, 65_536 / Swift.max(p.inH * p.inW * p.kernelW, 1))) { range in
+                    let r = UnsafeMutablePointer<Float>.allocate(capacity: p.inH * p.outW)
+                    defer { r.deallocate() }
+                    for plane in range {
                         let src = xb.baseAddress! + plane * p.inH * p.inW
                         // Horizontal pass: r[ih, ow] = max over valid kw, one
                         // tap at a time across the row (vectorisable selects).

@@ -17,22 +17,29 @@ struct BinaryArithmeticKernel: Kernel {
         // Same-shape Float operands (residual adds) write into the planned output buffer.
         if a.shape == b.shape, case .float(let x) = a.storage, case .float(let y) = b.storage {
             switch op {
-            case .add: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, +))]
-            case .sub: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, -))]
-            case .mul: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, *))]
-            case .div: return [Tensor(shape: a.shape, floats: Self.sameShape(x, y, context, /))]
+            case .add, .sub, .mul, .div: return [Tensor(shape: a.shape, floats: Self.sameShape(op, x, y, context))]
             case .pow, .mod: break
             }
         }
         return [try BinaryArithmeticKernel.compute(op, a, b, opType: opType)]
     }
 
-    @inline(__always)
-    private static func sameShape(_ x: [Float], _ y: [Float], _ context: ExecutionContext, _ f: (Float, Float) -> Float) -> [Float] {
+    /// Add, Sub, Mul or Div of equal shapes, shared among the pool's threads. The switch is
+    /// inside each chunk so that every loop is a plain vectorised one (a closure for the
+    /// operation would be an indirect call per element).
+    private static func sameShape(_ op: Operation, _ x: [Float], _ y: [Float], _ context: ExecutionContext) -> [Float] {
         context.floats(x.count) { out in
             x.withUnsafeBufferPointer { px in
                 y.withUnsafeBufferPointer { py in
-                    for i in 0..<px.count { out[i] = f(px[i], py[i]) }
+                    context.pool.forEachChunk(count: px.count, minChunk: 65_536) { range in
+                        switch op {
+                        case .add: for i in range { out[i] = px[i] + py[i] }
+                        case .sub: for i in range { out[i] = px[i] - py[i] }
+                        case .mul: for i in range { out[i] = px[i] * py[i] }
+                        case .div: for i in range { out[i] = px[i] / py[i] }
+                        case .pow, .mod: preconditionFailure("sameShape takes Add, Sub, Mul and Div")
+                        }
+                    }
                 }
             }
         }

@@ -45,7 +45,8 @@ struct ConcatKernel: Kernel {
         return out
     }
 
-    /// The Float case into the context's planned output buffer (one copy per block).
+    /// The Float case into the context's planned output buffer (one copy per block, the
+    /// copies shared among the pool's threads).
     static func concatFloats(_ xs: [Tensor], axis: Int, context: ExecutionContext) throws -> [Float] {
         let shape = xs[0].shape
         let outer = shape[..<axis].reduce(1, *)
@@ -54,13 +55,17 @@ struct ConcatKernel: Kernel {
         let blocks = xs.map { $0.shape[axis] * inner }
         let row = blocks.reduce(0, +)
         return context.floats(outer * row) { out in
-            for (k, a) in arrays.enumerated() where blocks[k] > 0 {
-                let offset = blocks[..<k].reduce(0, +)
-                a.withUnsafeBufferPointer { src in
-                    for o in 0..<outer {
-                        (out + o * row + offset).update(from: src.baseAddress! + o * blocks[k], count: blocks[k])
+            withBaseAddresses(arrays) { sources in
+                var copies: [CopySegment] = []
+                copies.reserveCapacity(outer * arrays.count)
+                for o in 0..<outer {
+                    var offset = 0
+                    for k in sources.indices where blocks[k] > 0 {
+                        copies.append(CopySegment(from: sources[k] + o * blocks[k], to: out + o * row + offset, count: blocks[k]))
+                        offset += blocks[k]
                     }
                 }
+                context.pool.copy(copies)
             }
         }
     }

@@ -43,7 +43,7 @@ struct ConvKernel: Kernel {
         if ConvDepthwise.canRunFast(p) {
             y = ConvDepthwise.runFast(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
         } else if ConvDepthwise.canRun(p) {
-            y = ConvDepthwise.run(x: xs, w: ws, bias: bs, p, activation: activation, threads: context.threads)
+            y = ConvDepthwise.run(x: xs, w: ws, bias: bs, p, activation: activation, pool: context.pool)
         } else if ConvPacked.canRun(p) {
             y = ConvPacked.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context, cache: weightCache)
         } else {

@@ -24,7 +24,7 @@ struct MaxPoolKernel: Kernel {
         let x = try inputs.required(0, "X")
         let (p, outShape) = try PoolGeometry.resolve(x.shape, window, op: "MaxPool")
         let xs: [Float] = try x.elements()
-        let y = p.dilationH == 1 && p.dilationW == 1 ? MaxPoolSeparable.compute(xs, p) : MaxPoolKernel.reference(xs, p)
+        let y = p.dilationH == 1 && p.dilationW == 1 ? MaxPoolSeparable.compute(xs, p, pool: context.pool) : MaxPoolKernel.reference(xs, p)
         return [Tensor(shape: outShape, floats: y)]
     }
 

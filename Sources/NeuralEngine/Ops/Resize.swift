@@ -131,7 +131,7 @@ struct ResizeKernel: Kernel {
         var shape = x.shape
         for ax in 0..<r where outShape[ax] != shape[ax] || scales[ax] != 1 {
             let taps = self.taps(inLen: shape[ax], outLen: outShape[ax], scale: scales[ax])
-            data = ResizeKernel.resample(data, shape: shape, axis: ax, outLen: outShape[ax], taps: taps)
+            data = ResizeKernel.resample(data, shape: shape, axis: ax, outLen: outShape[ax], taps: taps, pool: context.pool)
             shape[ax] = outShape[ax]
         }
         return [Tensor(shape: shape, floats: data)]
@@ -185,8 +185,9 @@ struct ResizeKernel: Kernel {
         }
     }
 
-    /// Resamples `a` along `axis` to `outLen` using per-output taps.
-    static func resample(_ a: [Float], shape: [Int], axis: Int, outLen: Int, taps: [Tap]) -> [Float] {
+    /// Resamples `a` along `axis` to `outLen` using per-output taps; the outer index is shared
+    /// among the pool's threads.
+    static func resample(_ a: [Float], shape: [Int], axis: Int, outLen: Int, taps: [Tap], pool: WorkerPool = .serial) -> [Float] {
         let outer = shape[..<axis].reduce(1, *)
         let inLen = shape[axis]
         let inner = shape[(axis + 1)...].reduce(1, *)
@@ -203,7 +204,8 @@ struct ResizeKernel: Kernel {
                     i0.withUnsafeBufferPointer { a0 in
                         i1.withUnsafeBufferPointer { a1 in
                             w1.withUnsafeBufferPointer { ww in
-                                for o in 0..<outer {
+                                pool.forEachChunk(count: outer, minChunk: Swift.max(1, 16_384 / Swift.max(outLen, 1))) { range in
+                                for o in range {
                                     let s = src.baseAddress! + o * inLen, d = dst + o * outLen
                                     if nearest {
                                         for j in 0..<outLen { (d + j).initialize(to: s[a0[j]]) }
@@ -213,13 +215,15 @@ struct ResizeKernel: Kernel {
                                         }
                                     }
                                 }
+                                }
                             }
                         }
                     }
                     count = total
                     return
                 }
-                for o in 0..<outer {
+                pool.forEachChunk(count: outer, minChunk: Swift.max(1, 16_384 / Swift.max(outLen * inner, 1))) { range in
+                for o in range {
                     let s = src.baseAddress! + o * inLen * inner
                     let d = dst + o * outLen * inner
                     for (j, t) in taps.enumerated() {
@@ -233,6 +237,7 @@ struct ResizeKernel: Kernel {
                             for k in 0..<inner { (row + k).initialize(to: w0 * r0[k] + w1 * r1[k]) }
                         }
                     }
+                }
                 }
             }
             count = total

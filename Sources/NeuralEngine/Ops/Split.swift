@@ -73,7 +73,8 @@ struct SplitKernel: Kernel {
         return result
     }
 
-    /// The Float case into the context's planned output buffers.
+    /// The Float case into the context's planned output buffers (the copies of each output
+    /// shared among the pool's threads).
     static func splitFloats(_ a: [Float], shape: [Int], axis: Int, sizes: [Int], context: ExecutionContext) -> [Tensor] {
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
@@ -84,9 +85,9 @@ struct SplitKernel: Kernel {
             for s in sizes {
                 let block = s * inner
                 let out = context.floats(outer * block) { out in
-                    for o in 0..<outer {
-                        (out + o * block).update(from: src.baseAddress! + o * rowLen + offset, count: block)
-                    }
+                    context.pool.copy((0..<outer).map { o in
+                        CopySegment(from: src.baseAddress! + o * rowLen + offset, to: out + o * block, count: block)
+                    })
                 }
                 var outShape = shape
                 outShape[axis] = s

@@ -15,7 +15,7 @@ struct TransposeKernel: Kernel {
         }
         let outShape = perm.map { x.shape[$0] }
         switch x.storage {
-        case .float(let a): return [Tensor(shape: outShape, elements: TransposeKernel.transpose(a, x.shape, perm))]
+        case .float(let a): return [Tensor(shape: outShape, floats: TransposeKernel.transposeFloats(a, x.shape, perm, context: context))]
         case .int64(let a): return [Tensor(shape: outShape, elements: TransposeKernel.transpose(a, x.shape, perm))]
         case .bool(let a): return [Tensor(shape: outShape, elements: TransposeKernel.transpose(a, x.shape, perm))]
         }
@@ -48,6 +48,51 @@ struct TransposeKernel: Kernel {
             }
         }
         return out
+    }
+
+    /// The Float case: output rows (the last output dimension) shared among the pool's
+    /// threads, each a strided gather or, where the last dimension stays last, a copy.
+    static func transposeFloats(_ a: [Float], _ shape: [Int], _ perm: [Int], context: ExecutionContext) -> [Float] {
+        let n = a.count
+        if n == 0 || perm == Array(0..<perm.count) { return a }
+        let inStrides = Shape.strides(shape)
+        let outShape = perm.map { shape[$0] }
+        let st = perm.map { inStrides[$0] }
+        let rank = perm.count
+        let innerLen = outShape[rank - 1], innerStride = st[rank - 1]
+        let rows = n / innerLen
+        return context.floats(n) { out in
+            a.withUnsafeBufferPointer { buffer in
+                let src = buffer.baseAddress!
+                context.pool.forEachChunk(count: rows, minChunk: Swift.max(1, 16_384 / innerLen)) { range in
+                    // The odometer over the output's leading dimensions, started at the range's first row.
+                    var idx = [Int](repeating: 0, count: rank)
+                    var rest = range.lowerBound, off = 0
+                    for d in stride(from: rank - 2, through: 0, by: -1) {
+                        idx[d] = rest % outShape[d]
+                        rest /= outShape[d]
+                        off += idx[d] * st[d]
+                    }
+                    for row in range {
+                        let dst = out + row * innerLen
+                        if innerStride == 1 {
+                            dst.update(from: src + off, count: innerLen)
+                        } else {
+                            for j in 0..<innerLen { dst[j] = src[off + j * innerStride] }
+                        }
+                        var d = rank - 2
+                        while d >= 0 {
+                            idx[d] += 1
+                            off += st[d]
+                            if idx[d] < outShape[d] { break }
+                            off -= st[d] * outShape[d]
+                            idx[d] = 0
+                            d -= 1
+                        }
+                    }
+                }
+            }
+        }
     }
 
     static let definition = OperatorDefinition("Transpose") { node, _ in

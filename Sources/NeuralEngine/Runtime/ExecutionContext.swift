@@ -1,11 +1,13 @@
 // ExecutionContext carries per-session execution resources into kernels: the
-// thread count, reusable scratch buffers (e.g. the im2col matrix), and the
+// thread count and its worker pool, reusable scratch buffers (e.g. the im2col matrix), and the
 // memory plan of the current input shape, so that large allocations are made
 // once per session and shape rather than once per node and run. Not
 // thread-safe: one context serves one run at a time.
 
 final class ExecutionContext {
     let threads: Int
+    /// The threads of data-parallel kernels (threads - 1 of its own; the caller is the first).
+    let pool: WorkerPool
     /// The kernels for this CPU (KernelDispatch).
     let kernels: KernelSet
     /// The number format of the packed convolutions.
@@ -23,6 +25,7 @@ final class ExecutionContext {
 
     init(threads: Int, kernels: KernelSet = .active, precision: Precision = .fp32) {
         self.threads = max(1, threads)
+        pool = WorkerPool(threads: threads)
         self.kernels = kernels
         self.precision = precision
     }
