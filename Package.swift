@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ImageKit", "Inspection"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Inspection"]),
         // Runs the real `pcb` binary (built by `swift build --build-tests`) on a fixture model.
-        .testTarget(name: "EndToEndTests", dependencies: ["ImageKit", "NeuralEngine"], exclude: [
+        .testTarget(name: "EndToEndTests", dependencies: ["ImageKit", "NeuralEngine", "Detection"], exclude: [
             "seed_client.py", "db_outage_client.py", "full_disk_client.py", "hostile_clients.py", "reload_under_load.py", "seed_camera_client.py", "openapi_check.py", "dashboard_browser_check.py",
         ]),
         .testTarget(name: "InspectionServerTests", dependencies: [

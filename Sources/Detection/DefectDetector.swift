@@ -6,6 +6,7 @@
 
 import ImageKit
 import Inspection
+import NeuralEngine
 
 /// Finds defects in camera frames.
 public protocol DefectDetector: Sendable {
@@ -15,6 +16,8 @@ public protocol DefectDetector: Sendable {
     var maxBatchSize: Int { get }
     /// Human-readable model description for logs and `/health`.
     var modelDescription: String { get }
+    /// The number format the model's convolutions run in.
+    var precision: Precision { get }
 
     /// Runs the model on every frame; one list of boxes per frame, in frame pixels.
     func detect(_ frames: [RGBImage]) throws -> [[DetectedDefect]]
@@ -24,6 +27,11 @@ public protocol DefectDetector: Sendable {
 
     /// Boxes and, where an anomaly model runs beside the detector, its finding, per frame.
     func inspect(_ frames: [RGBImage]) throws -> [FrameFindings]
+}
+
+extension DefectDetector {
+    /// A detector that does not run on NeuralEngine (a test's fake) computes in fp32.
+    public var precision: Precision { .fp32 }
 }
 
 /// What a detector found in one frame.

@@ -86,7 +86,7 @@ public struct UltralyticsMetadata: Sendable, Equatable {
 
 /// Why a model cannot be used as a detector, or a detection failed.
 public struct DetectionError: Error, CustomStringConvertible {
-    private enum Code { case invalidModel, inference, anomaly, golden, calibration }
+    private enum Code { case invalidModel, inference, anomaly, golden, calibration, precisionRecord }
     private let code: Code
     public let description: String
 
@@ -98,4 +98,6 @@ public struct DetectionError: Error, CustomStringConvertible {
     public static func golden(_ message: String) -> DetectionError { DetectionError(code: .golden, description: message) }
     /// A calibration file cannot be found, read or used.
     public static func calibration(_ message: String) -> DetectionError { DetectionError(code: .calibration, description: message) }
+    /// A precision record (`<model>.precision.json`) cannot be read.
+    public static func precisionRecord(_ message: String) -> DetectionError { DetectionError(code: .precisionRecord, description: message) }
 }

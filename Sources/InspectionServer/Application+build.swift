@@ -31,8 +31,9 @@ public struct ServerDependencies: Sendable {
     public var provenance: Provenance?
     /// The policy as read from its file, before the calibration (a reload applies the new model's).
     public var basePolicy: DefectPolicy?
-    /// The number format the detector's convolutions run in (resolved from `precision`).
-    public var precision: Precision = .fp32
+    /// Why the detector's convolutions run in the precision they do (`precision: auto` reads
+    /// the model's accuracy record), for the start-up log.
+    public var precisionNote = ""
 
     public init(policy: DefectPolicy, detector: any DefectDetector, store: any InspectionStore, storeTime: StoreTime = StoreTime(),
                 references: [String: [UInt8]] = [:], images: DefectImageFolder? = nil, provenance: Provenance? = nil) {
@@ -115,15 +116,13 @@ struct ServerComponents: Sendable {
     let configuredPolicy: String
     let logger: Logger
 
-    /// The number format of the detector's convolutions.
-    let precision: Precision
-
     var diskGuard: DiskSpaceGuard? { housekeeping.images?.diskGuard }
 
     /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
     static func assemble(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> ServerComponents {
         let tokens = try AccessTokens(config)
-        if config.precision == "auto" { logger.info("precision auto: the detector's convolutions run in \(dependencies.precision)") }
+        logger.info("the detector's convolutions run in \(dependencies.detector.precision)",
+                    metadata: dependencies.precisionNote.isEmpty ? nil : ["why": "\(dependencies.precisionNote)"])
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()
         let store = dependencies.store
@@ -140,7 +139,7 @@ struct ServerComponents: Sendable {
             status: {
                 LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
                                     queueDepth: worker.queueDepth, journalPending: store.backlog.pending,
-                                    precision: dependencies.precision.rawValue,
+                                    precision: worker.precision.rawValue,
                                     diskLow: dependencies.images?.diskGuard?.status.low ?? false)
             })
         let pairing = BoardPairingService(
@@ -154,7 +153,7 @@ struct ServerComponents: Sendable {
         let reloader = ModelReloader(
             worker: worker, pairing: pairing, live: live, basePolicy: dependencies.basePolicy ?? dependencies.policy,
             policyId: dependencies.provenance?.policy ?? "", policyPath: config.policyPath, calibrationOff: config.calibrationPath == "none",
-            threads: config.inferenceThreads, precision: dependencies.precision, marginBelow: config.labelling.nearMargin,
+            threads: config.inferenceThreads, precision: config.precision, marginBelow: config.labelling.nearMargin,
             modelFolder: config.modelDirectory ?? (config.modelPath as NSString).deletingLastPathComponent,
             files: .init(model: config.modelPath, anomaly: config.anomalyPath),
             judging: judging, store: store, logger: logger)
@@ -170,7 +169,7 @@ struct ServerComponents: Sendable {
                                 reloader: reloader,
                                 configuredModel: .init(model: config.modelPath, anomaly: config.anomalyPath),
                                 configuredPolicy: config.policyPath,
-                                logger: logger, precision: dependencies.precision)
+                                logger: logger)
     }
 
     /// The starting golden boards by camera; refuses a picture that cannot serve as one.
@@ -212,7 +211,7 @@ func buildRouter(_ config: ServerConfig, _ components: ServerComponents, logger:
         storeTime: components.storeTime, cameraOfflineAfterSeconds: config.cameraOfflineAfterSeconds,
         openAPIDocument: FileManager.default.contents(atPath: config.openAPIPath).map { [UInt8]($0) },
         metrics: components.metrics, diskGuard: components.diskGuard, connectionLimits: components.connectionLimits,
-        reloader: components.reloader, precision: components.precision.rawValue).endpoints)
+        reloader: components.reloader).endpoints)
     let dashboardFiles = DashboardFiles(directory: config.dashboardDirectory)
     if dashboardFiles.isEmpty {
         logger.warning("no dashboard files in \(config.dashboardDirectory): / answers 404 (set `dashboard:` in the config)")
@@ -253,14 +252,10 @@ extension ServerDependencies {
             throw ConfigError(description: "cannot read the defect policy file \(config.policyPath): \(error.localizedDescription)")
         }
         let basePolicy = try DefectPolicy.load(yaml: policyText, fileName: config.policyPath)
-        let precision: Precision
-        do { precision = try Precision.choose(features: .host, requested: config.precision) } catch {
-            throw ConfigError(description: "precision: \(error.message)")
-        }
-        let (detector, judging) = try ModelLoader.loadSet(
+        let (detector, judging, precisionNote) = try ModelLoader.loadSet(
             model: config.modelPath, anomaly: config.anomalyPath, calibration: config.calibrationPath, basePolicy: basePolicy,
             policyId: Provenance.fileId(name: (config.policyPath as NSString).lastPathComponent, bytes: Array(policyText.utf8)),
-            threads: config.inferenceThreads, precision: precision, marginBelow: config.labelling.nearMargin)
+            threads: config.inferenceThreads, precision: config.precision, marginBelow: config.labelling.nearMargin)
         var references: [String: [UInt8]] = [:]
         for (camera, path) in config.referencePaths {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -276,7 +271,7 @@ extension ServerDependencies {
         var dependencies = ServerDependencies(policy: judging.policy, detector: detector, store: store, storeTime: storeTime,
                                               references: references, images: images, provenance: judging.provenance)
         dependencies.basePolicy = basePolicy
-        dependencies.precision = precision
+        dependencies.precisionNote = precisionNote
         return dependencies
     }
 

@@ -34,13 +34,13 @@ struct Detect: AsyncParsableCommand {
     @Flag(name: .customLong("multi-label"), help: "Keep every (box, class) pair above the threshold, as Ultralytics does when validating.")
     var multiLabel = false
     @Option(help: "Engine threads.") var threads = 1
-    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs).")
+    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs that passed the model's accuracy record <model>.precision.json, else fp32).")
     var precision = "fp32"
     @Argument(help: "JPEG files or folders (searched recursively for .jpg/.jpeg).") var paths: [String]
 
     func run() async throws {
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
-        let detector = try YOLODetector(path: model, threads: threads, precision: try Precision.choose(features: .host, requested: precision))
+        let detector = try YOLODetector(path: model, threads: threads, precision: try PolicyFiles.precision(precision, modelPath: model))
         if let conf {
             // One threshold for every class, as asked: the calibration does not apply.
             defectPolicy?.confidenceThreshold = conf

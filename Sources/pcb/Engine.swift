@@ -1,5 +1,6 @@
 // `pcb engine run`, `pcb engine bench` and `pcb engine info`: the ONNX engine on its own, for
-// parity checks against ONNX Runtime, speed measurements, and what it found on this CPU.
+// parity checks against ONNX Runtime, speed measurements, and what it found on this CPU
+// (`pcb engine check-precision` is in CheckPrecision.swift).
 
 import ArgumentParser
 import Foundation
@@ -14,7 +15,7 @@ import Telemetry
 struct Engine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run or benchmark an ONNX model with NeuralEngine.",
-        subcommands: [EngineRun.self, EngineBench.self, EngineInfo.self])
+        subcommands: [EngineRun.self, EngineBench.self, EngineInfo.self, EngineCheckPrecision.self])
 }
 
 struct EngineInfo: AsyncParsableCommand {
@@ -81,7 +82,7 @@ struct EngineBench: AsyncParsableCommand {
     @Flag(name: .customLong("no-memory-plan"), help: "Allocate every activation afresh (to measure the memory plan).") var noMemoryPlan = false
     @Option(help: "Kernel set: auto (the fastest this CPU runs), \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kernels = "auto"
-    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs).")
+    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs; no accuracy record is read here).")
     var precision = "fp32"
 
     func run() async throws {

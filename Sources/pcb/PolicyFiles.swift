@@ -7,6 +7,7 @@ import Foundation
 import Detection
 import ImageKit
 import Inspection
+import NeuralEngine
 
 enum PolicyFiles {
     /// The golden board in the JPEG at `path` (`--reference`).
@@ -14,6 +15,18 @@ enum PolicyFiles {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the golden board \(path) (--reference)") }
         do { return try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data)), tolerance: tolerance) } catch {
             throw ValidationError("golden board \(path): \(error)")
+        }
+    }
+
+    /// The precision `--precision` names for the model (`auto` reads its accuracy record); the
+    /// choice of `auto` is said on stderr.
+    static func precision(_ requested: String, modelPath: String) throws -> Precision {
+        do {
+            let (precision, reason) = try PrecisionSelection.resolve(requested, modelPath: modelPath)
+            if requested.lowercased() == "auto" { FileHandle.standardError.write(Data("precision \(precision) (\(reason))\n".utf8)) }
+            return precision
+        } catch {
+            throw ValidationError("--precision: \(error)")
         }
     }
 

@@ -1,14 +1,16 @@
-// `pcb serve --precision` with the real binary and a real model: `auto` runs bf16 where the CPU
-// has AVX512_BF16 (else fp32), /health and /metrics say which, and frames are judged in it.
+// `pcb engine check-precision` and `pcb serve --precision auto` with the real binary and a real
+// model: the check writes the record beside the model, `auto` then runs bf16 where the CPU has
+// AVX512_BF16 (else fp32), /health and /metrics say which, and frames are judged in it.
 
 import Foundation
+import Detection
 import NeuralEngine
 import Testing
 
 @Suite(.serialized) struct PrecisionEndToEndTests {
     let fixtureModel = repositoryRoot.appendingPathComponent("Tests/NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
 
-    @Test func autoPrecisionIsTheFastestTheCPURunsAndIsReported() throws {
+    @Test func autoPrecisionFollowsTheCheckedRecordAndIsReported() throws {
         let directory = NSTemporaryDirectory() + "pcb-precision-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pcb = try pcbExecutable().path
@@ -16,8 +18,20 @@ import Testing
                                   "--val-fraction", "0"])
         #expect(synth.status == 0, "\(synth.output)")
         let frame = try FileManager.default.contentsOfDirectory(atPath: directory + "/set/images/train").first.map { directory + "/set/images/train/" + $0 }
+        let model = directory + "/model.onnx"
+        try FileManager.default.copyItem(atPath: fixtureModel, toPath: model)
         let expected = Precision.bf16.runs(on: .host) ? "bf16" : "fp32"
-        let server = try ServerProcess(arguments: ["--data-dir", directory + "/var", "--model", fixtureModel, "--threads", "1",
+        let check = try run(pcb, ["engine", "check-precision", "--model", model, "--data", directory + "/set/data.yaml", "--split", "train",
+                                  "--policy", "none", "--threads", "1"])
+        if expected == "bf16" {
+            #expect(check.status == 0, "\(check.output)")
+            let record = try PrecisionRecord.parse(try Data(contentsOf: URL(fileURLWithPath: directory + "/model.precision.json")), name: "record")
+            #expect(record.checks.map(\.precision) == ["bf16"] && record.checks[0].passed, "\(check.output)")
+            #expect(check.output.contains("runs this model in bf16"), "\(check.output)")
+        } else {
+            #expect(check.status != 0 && check.output.contains("fp32 only"), "\(check.output)")
+        }
+        let server = try ServerProcess(arguments: ["--data-dir", directory + "/var", "--model", model, "--threads", "1",
                                                    "--precision", "auto"])
         defer { server.stop() }
         try server.waitUntilListening()

@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func precisionIsOneOfTheKnownFormats() throws {
-        #expect(ServerConfig().precision == "fp32")
+        #expect(ServerConfig().precision == "auto")
         #expect(try ServerConfig.load(fileText: "precision: BF16", environment: [:], flags: [:]).precision == "bf16")
         #expect(try ServerConfig.load(fileText: nil, environment: ["PCB_PRECISION": "auto"], flags: [:]).precision == "auto")
         #expect(throws: ConfigError.self) { try ServerConfig.load(fileText: nil, environment: [:], flags: ["precision": "int4"]) }

@@ -3,6 +3,7 @@
 
 import ImageKit
 import Inspection
+import NeuralEngine
 
 /// The YOLO detector with a PaDiM model beside it: one engine run per batch gives the boxes
 /// and the backbone maps the anomaly model scores.
@@ -12,6 +13,7 @@ public final class HybridDetector: DefectDetector, Sendable {
     public var classNames: [String] { detector.classNames }
     public var maxBatchSize: Int { detector.maxBatchSize }
     public let modelDescription: String
+    public var precision: Precision { detector.precision }
 
     public init(detector: YOLODetector, anomaly: PaDiMModel, threads: Int) throws {
         self.detector = detector

@@ -68,9 +68,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxBodiesInFlight = 32
     /// Inference jobs that may wait; more get 503 with Retry-After. Default 8.
     public var queueCapacity = 8
-    /// Number format of the detector's convolutions: `fp32` (default), `bf16` (AVX512_BF16 CPUs;
-    /// refused at start elsewhere), or `auto` (bf16 where the CPU has it, else fp32).
-    public var precision = "fp32"
+    /// Number format of the detector's convolutions: `auto` (default: the fastest the CPU runs
+    /// that passed the model's accuracy record `<model>.precision.json`, else fp32; resolved
+    /// again for each model a reload brings), `fp32`, or `bf16` (AVX512_BF16 CPUs; refused at
+    /// start elsewhere).
+    public var precision = "auto"
     /// Threads of the inference engine. Default: every core.
     public var inferenceThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Seconds without a frame after which a camera counts as offline. Default 10.

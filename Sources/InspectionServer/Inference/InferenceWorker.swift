@@ -12,6 +12,7 @@ import Detection
 import Foundation
 import ImageKit
 import Inspection
+import NeuralEngine
 import Logging
 import ServiceLifecycle
 import Storage
@@ -112,6 +113,8 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     /// Jobs waiting right now.
     public var queueDepth: Int { condition.withLock { jobs.count } }
     public var modelDescription: String { condition.withLock { detector.modelDescription } }
+    /// The number format of the serving detector's convolutions (it follows reloads).
+    public var precision: Precision { condition.withLock { detector.precision } }
     /// The detector's class names (a reload checks the new model's against the policy).
     public var classNames: [String] { condition.withLock { detector.classNames } }
 

@@ -12,9 +12,16 @@ enum ModelLoader {
     /// and at each reload. `calibration` is the option as configured (a path, `none`, or nil for
     /// the file beside the model); `basePolicy` the policy file as read, `policyId` its id;
     /// `marginBelow` how far under the lowest threshold boxes are still reported (for labelling:
-    /// the policy ignores them, the labelling sampler sees an almost-detection).
+    /// the policy ignores them, the labelling sampler sees an almost-detection). `precision` is
+    /// the option as configured: `auto` runs the fastest precision the CPU has that passed this
+    /// model's accuracy record (PrecisionSelection); the note says why, for the log.
     static func loadSet(model: String, anomaly: String?, calibration option: String?, basePolicy: DefectPolicy, policyId: String,
-                        threads: Int, precision: Precision = .fp32, marginBelow: Float = 0) throws -> (detector: any DefectDetector, judging: JudgingSet) {
+                        threads: Int, precision requested: String = "fp32",
+                        marginBelow: Float = 0) throws -> (detector: any DefectDetector, judging: JudgingSet, precisionNote: String) {
+        let precision: Precision, precisionNote: String
+        do { (precision, precisionNote) = try PrecisionSelection.resolve(requested, modelPath: model) } catch {
+            throw ConfigError(description: "precision: \(error)")
+        }
         let calibration: (point: OperatingPoint, path: String)?
         do { calibration = try OperatingPoint.read(option: option, modelPath: model) } catch {
             throw ConfigError(description: "\(error)")
@@ -25,7 +32,7 @@ enum ModelLoader {
         if let calibration { try check(calibration, modelClasses: detector.classNames) }
         let provenance = Provenance(model: try fileId(model), calibration: try calibration.map { try fileId($0.path) },
                                     policy: policyId, serverVersion: ServerVersion.current)
-        return (detector, JudgingSet(policy: policy, provenance: provenance))
+        return (detector, JudgingSet(policy: policy, provenance: provenance), precisionNote)
     }
 
     /// `name@fingerprint` of a file the server judges with.

@@ -51,8 +51,8 @@ actor ModelReloader {
     private let threads: Int
     /// How far under the lowest threshold the detector still reports boxes (labelling).
     private let marginBelow: Float
-    /// The number format the detector's convolutions run in.
-    private let precision: Precision
+    /// The precision as configured (`auto` is resolved for each model loaded).
+    private let precision: String
     /// Absolute, symlinks resolved: model files must lie inside it.
     private let modelFolder: String
     private let store: any InspectionStore
@@ -62,7 +62,7 @@ actor ModelReloader {
     private var busy = false
 
     init(worker: InferenceWorker, pairing: BoardPairingService, live: LiveFeed? = nil, basePolicy: DefectPolicy, policyId: String,
-         policyPath: String? = nil, calibrationOff: Bool, threads: Int, precision: Precision = .fp32, marginBelow: Float = 0,
+         policyPath: String? = nil, calibrationOff: Bool, threads: Int, precision: String = "fp32", marginBelow: Float = 0,
          modelFolder: String, files: Files, judging: JudgingSet, store: any InspectionStore, logger: Logger) {
         self.worker = worker
         self.pairing = pairing
@@ -163,7 +163,8 @@ actor ModelReloader {
                                               basePolicy: base.policy, policyId: base.id, threads: threads,
                                               precision: precision, marginBelow: marginBelow)
             try set.judging.policy.validate(modelClasses: set.detector.classNames)
-            return set
+            logger.info("the new detector's convolutions run in \(set.detector.precision)", metadata: ["why": "\(set.precisionNote)"])
+            return (set.detector, set.judging)
         } catch {
             throw ReloadError(code: .unusable, description: "\(error)")
         }

@@ -23,8 +23,6 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     let connectionLimits: ConnectionLimits?
     /// What judges the frames now (its provenance is shown by /api/system-status).
     let reloader: ModelReloader
-    /// The number format of the detector's convolutions (fp32, bf16).
-    let precision: String
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
@@ -42,7 +40,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
         metrics.gauge("pcb_model_ready", [], worker.isReady ? 1 : 0)
         if let model = await reloader.provenance?.model { metrics.modelInUse(model) }
-        metrics.gauge("pcb_precision_info", [("precision", precision)], 1)
+        metrics.gauge("pcb_precision_info", [("precision", worker.precision.rawValue)], 1)
         metrics.gauge("pcb_inference_queue_depth", [], Double(worker.queueDepth))
         metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
         metrics.gauge("pcb_journal_pending", [], Double(store.backlog.pending))
@@ -115,7 +113,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let failure = worker.failure
         let body = Health(
             status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: storeTime.iso8601(of: Date()), model_ready: ready,
-            model: worker.modelDescription, precision: precision, model_error: failure, database_online: await store.isReachable(),
+            model: worker.modelDescription, precision: worker.precision.rawValue, model_error: failure, database_online: await store.isReachable(),
             journal_pending: store.backlog.pending, queue_depth: worker.queueDepth, disk: DiskState(diskGuard))
         return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
     }

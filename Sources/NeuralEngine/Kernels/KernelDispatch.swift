@@ -45,7 +45,7 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
 
 /// Something chosen per CPU: each case needs some features beyond the build's baseline, and the
 /// cases are listed fastest first, so `auto` is the first one the CPU runs.
-public protocol CPUDependentChoice: RawRepresentable<String>, CaseIterable, Sendable where AllCases == [Self] {
+public protocol CPUDependentChoice: RawRepresentable<String>, CaseIterable, Sendable, Equatable where AllCases == [Self] {
     /// What this is called in messages ("kernel set", "precision").
     static var kind: String { get }
     /// What the case needs beyond the build's baseline (none for the baseline case).
@@ -65,9 +65,15 @@ extension CPUDependentChoice {
     /// `requested` (`auto`, empty or nil: the fastest the CPU runs), refused with the reason when
     /// the name is unknown or the CPU cannot run it.
     public static func choose(features: CPUFeatures, requested: String?) throws(EngineError) -> Self {
+        try choose(features: features, requested: requested, autoAmong: allCases)
+    }
+
+    /// The same, except that `auto` picks among `candidates` only (the baseline case is always
+    /// one): the fastest of them the CPU runs.
+    public static func choose(features: CPUFeatures, requested: String?, autoAmong candidates: [Self]) throws(EngineError) -> Self {
         let name = requested?.lowercased() ?? "auto"
         if name == "auto" || name.isEmpty {
-            return allCases.first { $0.runs(on: features) } ?? allCases.first { $0.requires.isEmpty }!
+            return allCases.first { candidates.contains($0) && $0.runs(on: features) } ?? allCases.first { $0.requires.isEmpty }!
         }
         guard let choice = Self(rawValue: name) else {
             throw .invalidArgument("unknown \(kind) '\(name)': expected auto, \(allCases.map(\.rawValue).joined(separator: ", "))")

@@ -1,0 +1,122 @@
+// The accuracy record behind `--precision auto`: when a faster precision passes against fp32,
+// and what `auto` chooses for a model with a record, without one, with one measured on another
+// file, or on a CPU without the faster format. Explicit precisions are taken as asked.
+
+import Foundation
+import Inspection
+import NeuralEngine
+import Testing
+@testable import Detection
+
+@Suite struct PrecisionRecordTests {
+    typealias Figures = PrecisionRecord.Figures
+
+    static func verdicts(normal: Int, falseCalls: Int, defective: Int, escapes: Int) -> PrecisionRecord.VerdictFigures {
+        var outcomes = VerdictOutcomes()
+        outcomes.add(truth: .normal, verdict: .normal, count: normal - falseCalls)
+        outcomes.add(truth: .normal, verdict: .solderDefect, count: falseCalls)
+        outcomes.add(truth: .solderDefect, verdict: .solderDefect, count: defective - escapes)
+        outcomes.add(truth: .solderDefect, verdict: .normal, count: escapes)
+        return PrecisionRecord.VerdictFigures(outcomes)
+    }
+
+    let fp32 = Figures(map50: 0.9253, verdicts: verdicts(normal: 200, falseCalls: 38, defective: 200, escapes: 0))
+
+    @Test func bf16PassesWithinTheTolerances() {
+        let same = PrecisionRecord.check(.bf16, Figures(map50: 0.9254, verdicts: fp32.verdicts), against: fp32)
+        #expect(same.passed && same.failures.isEmpty)
+        // One more false call in 200 normal boards is half a point: still within.
+        let edge = PrecisionRecord.check(.bf16, Figures(map50: 0.9203, verdicts: Self.verdicts(normal: 200, falseCalls: 39, defective: 200, escapes: 0)),
+                                         against: fp32)
+        #expect(edge.passed, "\(edge.failures)")
+    }
+
+    @Test func bf16FailsOnMAPOrEitherRate() {
+        let map = PrecisionRecord.check(.bf16, Figures(map50: 0.9190, verdicts: fp32.verdicts), against: fp32)
+        #expect(!map.passed && map.failures.count == 1 && map.failures[0].contains("mAP@0.5"))
+        let calls = PrecisionRecord.check(.bf16, Figures(map50: 0.9253, verdicts: Self.verdicts(normal: 200, falseCalls: 40, defective: 200, escapes: 0)),
+                                          against: fp32)
+        #expect(!calls.passed && calls.failures.contains { $0.contains("false-call rate") })
+        let escapes = PrecisionRecord.check(.bf16, Figures(map50: 0.9253, verdicts: Self.verdicts(normal: 200, falseCalls: 38, defective: 200, escapes: 2)),
+                                            against: fp32)
+        #expect(!escapes.passed && escapes.failures.contains { $0.contains("escape rate") })
+        let oneSided = PrecisionRecord.check(.bf16, Figures(map50: 0.9253, verdicts: nil), against: fp32)
+        #expect(!oneSided.passed)
+    }
+
+    @Test func aPrecisionWithoutToleranceNeverPasses() {
+        let check = PrecisionRecord.check(.fp32, fp32, against: fp32, tolerances: .init(map50: [:], rates: 0.005))
+        #expect(!check.passed)
+    }
+
+    // MARK: - What auto chooses
+
+    static let bf16CPU: CPUFeatures = [.avx2, .fma, .avx512f, .avx512bw, .avx512bf16]
+    static let avx2CPU: CPUFeatures = [.avx2, .fma]
+
+    /// A model file and, unless `record` is nil, its record, in a fresh folder.
+    func folder(record: (PrecisionRecord) -> PrecisionRecord? = { $0 }) throws -> (model: String, remove: () -> Void) {
+        let directory = NSTemporaryDirectory() + "pcb-precision-record-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let model = directory + "/m.onnx", bytes = Array("not really a model".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: model))
+        let passed = PrecisionRecord.check(.bf16, fp32, against: fp32)
+        let base = PrecisionRecord(model: "m.onnx", modelFingerprint: OperatingPoint.fingerprint(bytes), data: "d.yaml", split: "val",
+                                   images: 400, fp32: fp32, checks: [passed], command: "test")
+        if let written = record(base) {
+            try written.encoded().write(to: URL(fileURLWithPath: PrecisionRecord.path(besideModel: model)))
+        }
+        return (model, { try? FileManager.default.removeItem(atPath: directory) })
+    }
+
+    @Test func autoTakesBF16OnlyWithAPassedRecordForThisFile() throws {
+        let (model, remove) = try folder()
+        defer { remove() }
+        #expect(PrecisionRecord.path(besideModel: model).hasSuffix("/m.precision.json"))
+        #expect(try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU).precision == .bf16)
+        #expect(try PrecisionSelection.resolve(nil, modelPath: model, features: Self.bf16CPU).precision == .bf16)
+        // A CPU without bf16 runs fp32 whatever the record says.
+        #expect(try PrecisionSelection.resolve("auto", modelPath: model, features: Self.avx2CPU).precision == .fp32)
+        // Explicit choices are taken as asked, record or not.
+        #expect(try PrecisionSelection.resolve("fp32", modelPath: model, features: Self.bf16CPU).precision == .fp32)
+        #expect(throws: EngineError.self) { try PrecisionSelection.resolve("bf16", modelPath: model, features: Self.avx2CPU) }
+    }
+
+    @Test func autoStaysFP32WithoutAPassingRecord() throws {
+        let (noRecord, removeA) = try folder { _ in nil }
+        defer { removeA() }
+        let none = try PrecisionSelection.resolve("auto", modelPath: noRecord, features: Self.bf16CPU)
+        #expect(none.precision == .fp32 && none.reason.contains("no accuracy record"))
+
+        let (failed, removeB) = try folder { record in
+            var record = record
+            record.checks = [PrecisionRecord.check(.bf16, Figures(map50: 0.5, verdicts: self.fp32.verdicts), against: self.fp32)]
+            return record
+        }
+        defer { removeB() }
+        let notPassed = try PrecisionSelection.resolve("auto", modelPath: failed, features: Self.bf16CPU)
+        #expect(notPassed.precision == .fp32 && notPassed.reason.contains("did not pass"))
+
+        let (replaced, removeC) = try folder { record in
+            var record = record
+            record.modelFingerprint = OperatingPoint.fingerprint(Array("the model before".utf8))
+            return record
+        }
+        defer { removeC() }
+        let other = try PrecisionSelection.resolve("auto", modelPath: replaced, features: Self.bf16CPU)
+        #expect(other.precision == .fp32 && other.reason.contains("another model file"))
+    }
+
+    @Test func aBrokenRecordIsRefusedInWords() throws {
+        let (model, remove) = try folder { _ in nil }
+        defer { remove() }
+        try Data("{\"format\": 1, \"model\": ".utf8).write(to: URL(fileURLWithPath: PrecisionRecord.path(besideModel: model)))
+        #expect(throws: DetectionError.self) { try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU) }
+        var future = try PrecisionRecord.parse(
+            try PrecisionRecord(model: "m.onnx", modelFingerprint: "0", data: "d", split: "val", images: 1, fp32: fp32, checks: [],
+                                command: "").encoded(), name: "r")
+        future.format = 2
+        let text = try future.encoded()
+        #expect(throws: DetectionError.self) { try PrecisionRecord.parse(text, name: "r") }
+    }
+}
