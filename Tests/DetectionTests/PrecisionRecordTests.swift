@@ -29,6 +29,10 @@ import Testing
         let edge = PrecisionRecord.check(.bf16, Figures(map50: 0.9203, verdicts: Self.verdicts(normal: 200, falseCalls: 39, defective: 200, escapes: 0)),
                                          against: fp32)
         #expect(edge.passed, "\(edge.failures)")
+        // Better than fp32 is no failure, however far: one false call fewer in 119 boards is 0.84 points.
+        let better = PrecisionRecord.check(.bf16, Figures(map50: 0.9400, verdicts: Self.verdicts(normal: 200, falseCalls: 30, defective: 200, escapes: 0)),
+                                           against: fp32)
+        #expect(better.passed, "\(better.failures)")
     }
 
     @Test func bf16FailsOnMAPOrEitherRate() {
