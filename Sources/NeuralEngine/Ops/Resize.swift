@@ -205,16 +205,16 @@ struct ResizeKernel: Kernel {
                         i1.withUnsafeBufferPointer { a1 in
                             w1.withUnsafeBufferPointer { ww in
                                 pool.forEachChunk(count: outer, minChunk: Swift.max(1, 16_384 / Swift.max(outLen, 1))) { range in
-                                for o in range {
-                                    let s = src.baseAddress! + o * inLen, d = dst + o * outLen
-                                    if nearest {
-                                        for j in 0..<outLen { (d + j).initialize(to: s[a0[j]]) }
-                                    } else {
-                                        for j in 0..<outLen {
-                                            (d + j).initialize(to: (1 - ww[j]) * s[a0[j]] + ww[j] * s[a1[j]])
+                                    for o in range {
+                                        let s = src.baseAddress! + o * inLen, d = dst + o * outLen
+                                        if nearest {
+                                            for j in 0..<outLen { (d + j).initialize(to: s[a0[j]]) }
+                                        } else {
+                                            for j in 0..<outLen {
+                                                (d + j).initialize(to: (1 - ww[j]) * s[a0[j]] + ww[j] * s[a1[j]])
+                                            }
                                         }
                                     }
-                                }
                                 }
                             }
                         }
@@ -223,21 +223,21 @@ struct ResizeKernel: Kernel {
                     return
                 }
                 pool.forEachChunk(count: outer, minChunk: Swift.max(1, 16_384 / Swift.max(outLen * inner, 1))) { range in
-                for o in range {
-                    let s = src.baseAddress! + o * inLen * inner
-                    let d = dst + o * outLen * inner
-                    for (j, t) in taps.enumerated() {
-                        let row = d + j * inner
-                        let r0 = s + t.i0 * inner
-                        if t.w1 == 0 {
-                            row.initialize(from: r0, count: inner)
-                        } else {
-                            let r1 = s + t.i1 * inner
-                            let w0 = 1 - t.w1, w1 = t.w1
-                            for k in 0..<inner { (row + k).initialize(to: w0 * r0[k] + w1 * r1[k]) }
+                    for o in range {
+                        let s = src.baseAddress! + o * inLen * inner
+                        let d = dst + o * outLen * inner
+                        for (j, t) in taps.enumerated() {
+                            let row = d + j * inner
+                            let r0 = s + t.i0 * inner
+                            if t.w1 == 0 {
+                                row.initialize(from: r0, count: inner)
+                            } else {
+                                let r1 = s + t.i1 * inner
+                                let w0 = 1 - t.w1, w1 = t.w1
+                                for k in 0..<inner { (row + k).initialize(to: w0 * r0[k] + w1 * r1[k]) }
+                            }
                         }
                     }
-                }
                 }
             }
             count = total
