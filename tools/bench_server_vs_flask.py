@@ -107,9 +107,18 @@ def load(port, body, clients, seconds, warmup):
             if response.status != 200:
                 raise RuntimeError(f"{response.status}: {answer[:200]!r}")
 
-        for _ in range(warmup):
-            post()
-        start_line.wait()
+        try:
+            for _ in range(warmup):
+                post()
+        except Exception as error:  # noqa: BLE001 - reported, and the others released
+            with lock:
+                failures.append(f"warm-up: {error}")
+            start_line.abort()
+            return
+        try:
+            start_line.wait()
+        except threading.BrokenBarrierError:
+            return
         mine = []
         while time.perf_counter() < stop_at[0]:
             began = time.perf_counter()
@@ -128,7 +137,12 @@ def load(port, body, clients, seconds, warmup):
     for t in threads:
         t.start()
     stop_at[0] = time.perf_counter() + 3600  # set properly once every client has warmed up
-    start_line.wait()
+    try:
+        start_line.wait()
+    except threading.BrokenBarrierError:
+        for t in threads:
+            t.join()
+        return [], 0.0, failures
     began = time.perf_counter()
     stop_at[0] = began + seconds
     for t in threads:

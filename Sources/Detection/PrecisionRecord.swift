@@ -167,27 +167,31 @@ public struct PrecisionRecord: Codable, Sendable, Equatable {
 public enum PrecisionSelection {
     /// `requested` (fp32, bf16, …, or auto / nil) for the model at `modelPath`: an explicit
     /// precision as asked (refused where the CPU lacks it); `auto` the fastest the CPU runs that
-    /// the record beside the model passed for this file. With the reason, for the log.
+    /// the record beside the model passed for this file. With the reason, for the log. `auto`
+    /// never fails: fp32 is always safe, so a record that cannot be read only says so.
     public static func resolve(_ requested: String?, modelPath: String,
-                               features: CPUFeatures = .host) throws -> (precision: Precision, reason: String) {
+                               features: CPUFeatures = .host) throws(EngineError) -> (precision: Precision, reason: String) {
         let name = requested?.lowercased() ?? "auto"
         guard name == "auto" || name.isEmpty else {
             return (try Precision.choose(features: features, requested: name), "asked for")
         }
+        let faster = Precision.allCases.filter { $0 != .fp32 && $0.runs(on: features) }
+        guard !faster.isEmpty else { return (.fp32, "auto: the CPU runs fp32 only") }
         let recordPath = PrecisionRecord.path(besideModel: modelPath)
         guard let data = FileManager.default.contents(atPath: recordPath) else {
             return (.fp32, "auto: no accuracy record \(recordPath) (pcb engine check-precision)")
         }
-        let record = try PrecisionRecord.parse(data, name: recordPath)
+        let record: PrecisionRecord
+        do { record = try PrecisionRecord.parse(data, name: recordPath) } catch {
+            return (.fp32, "auto: the accuracy record cannot be used: \(error)")
+        }
         guard let model = FileManager.default.contents(atPath: modelPath),
               OperatingPoint.fingerprint(model) == record.modelFingerprint else {
             return (.fp32, "auto: \(recordPath) was measured on another model file")
         }
         let chosen = try Precision.choose(features: features, requested: "auto", autoAmong: record.passedPrecisions)
         if chosen == .fp32 {
-            let faster = Precision.allCases.filter { $0 != .fp32 && $0.runs(on: features) }
-            return (.fp32, faster.isEmpty ? "auto: the CPU runs fp32 only"
-                : "auto: \(faster.map(\.rawValue).joined(separator: ", ")) did not pass the accuracy check in \(recordPath)")
+            return (.fp32, "auto: \(faster.map(\.rawValue).joined(separator: ", ")) did not pass the accuracy check in \(recordPath)")
         }
         return (chosen, "auto: passed its accuracy check in \(recordPath)")
     }

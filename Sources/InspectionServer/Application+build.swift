@@ -121,7 +121,7 @@ struct ServerComponents: Sendable {
     /// Checks that the policy maps the model's classes, migrates the store, and builds the line.
     static func assemble(_ config: ServerConfig, dependencies: ServerDependencies, logger: Logger) async throws -> ServerComponents {
         let tokens = try AccessTokens(config)
-        logger.info("the detector's convolutions run in \(dependencies.detector.precision)",
+        logger.notice("the detector's convolutions run in \(dependencies.detector.precision)",
                     metadata: dependencies.precisionNote.isEmpty ? nil : ["why": "\(dependencies.precisionNote)"])
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()

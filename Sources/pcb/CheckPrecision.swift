@@ -45,6 +45,9 @@ struct EngineCheckPrecision: AsyncParsableCommand {
         }
         let golden = try reference.map { try PolicyFiles.goldenBoard($0) }
         let dataset = try YOLODataset.load(yamlPath: data)
+        // The record names the file measured: fingerprinted before the evaluations, checked after.
+        guard let modelBytes = FileManager.default.contents(atPath: model) else { throw ValidationError("cannot read \(model)") }
+        let fingerprint = OperatingPoint.fingerprint(modelBytes)
 
         func figures(_ precision: Precision) throws -> (PrecisionRecord.Figures, images: Int) {
             var options = EvaluationOptions()
@@ -64,15 +67,17 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             return (PrecisionRecord.Figures(map50: result.metrics.map50, verdicts: verdicts), result.images)
         }
 
-        let (reference, images) = try figures(.fp32)
+        let (fp32Figures, images) = try figures(.fp32)
         var checks: [PrecisionRecord.Check] = []
         for precision in faster {
-            checks.append(PrecisionRecord.check(precision, try figures(precision).0, against: reference))
+            checks.append(PrecisionRecord.check(precision, try figures(precision).0, against: fp32Figures))
         }
-        guard let modelBytes = FileManager.default.contents(atPath: model) else { throw ValidationError("cannot read \(model)") }
+        guard let after = FileManager.default.contents(atPath: model), OperatingPoint.fingerprint(after) == fingerprint else {
+            throw ValidationError("\(model) changed while it was being checked: run the check again")
+        }
         let record = PrecisionRecord(
-            model: (model as NSString).lastPathComponent, modelFingerprint: OperatingPoint.fingerprint(modelBytes),
-            data: data, split: split, images: images, fp32: reference, checks: checks,
+            model: (model as NSString).lastPathComponent, modelFingerprint: fingerprint,
+            data: data, split: split, images: images, fp32: fp32Figures, checks: checks,
             command: CommandLine.arguments.joined(separator: " "))
         let path = out ?? PrecisionRecord.path(besideModel: model)
         try record.encoded().write(to: URL(fileURLWithPath: path))
@@ -84,7 +89,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             }
             return text
         }
-        print(line("fp32", reference))
+        print(line("fp32", fp32Figures))
         for check in checks {
             print(line(check.precision, check.figures) + (check.passed ? " | passed" : " | FAILED: " + check.failures.joined(separator: "; ")))
         }

@@ -29,7 +29,7 @@ import Testing
         let edge = PrecisionRecord.check(.bf16, Figures(map50: 0.9203, verdicts: Self.verdicts(normal: 200, falseCalls: 39, defective: 200, escapes: 0)),
                                          against: fp32)
         #expect(edge.passed, "\(edge.failures)")
-        // Better than fp32 is no failure, however far: one false call fewer in 119 boards is 0.84 points.
+        // Better than fp32 is no failure, however far (8 false calls fewer in 200 boards: 4 points).
         let better = PrecisionRecord.check(.bf16, Figures(map50: 0.9400, verdicts: Self.verdicts(normal: 200, falseCalls: 30, defective: 200, escapes: 0)),
                                            against: fp32)
         #expect(better.passed, "\(better.failures)")
@@ -77,15 +77,20 @@ import Testing
         let (model, remove) = try folder()
         defer { remove() }
         #expect(PrecisionRecord.path(besideModel: model).hasSuffix("/m.precision.json"))
+        #if arch(x86_64)
         #expect(try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU).precision == .bf16)
         #expect(try PrecisionSelection.resolve(nil, modelPath: model, features: Self.bf16CPU).precision == .bf16)
+        #endif
         // A CPU without bf16 runs fp32 whatever the record says.
         #expect(try PrecisionSelection.resolve("auto", modelPath: model, features: Self.avx2CPU).precision == .fp32)
         // Explicit choices are taken as asked, record or not.
         #expect(try PrecisionSelection.resolve("fp32", modelPath: model, features: Self.bf16CPU).precision == .fp32)
+        let fp32Only = try PrecisionSelection.resolve("auto", modelPath: model, features: Self.avx2CPU)
+        #expect(fp32Only.reason.contains("fp32 only"), "\(fp32Only.reason)")
         #expect(throws: EngineError.self) { try PrecisionSelection.resolve("bf16", modelPath: model, features: Self.avx2CPU) }
     }
 
+    #if arch(x86_64)  // elsewhere the CPU runs fp32 only, whatever the record says
     @Test func autoStaysFP32WithoutAPassingRecord() throws {
         let (noRecord, removeA) = try folder { _ in nil }
         defer { removeA() }
@@ -110,12 +115,17 @@ import Testing
         let other = try PrecisionSelection.resolve("auto", modelPath: replaced, features: Self.bf16CPU)
         #expect(other.precision == .fp32 && other.reason.contains("another model file"))
     }
+    #endif
 
-    @Test func aBrokenRecordIsRefusedInWords() throws {
+    @Test func aBrokenRecordMeansFP32InWords() throws {
         let (model, remove) = try folder { _ in nil }
         defer { remove() }
         try Data("{\"format\": 1, \"model\": ".utf8).write(to: URL(fileURLWithPath: PrecisionRecord.path(besideModel: model)))
-        #expect(throws: DetectionError.self) { try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU) }
+        let broken = try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU)
+        #expect(broken.precision == .fp32)
+        #if arch(x86_64)
+        #expect(broken.reason.contains("not a precision record"), "\(broken.reason)")
+        #endif
         var future = try PrecisionRecord.parse(
             try PrecisionRecord(model: "m.onnx", modelFingerprint: "0", data: "d", split: "val", images: 1, fp32: fp32, checks: [],
                                 command: "").encoded(), name: "r")

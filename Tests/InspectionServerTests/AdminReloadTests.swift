@@ -5,6 +5,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 @testable import InspectionServer
+import Detection
+import Inspection
+import NeuralEngine
 import Testing
 
 @Suite struct AdminReloadTests {
@@ -60,6 +63,37 @@ import Testing
             #expect(try await client.get("/api/system-status").json["model_id"] as? String == "colour.onnx@00000000000000c0")
             let judged = try await client.postJSON("/predict", seedRequest(colour: Frames.red)).json
             #expect(judged["defect_type"] as? String == "폐기")
+        }
+    }
+
+    @Test func autoPrecisionIsResolvedForEachReloadedModel() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // v11 has a record that passed bf16; v8 has none.
+        let figures = PrecisionRecord.Figures(map50: 0.5, verdicts: nil)
+        let v11 = try Data(contentsOf: URL(fileURLWithPath: folder + "/v11.onnx"))
+        let record = PrecisionRecord(model: "v11.onnx", modelFingerprint: OperatingPoint.fingerprint(v11), data: "d.yaml", split: "val",
+                                     images: 1, fp32: figures, checks: [PrecisionRecord.check(.bf16, figures, against: figures)], command: "test")
+        try record.encoded().write(to: URL(fileURLWithPath: folder + "/v11.precision.json"))
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.inferenceThreads = 1
+            config.precision = "auto"
+        }
+        try await server.run { client in
+            #expect(try await reload(client, ["model": folder + "/v8.onnx"]).status == .ok)
+            #expect(try await client.get("/health").json["precision"] as? String == "fp32")
+            #expect(try await reload(client, ["model": folder + "/v11.onnx"]).status == .ok)
+            let expected = Precision.bf16.runs(on: .host) ? "bf16" : "fp32"
+            #expect(try await client.get("/health").json["precision"] as? String == expected)
+            let metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(metrics.contains(#"pcb_precision_info{precision="\#(expected)"} 1"#), "\(metrics)")
+            #expect(try await client.execute(uri: "/api/admin/rollback", method: .post).status == .ok)
+            #expect(try await client.get("/health").json["precision"] as? String == "fp32")
+            // The gauge of the precision no longer serving reads 0, not a second 1.
+            let after = String(buffer: try await client.get("/metrics").body)
+            #expect(after.contains(#"pcb_precision_info{precision="fp32"} 1"#), "\(after)")
+            if expected == "bf16" { #expect(after.contains(#"pcb_precision_info{precision="bf16"} 0"#), "\(after)") }
         }
     }
 

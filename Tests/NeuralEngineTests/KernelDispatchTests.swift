@@ -25,6 +25,19 @@ import Testing
         #expect(try KernelSet.choose(features: [.avx512f, .avx2], requested: nil) == .portable)
     }
 
+    @Test func autoAmongCandidatesTakesTheFastestOfThem() throws {
+        #if arch(x86_64)
+        #expect(try Precision.choose(features: zen5, requested: "auto", autoAmong: [.fp32, .bf16]) == .bf16)
+        #endif
+        #expect(try Precision.choose(features: zen5, requested: "auto", autoAmong: [.fp32]) == .fp32)
+        // The baseline is always a candidate, and explicit requests ignore the candidates.
+        #expect(try Precision.choose(features: zen5, requested: nil, autoAmong: []) == .fp32)
+        #expect(try Precision.choose(features: haswell, requested: "auto", autoAmong: [.bf16]) == .fp32)
+        #if arch(x86_64)
+        #expect(try Precision.choose(features: zen5, requested: "bf16", autoAmong: [.fp32]) == .bf16)
+        #endif
+    }
+
     @Test func aForcedSetIsFollowedOrRefusedWithTheReason() throws {
         #expect(try KernelSet.choose(features: zen5, requested: "portable") == .portable)
         #if arch(x86_64)

@@ -96,6 +96,26 @@ import Testing
         }
     }
 
+    @Test func concurrentCallersWithoutALockEachGetEveryIndex() {
+        // The second caller finds the pool busy and runs its call inline.
+        let pool = WorkerPool(threads: 2)
+        // Each caller writes only its own slot.
+        nonisolated(unsafe) let failures = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { failures.deallocate() }
+        failures.initialize(repeating: 0, count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { caller in
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+            defer { counts.deallocate() }
+            for call in 0..<1_000 {
+                let workers = 2 + call % 2
+                counts.initialize(repeating: 0, count: 3)
+                pool.run(workers) { w in counts[w] += 1 }
+                if (0..<3).map({ counts[$0] }) != (0..<3).map({ $0 < workers ? 1 : 0 }) { failures[caller] += 1 }
+            }
+        }
+        #expect(failures[0] == 0 && failures[1] == 0)
+    }
+
     // MARK: - Kernels split by the pool: three threads against one
 
     let one = ExecutionContext(threads: 1)

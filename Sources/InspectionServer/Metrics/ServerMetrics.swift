@@ -16,6 +16,7 @@ public final class ServerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// The model label last reported by `pcb_model_info` (set back to 0 when another serves).
     private let reportedModel = Mutex<String?>(nil)
+    private let reportedPrecision = Mutex<String?>(nil)
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -75,12 +76,22 @@ public final class ServerMetrics: Sendable {
 
     /// `pcb_model_info{model="name@fingerprint"} 1` for the model serving now, 0 for the one before.
     func modelInUse(_ model: String) {
-        let previous = reportedModel.withLock { reported -> String? in
-            defer { reported = model }
-            return reported == model ? nil : reported
+        info("pcb_model_info", "model", model, last: reportedModel)
+    }
+
+    /// `pcb_precision_info{precision="bf16"} 1` for the precision serving now (a reload may
+    /// change it), 0 for the one before.
+    func precisionInUse(_ precision: String) {
+        info("pcb_precision_info", "precision", precision, last: reportedPrecision)
+    }
+
+    private func info(_ name: String, _ label: String, _ value: String, last: borrowing Mutex<String?>) {
+        let previous = last.withLock { reported -> String? in
+            defer { reported = value }
+            return reported == value ? nil : reported
         }
-        if let previous { gauge("pcb_model_info", [("model", previous)], 0) }
-        gauge("pcb_model_info", [("model", model)], 1)
+        if let previous { gauge(name, [(label, previous)], 0) }
+        gauge(name, [(label, value)], 1)
     }
 
     /// The text exposition.

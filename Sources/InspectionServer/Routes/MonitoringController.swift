@@ -40,7 +40,7 @@ struct MonitoringController<Context: RequestContext>: Sendable {
     @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
         metrics.gauge("pcb_model_ready", [], worker.isReady ? 1 : 0)
         if let model = await reloader.provenance?.model { metrics.modelInUse(model) }
-        metrics.gauge("pcb_precision_info", [("precision", worker.precision.rawValue)], 1)
+        metrics.precisionInUse(worker.precision.rawValue)
         metrics.gauge("pcb_inference_queue_depth", [], Double(worker.queueDepth))
         metrics.gauge("pcb_database_online", [], await store.isReachable() ? 1 : 0)
         metrics.gauge("pcb_journal_pending", [], Double(store.backlog.pending))

@@ -27,8 +27,9 @@ final class WorkerPool: @unchecked Sendable {
     init(threads: Int) {
         self.threads = Swift.max(1, threads)
         state = PoolState()
-        for index in 1..<self.threads {
-            let start = Unmanaged.passRetained(WorkerStart(state: state, index: index)).toOpaque()
+        for _ in 1..<self.threads {
+            // Numbered by the threads that started, so the indices stay 1...workerCount.
+            let start = Unmanaged.passRetained(WorkerStart(state: state, index: handles.count + 1)).toOpaque()
             var handle = pthread_t()
             // A thread that cannot start only makes calls slower: the caller runs its share.
             if pthread_create(&handle, nil, workerMain, start) == 0 {
@@ -102,25 +103,28 @@ private final class PoolState: @unchecked Sendable {
     var job: ((Int) -> Void)?
     var active = 0
     var workerCount = 0
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    /// Allocated, not stored properties: pthreads needs them at a fixed address.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
     }
 
     deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
     }
 
     /// Wakes the workers that went to sleep; a no-op while they spin.
     func wakeSleepers() {
         guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
-        pthread_mutex_lock(&mutex)
-        pthread_cond_broadcast(&condition)
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
     }
 
     /// Waits for a generation after `last`: spinning first (the next call of a run is usually
@@ -132,15 +136,15 @@ private final class PoolState: @unchecked Sendable {
             if g != last { return g }
             PoolState.pause(&spin)
         }
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         sleepers.add(1, ordering: .sequentiallyConsistent)
         var g = generation.load(ordering: .sequentiallyConsistent)
         while g == last {
-            pthread_cond_wait(&condition, &mutex)
+            pthread_cond_wait(condition, mutex)
             g = generation.load(ordering: .sequentiallyConsistent)
         }
         sleepers.subtract(1, ordering: .sequentiallyConsistent)
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
         return g
     }
 
