@@ -132,9 +132,10 @@ actor StandInServer {
         let received = await server.received
         let stats = await camera.statistics
         #expect(received.count >= 2 && received.count <= 7, "\(received.count) requests")
-        // Arrival times jitter on a loaded machine; without pacing the gaps would be milliseconds.
+        // Sends are 0.2 s apart; arrival times jitter by more than 0.1 s on a loaded machine (one
+        // request delayed, the next on time), and without pacing the gaps would be milliseconds.
         for (a, b) in zip(received, received.dropFirst()) {
-            #expect(b.at - a.at >= 0.1, "two sends \(b.at - a.at) s apart at 5 fps")
+            #expect(b.at - a.at >= 0.05, "two sends \(b.at - a.at) s apart at 5 fps")
         }
         #expect(await server.maxConcurrent == 1)
         #expect(stats.sent == received.count && stats.skipped == 30 - received.count)

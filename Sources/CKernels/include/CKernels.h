@@ -66,6 +66,21 @@ void ck_pack_bf16_block(int vectors, long k, const float *b, const long *offsets
 void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const uint16_t *b, const float *bias, float *out, long ld,
                              int activation);
 
+/// The B rows of one pixel block (16 * vectors pixels of each of the K rows b + offsets[k])
+/// quantised to u8, q = clamp(round(x * inverse_scale) + zero_point, 0, 255), as quads of
+/// consecutive K: out is [(k + 3) / 4][vectors][16][4] bytes (rows past K are the zero point).
+/// Needs AVX512F, AVX512BW, AVX512_VNNI.
+void ck_pack_u8_block(int vectors, long k, const float *b, const long *offsets, float inverse_scale, int zero_point,
+                      uint8_t *out);
+
+/// The tile in int8 (AVX512_VNNI): `a` holds the weights as s8 quads, [(k + 3) / 4][8][4] (K past
+/// the end 0), `b` the block from ck_pack_u8_block; VPDPBUSD sums in int32, then
+///   out[r * ld + j] = act((sum - correction[r]) * scale[r] + bias[r])
+/// with correction[r] = zero_point * sum_k a[k][r] and scale[r] = weight scale[r] * input scale.
+/// Same CPU requirement.
+void ck_conv_tile_avx512vnni(int vectors, long k, const int8_t *a, const uint8_t *b, const int32_t *correction,
+                             const float *scale, const float *bias, float *out, long ld, int activation);
+
 #ifdef __cplusplus
 }
 #endif
