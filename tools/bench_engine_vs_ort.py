@@ -9,6 +9,7 @@ OpenVINO's best precision (f32 or bf16, whichever is faster here).
     python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --precisions bf16,fp32 --kernels auto
     python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --kernels auto,portable --baseline OLD/pcb
 
+int8 runs with the calibration beside each model (`<model>.int8.json`, `pcb engine calibrate`).
 Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic}.onnx from tools/engine-fixtures/export_full_models.py,
 or with --bundled the models in models/ (real weights). `--kernels` and `--precisions` run
 NeuralEngine once per kernel set (KernelDispatch) and precision; `--baseline` adds another pcb
@@ -57,7 +58,13 @@ def main():
     args = p.parse_args()
     cases = BUNDLED if args.bundled else [(l, str(Path(args.models) / Path(f).name), h, w) for l, f, h, w in CASES]
     kernel_sets = args.kernels.split(",")
-    engines = [(f"NE {p} {k}", lambda c, k=k, p=p: [args.pcb, "engine", "bench", "--kernels", k, "--precision", p] + c)
+    def calibration(common):
+        """`--calibration` with the model's int8 calibration (`pcb engine calibrate`) when it has one."""
+        model = Path(common[common.index("--model") + 1])
+        path = model.with_suffix(".int8.json")
+        return ["--calibration", str(path)] if path.exists() else []
+
+    engines = [(f"NE {p} {k}", lambda c, k=k, p=p: [args.pcb, "engine", "bench", "--kernels", k, "--precision", p] + calibration(c) + c)
                for p in args.precisions.split(",") for k in kernel_sets]
     if args.baseline:
         engines.append(("NE baseline", lambda c: [args.baseline, "engine", "bench"] + c))

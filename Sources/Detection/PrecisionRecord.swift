@@ -165,6 +165,15 @@ public struct PrecisionRecord: Codable, Sendable, Equatable {
 
 /// What `--precision` means for one model file.
 public enum PrecisionSelection {
+    /// The precisions faster than fp32 this model can run on a CPU with `features`: those the
+    /// CPU runs, int8 only with a calibration of this file.
+    public static func faster(modelPath: String, features: CPUFeatures = .host) -> [Precision] {
+        Precision.allCases.filter { precision in
+            guard precision != .fp32, precision.runs(on: features) else { return false }
+            return precision != .int8 || (try? Int8Calibration.read(besideModel: modelPath)) != nil
+        }
+    }
+
     /// `requested` (fp32, bf16, …, or auto / nil) for the model at `modelPath`: an explicit
     /// precision as asked (refused where the CPU lacks it); `auto` the fastest the CPU runs that
     /// the record beside the model passed for this file. With the reason, for the log. `auto`
@@ -175,8 +184,9 @@ public enum PrecisionSelection {
         guard name == "auto" || name.isEmpty else {
             return (try Precision.choose(features: features, requested: name), "asked for")
         }
-        let faster = Precision.allCases.filter { $0 != .fp32 && $0.runs(on: features) }
-        guard !faster.isEmpty else { return (.fp32, "auto: the CPU runs fp32 only") }
+        let faster = PrecisionSelection.faster(modelPath: modelPath, features: features)
+        guard !faster.isEmpty else { return (.fp32, "auto: the CPU runs fp32 only" + (features.isSuperset(of: Precision.int8.requires)
+            ? " (int8 needs a calibration, pcb engine calibrate)" : "")) }
         let recordPath = PrecisionRecord.path(besideModel: modelPath)
         guard let data = FileManager.default.contents(atPath: recordPath) else {
             return (.fp32, "auto: no accuracy record \(recordPath) (pcb engine check-precision)")
@@ -189,7 +199,8 @@ public enum PrecisionSelection {
               OperatingPoint.fingerprint(model) == record.modelFingerprint else {
             return (.fp32, "auto: \(recordPath) was measured on another model file")
         }
-        let chosen = try Precision.choose(features: features, requested: "auto", autoAmong: record.passedPrecisions)
+        let chosen = try Precision.choose(features: features, requested: "auto",
+                                          autoAmong: record.passedPrecisions.filter { $0 == .fp32 || faster.contains($0) })
         if chosen == .fp32 {
             return (.fp32, "auto: \(faster.map(\.rawValue).joined(separator: ", ")) did not pass the accuracy check in \(recordPath)")
         }

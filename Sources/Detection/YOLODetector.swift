@@ -117,6 +117,18 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
 
     /// Runs consecutive frames of one size as one batch (up to a fixed batch size): calls
     /// `body` with the first frame's index, the batch's letterbox, its detections and captures.
+    /// The int8 calibration pass over `frames`, letterboxed as `detect` does: by convolution
+    /// node, the range of values its input took. Needs an fp32 detector.
+    public func calibrationRanges(_ frames: [RGBImage]) throws -> [String: ClosedRange<Float>] {
+        let feeds = frames.map { frame in
+            let transform = letterbox(frameWidth: frame.width, frameHeight: frame.height)
+            var input = [Float](repeating: 114.0 / 255.0, count: 3 * transform.inputHeight * transform.inputWidth)
+            input.withUnsafeMutableBufferPointer { transform.fill($0, from: frame) }
+            return [model.inputName: Tensor(shape: [1, 3, transform.inputHeight, transform.inputWidth], floats: input)]
+        }
+        return try model.session.calibrationRanges(feeds)
+    }
+
     private func forEachBatch(_ frames: [RGBImage], capturing layers: Set<String>,
                               _ body: (Int, LetterboxTransform, [[RawDetection]], [String: Tensor]) throws -> Void) throws {
         var start = 0

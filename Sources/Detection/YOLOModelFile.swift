@@ -23,9 +23,17 @@ public struct YOLOModelFile: @unchecked Sendable {
 
     /// Opens `path` and checks it is a detection model: one (batch, 3, H, W) input and a
     /// (batch, 4 + classes, anchors) output whose class count matches the metadata names.
+    /// int8 reads the model's calibration (`<model>.int8.json`) and is refused without one.
     public init(path: String, threads: Int, precision: Precision = .fp32) throws {
         var options = SessionOptions(threads: threads)
         options.precision = precision
+        if precision == .int8 {
+            guard let calibration = try Int8Calibration.read(besideModel: path) else {
+                throw DetectionError.calibration("int8 needs a calibration of this model file: \(Int8Calibration.path(besideModel: path)) "
+                    + "is missing or was measured on another file (pcb engine calibrate --model \(path) --images DIR)")
+            }
+            options.int8Inputs = calibration.inputRanges
+        }
         session = try InferenceSession(path: path, options: options)
         metadata = try UltralyticsMetadata(properties: session.metadata)
         guard let input = session.inputs.first, input.shape.count == 4 else {

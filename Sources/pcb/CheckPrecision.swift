@@ -34,9 +34,12 @@ struct EngineCheckPrecision: AsyncParsableCommand {
     @Option(help: "Where to write the record (default: beside the model).") var out: String?
 
     func run() async throws {
-        let faster = Precision.allCases.filter { $0 != .fp32 && $0.runs(on: .host) }
+        let faster = PrecisionSelection.faster(modelPath: model)
         guard !faster.isEmpty else {
-            throw ValidationError("this CPU runs fp32 only (\(CPUFeatures.host)): there is nothing to check")
+            throw ValidationError("this CPU runs fp32 only (\(CPUFeatures.host)) for this model: there is nothing to check")
+        }
+        if Precision.int8.runs(on: .host) && !faster.contains(.int8) {
+            FileHandle.standardError.write(Data("int8 not checked: no calibration of this model (pcb engine calibrate)\n".utf8))
         }
         var verdictPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
         if let base = verdictPolicy,

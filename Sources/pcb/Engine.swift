@@ -1,9 +1,10 @@
 // `pcb engine run`, `pcb engine bench` and `pcb engine info`: the ONNX engine on its own, for
 // parity checks against ONNX Runtime, speed measurements, and what it found on this CPU
-// (`pcb engine check-precision` is in CheckPrecision.swift).
+// (`pcb engine calibrate` and `pcb engine check-precision` have files of their own).
 
 import ArgumentParser
 import Foundation
+import Detection
 import NeuralEngine
 import SeededRandom
 import Simulation
@@ -15,7 +16,7 @@ import Telemetry
 struct Engine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run or benchmark an ONNX model with NeuralEngine.",
-        subcommands: [EngineRun.self, EngineBench.self, EngineInfo.self, EngineCheckPrecision.self])
+        subcommands: [EngineRun.self, EngineBench.self, EngineInfo.self, EngineCalibrate.self, EngineCheckPrecision.self])
 }
 
 struct EngineInfo: AsyncParsableCommand {
@@ -82,13 +83,21 @@ struct EngineBench: AsyncParsableCommand {
     @Flag(name: .customLong("no-memory-plan"), help: "Allocate every activation afresh (to measure the memory plan).") var noMemoryPlan = false
     @Option(help: "Kernel set: auto (the fastest this CPU runs), \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kernels = "auto"
-    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs; no accuracy record is read here).")
+    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), int8 (AVX512_VNNI CPUs, with --calibration), auto (the fastest this CPU runs; int8 only with --calibration; no accuracy record is read here).")
     var precision = "fp32"
+    @Option(help: "int8 calibration (`pcb engine calibrate`) of this model.") var calibration: String?
 
     func run() async throws {
         var options = SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: !noMemoryPlan)
         options.kernels = try KernelSet.choose(features: .host, requested: kernels)
-        options.precision = try Precision.choose(features: .host, requested: precision)
+        options.precision = try Precision.choose(features: .host, requested: precision,
+                                                 autoAmong: calibration == nil ? [.bf16, .fp32] : Precision.allCases)
+        if options.precision == .int8 {
+            guard let calibration, let data = FileManager.default.contents(atPath: calibration) else {
+                throw ValidationError("--precision int8 needs --calibration FILE (pcb engine calibrate)")
+            }
+            options.int8Inputs = try JSONDecoder().decode(Int8Calibration.self, from: data).inputRanges
+        }
         let session = try InferenceSession(path: model, options: options)
         guard let input = session.inputs.first, input.shape.count == 4 else { throw ValidationError("expected one NCHW input") }
         func dimension(_ index: Int, _ requested: Int?, _ fallback: Int) -> Int {

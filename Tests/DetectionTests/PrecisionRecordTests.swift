@@ -134,3 +134,45 @@ import Testing
         #expect(throws: DetectionError.self) { try PrecisionRecord.parse(text, name: "r") }
     }
 }
+
+/// The int8 calibration file: found for its own model file only, refused in words when broken,
+/// and what makes int8 a candidate of `auto` at all.
+@Suite struct Int8CalibrationTests {
+    static let vnniCPU: CPUFeatures = [.avx2, .fma, .avx512f, .avx512bw, .avx512vnni]
+
+    @Test func aCalibrationCountsForItsOwnModelFileOnly() throws {
+        let directory = NSTemporaryDirectory() + "pcb-int8-calibration-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let model = directory + "/m.onnx", bytes = Array("model bytes".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: model))
+        #expect(Int8Calibration.path(besideModel: model).hasSuffix("/m.int8.json"))
+        #expect(try Int8Calibration.read(besideModel: model) == nil)
+        #expect(PrecisionSelection.faster(modelPath: model, features: Self.vnniCPU).isEmpty)
+
+        let calibration = Int8Calibration(model: "m.onnx", modelFingerprint: OperatingPoint.fingerprint(bytes), images: 3, source: "frames",
+                                          ranges: ["conv1": -0.3...6, "conv2": 0...1])
+        try calibration.encoded().write(to: URL(fileURLWithPath: Int8Calibration.path(besideModel: model)))
+        let read = try #require(try Int8Calibration.read(besideModel: model))
+        #expect(read.inputRanges == ["conv1": -0.3...6, "conv2": 0...1])
+        #if arch(x86_64)
+        #expect(PrecisionSelection.faster(modelPath: model, features: Self.vnniCPU) == [.int8])
+        #endif
+
+        // Another file beside the same calibration has none.
+        try Data(Array("another model".utf8)).write(to: URL(fileURLWithPath: model))
+        #expect(try Int8Calibration.read(besideModel: model) == nil)
+        #expect(PrecisionSelection.faster(modelPath: model, features: Self.vnniCPU).isEmpty)
+
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: Int8Calibration.path(besideModel: model)))
+        #expect(throws: DetectionError.self) { try Int8Calibration.read(besideModel: model) }
+    }
+
+    @Test func brokenRangesAreLeftOut() {
+        var calibration = Int8Calibration(model: "m", modelFingerprint: "0", images: 1, source: "s", ranges: ["ok": 0...1])
+        calibration.ranges["reversed"] = [2, 1]
+        calibration.ranges["short"] = [1]
+        calibration.ranges["infinite"] = [-.infinity, 1]
+        #expect(calibration.inputRanges == ["ok": 0...1])
+    }
+}

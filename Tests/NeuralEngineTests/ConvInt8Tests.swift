@@ -152,4 +152,66 @@ import Testing
             }
         }
     }
+
+    @Test func int8ConvolutionsStayWithinTheQuantisationBound() throws {
+        guard CPUFeatures.host.isSuperset(of: ConvInt8.vnniRequires) else {
+            print("ConvInt8Tests: skipped int8 convolutions: this CPU lacks AVX512_VNNI")
+            return
+        }
+        var rng = SplitMix64(seed: 0x1C07)
+        let context = ExecutionContext(threads: 2, precision: .int8)
+        for trial in 0..<16 {
+            let pointwise = trial % 2 == 0, stride = trial % 3 == 0 ? 2 : 1, kernel = pointwise ? 1 : 3
+            var p = Conv2DParams(batch: 1, inChannels: rng.int(1...12), inH: rng.int(3...20), inW: rng.int(3...70),
+                                 outChannels: rng.int(1...20), kernelH: kernel, kernelW: kernel, group: 1,
+                                 strideH: pointwise ? 1 : stride, strideW: pointwise ? 1 : stride, dilationH: 1, dilationW: 1,
+                                 padTop: pointwise ? 0 : 1, padLeft: pointwise ? 0 : 1, outH: 0, outW: 0)
+            p.outH = (p.inH + 2 * p.padTop - kernel) / p.strideH + 1
+            p.outW = (p.inW + 2 * p.padLeft - kernel) / p.strideW + 1
+            let x = rng.floats(p.inChannels * p.inH * p.inW).map { $0 * 3 + 0.5 }
+            let w = rng.floats(p.outChannels * p.inChannels * kernel * kernel)
+            let bias = rng.floats(p.outChannels)
+            let input = ActivationQuantization(min: x.min()!, max: x.max()!)
+            context.int8Inputs = [0: input]
+            let int8 = ConvPacked.run(x: x, w: w, bias: bias, p, activation: .none, context: context)
+            let exact = ConvKernel.reference(x: x, w: w, bias: bias, p, activation: .none)
+            let weights = Int8ConvWeights(w, m: p.outChannels, k: p.patchSize)
+            let wMax = w.map(abs).max()!, xMax = Swift.max(x.map(abs).max()!, 0), sw = weights.scales.max()!
+            let bound = Float(p.patchSize) * (wMax * input.scale / 2 + xMax * sw / 2 + sw * input.scale / 4) + 1e-4
+            let worst = zip(int8, exact).map { abs($0 - $1) }.max()!
+            #expect(worst <= bound, "trial \(trial) \(p): error \(worst) over the bound \(bound)")
+            // And the int8 path really ran: it differs from fp32 somewhere, within the bound.
+            #expect(worst > 0, "trial \(trial): int8 gave exactly the fp32 sums")
+        }
+    }
+
+    @Test func calibratedSessionsRunTheirConvolutionsInInt8() throws {
+        guard CPUFeatures.host.isSuperset(of: ConvInt8.vnniRequires) else {
+            print("ConvInt8Tests: skipped the int8 session: this CPU lacks AVX512_VNNI")
+            return
+        }
+        let path = FixtureManifest.path("models/v8_op20_dyn.onnx")
+        var rng = SplitMix64(seed: 0xCA1B)
+        let feeds = (0..<2).map { _ in ["images": Tensor(shape: [1, 3, 64, 96], floats: rng.floats(3 * 64 * 96).map { abs($0) })] }
+        let fp32 = try InferenceSession(path: path, options: SessionOptions(threads: 2))
+        let inputName = try #require(fp32.inputs.first?.name)
+        let named = feeds.map { [inputName: $0["images"]!] }
+        let ranges = try fp32.calibrationRanges(named)
+        #expect(ranges.count > 10, "\(ranges.count) calibrated convolutions")
+        #expect(ranges.values.allSatisfy { $0.lowerBound.isFinite && $0.upperBound.isFinite })
+        var options = SessionOptions(threads: 2)
+        options.precision = .int8
+        options.int8Inputs = ranges
+        let int8 = try InferenceSession(path: path, options: options)
+        #expect(int8.int8Convolutions == ranges.count)
+        #expect(throws: EngineError.self) { try int8.calibrationRanges(named) }
+        let reference = try fp32.run(named[0]).values.first!.floats
+        let quantised = try int8.run(named[0]).values.first!.floats
+        #expect(reference.count == quantised.count && quantised.allSatisfy(\.isFinite))
+        // Random weights amplify rounding; the outputs still follow fp32's closely.
+        let meanAbs = reference.map(abs).reduce(0, +) / Float(reference.count)
+        let meanError = zip(reference, quantised).map { abs($0 - $1) }.reduce(0, +) / Float(reference.count)
+        print("ConvInt8Tests: int8 against fp32 on v8_op20_dyn: mean |error| \(meanError), mean |value| \(meanAbs)")
+        #expect(meanError < 0.1 * meanAbs)
+    }
 }

@@ -41,8 +41,28 @@ final class ConvPackedWeights: @unchecked Sendable {
     /// The same weights as bf16 pairs of consecutive K, [mTiles][(k + 1) / 2][mr][2] (an odd
     /// K's partner 0), when made for a bf16 session. Set once, in init.
     private(set) var bf16Panels: UnsafeMutablePointer<UInt16>? = nil
+    /// The same weights as s8 quads with the epilogue's factors for one input quantisation,
+    /// when made for an int8 convolution.
+    let int8: Int8Factors?
 
-    init(_ w: [Float], m: Int, k: Int, bf16: Bool = false) {
+    /// An int8 convolution's weights and, for its input's quantisation, each output channel's
+    /// share of the zero point (correction) and its scale back to fp32.
+    struct Int8Factors {
+        let weights: Int8ConvWeights
+        let input: ActivationQuantization
+        let correction: [Int32]
+        let scale: [Float]
+
+        init(_ w: [Float], m: Int, k: Int, input: ActivationQuantization) {
+            weights = Int8ConvWeights(w, m: m, k: k)
+            self.input = input
+            correction = weights.rowSums.map { input.zeroPoint &* $0 }
+            scale = weights.scales.map { $0 * input.scale }
+        }
+    }
+
+    init(_ w: [Float], m: Int, k: Int, bf16: Bool = false, int8 input: ActivationQuantization? = nil) {
+        int8 = input.map { Int8Factors(w, m: m, k: k, input: $0) }
         let mr = Self.mr
         source = w
         self.m = m
@@ -87,8 +107,8 @@ final class ConvPackedWeights: @unchecked Sendable {
         return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 
-    func matches(_ w: [Float], m: Int, k: Int, bf16: Bool) -> Bool {
-        guard self.m == m, self.k == k, w.count == source.count, (bf16Panels != nil) == bf16 else { return false }
+    func matches(_ w: [Float], m: Int, k: Int, bf16: Bool, int8 input: ActivationQuantization?) -> Bool {
+        guard self.m == m, self.k == k, w.count == source.count, (bf16Panels != nil) == bf16, int8?.input == input else { return false }
         let a = w.withUnsafeBufferPointer { $0.baseAddress }
         let b = source.withUnsafeBufferPointer { $0.baseAddress }
         return a == b
@@ -101,11 +121,11 @@ final class ConvPackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: ConvPackedWeights?
 
-    func packed(_ w: [Float], m: Int, k: Int, bf16: Bool = false) -> ConvPackedWeights {
+    func packed(_ w: [Float], m: Int, k: Int, bf16: Bool = false, int8: ActivationQuantization? = nil) -> ConvPackedWeights {
         lock.lock()
         defer { lock.unlock() }
-        if let e = entry, e.matches(w, m: m, k: k, bf16: bf16) { return e }
-        let e = ConvPackedWeights(w, m: m, k: k, bf16: bf16)
+        if let e = entry, e.matches(w, m: m, k: k, bf16: bf16, int8: int8) { return e }
+        let e = ConvPackedWeights(w, m: m, k: k, bf16: bf16, int8: int8)
         entry = e
         return e
     }
@@ -127,9 +147,25 @@ enum ConvPacked {
         let outCount = p.batch * p.outChannels * p.outSpatial
         if outCount == 0 { return [] }
         let m = p.outChannels, k = p.patchSize
+        if context.calibration != nil { record(x, context: context) }
         let bf16 = context.precision == .bf16
-        let weights = cache?.packed(w, m: m, k: k, bf16: bf16) ?? ConvPackedWeights(w, m: m, k: k, bf16: bf16)
+        // int8 where a calibration gave this convolution's input range; fp32 elsewhere.
+        let int8 = context.precision == .int8 ? context.int8Inputs[context.currentNode] : nil
+        let weights = cache?.packed(w, m: m, k: k, bf16: bf16, int8: int8) ?? ConvPackedWeights(w, m: m, k: k, bf16: bf16, int8: int8)
         return run(x: x, weights: weights, bias: bias, p, activation: activation, context: context)
+    }
+
+    /// Widens the calibration's range of the running node's input by x's values.
+    static func record(_ x: [Float], context: ExecutionContext) {
+        var low = Float.infinity, high = -Float.infinity
+        for v in x where v.isFinite {
+            low = Swift.min(low, v)
+            high = Swift.max(high, v)
+        }
+        guard low <= high else { return }
+        let node = context.currentNode
+        let seen = context.calibration?[node].map { Swift.min($0.lowerBound, low)...Swift.max($0.upperBound, high) } ?? low...high
+        context.calibration?[node] = seen
     }
 
     /// Geometry of the prepared input and of the pixel blocks.
@@ -243,13 +279,16 @@ enum ConvPacked {
         // direct reads, an mr x nr tile for scattered stores, and the band's
         // prepared input.
         let offsetFloats = (2 * k * MemoryLayout<Int>.stride / 4 + 15) & ~15
-        // bf16: each pixel block's B rows as bf16 pairs, [(k + 1) / 2][vectors][32] halves.
-        let bPanelFloats = weights.bf16Panels == nil ? 0 : (((k + 1) / 2) * nr + 15) & ~15
+        // bf16: each pixel block's B rows as bf16 pairs, [(k + 1) / 2][vectors][32] halves;
+        // int8: as u8 quads, [(k + 3) / 4][vectors][64] bytes.
+        let bPanelFloats = weights.int8 != nil ? (((k + 3) / 4) * nr + 15) & ~15
+            : weights.bf16Panels == nil ? 0 : (((k + 1) / 2) * nr + 15) & ~15
         let workerFloats = offsetFloats + bPanelFloats
             + (((layout.direct ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p) + 15) & ~15)
         let biasFloats = (mTiles * mr + 15) & ~15
         return context.floats(outCount) { y in
             x.withUnsafeBufferPointer { xb in
+              Int8Tiles.with(weights.int8) { int8 in
                 context.withScratch(count: biasFloats + workers * workerFloats + 16) { scratch in
                     // 64-byte align the worker regions.
                     let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) + 63) & ~63)!
@@ -261,7 +300,7 @@ enum ConvPacked {
                     for img in 0..<p.batch {
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
                                       activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
-                                      a16: weights.bf16Panels.map { UnsafePointer($0) },
+                                      a16: weights.bf16Panels.map { UnsafePointer($0) }, int8: int8,
                                       bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
                                       y: y + outPlane * img)
                         context.pool.run(workers) { wi in
@@ -281,6 +320,29 @@ enum ConvPacked {
                         }
                     }
                 }
+              }
+            }
+        }
+    }
+
+    /// The pointers an int8 tile reads: weights as s8 quads, per output channel the zero
+    /// point's share and the scale back to fp32, and the input's quantisation.
+    struct Int8Tiles {
+        let a: UnsafePointer<Int8>
+        let correction: UnsafePointer<Int32>
+        let scale: UnsafePointer<Float>
+        let input: ActivationQuantization
+
+        /// Calls body with the pointers of `factors` (nil for a convolution that is not int8).
+        static func with<R>(_ factors: ConvPackedWeights.Int8Factors?, _ body: (Int8Tiles?) -> R) -> R {
+            guard let factors else { return body(nil) }
+            return factors.weights.quads.withUnsafeBufferPointer { a in
+                factors.correction.withUnsafeBufferPointer { correction in
+                    factors.scale.withUnsafeBufferPointer { scale in
+                        body(Int8Tiles(a: a.baseAddress!, correction: correction.baseAddress!, scale: scale.baseAddress!,
+                                       input: factors.input))
+                    }
+                }
             }
         }
     }
@@ -294,6 +356,8 @@ enum ConvPacked {
         let a: UnsafePointer<Float>
         /// The weights as bf16 pairs, in a bf16 session.
         let a16: UnsafePointer<UInt16>?
+        /// The weights as s8 quads and the epilogue's factors, for an int8 convolution.
+        let int8: Int8Tiles?
         let bias: UnsafePointer<Float>
         let x: UnsafePointer<Float>
         let y: UnsafeMutablePointer<Float>
@@ -376,23 +440,33 @@ enum ConvPacked {
                    v0: Int, count: Int, outOffset: Int?, y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial, outW = p.outW, ws = layout.ws
             let vectors = (count + 15) / 16
-            // bf16: the block's B rows are rounded to bf16 pairs once, for all its M tiles.
+            // bf16: the block's B rows are rounded to bf16 pairs once, for all its M tiles;
+            // int8: quantised to u8 quads once.
             let b16: UnsafePointer<UInt16>? = a16 == nil || range.isEmpty ? nil : packedB.map { packed in
                 ck_pack_bf16_block(Int32(vectors), k, base, offsets, packed)
                 return UnsafePointer(packed)
+            }
+            let b8: UnsafePointer<UInt8>? = int8 == nil || range.isEmpty ? nil : packedB.map { packed in
+                let bytes = UnsafeMutableRawPointer(packed).assumingMemoryBound(to: UInt8.self)
+                ConvInt8.packBlockVNNI(vectors: vectors, k: k, b: base, offsets: offsets, quantization: int8!.input, into: bytes)
+                return UnsafePointer(bytes)
             }
             for mt in range {
                 let valid = Swift.min(mr, p.outChannels - mt * mr)
                 let yt = y + mt * mr * n
                 let at = a + mt * k * mr, bt = bias + mt * mr
                 let at16 = a16.map { $0 + mt * ((k + 1) / 2) * mr * 2 }
-                if let outOffset, valid == mr {
+                let out = outOffset != nil && valid == mr ? yt + outOffset! : tile
+                let ld = outOffset != nil && valid == mr ? n : nr
+                if let int8, let b8 {
+                    ConvInt8.tileVNNI(vectors: vectors, k: k, a: int8.a + mt * ((k + 3) / 4) * mr * 4, b: b8,
+                                      correction: int8.correction + mt * mr, scale: int8.scale + mt * mr, bias: bt,
+                                      out: out, ld: ld, activation: activation)
+                } else {
                     ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b16: b16, b: base, offsets: offsets, bias: bt,
-                                          out: yt + outOffset, ld: n, activation: activation, kernels: kernels)
-                    continue
+                                          out: out, ld: ld, activation: activation, kernels: kernels)
                 }
-                ConvPacked.tileKernel(vectors, k: k, a: at, a16: at16, b16: b16, b: base, offsets: offsets, bias: bt,
-                                      out: tile, ld: nr, activation: activation, kernels: kernels)
+                if out != tile { continue }
                 if let outOffset {
                     for r in 0..<valid {
                         let src = tile + r * nr, dst = yt + r * n + outOffset

@@ -121,6 +121,10 @@ public enum KernelSet: String, CPUDependentChoice, CustomStringConvertible {
 
 /// The number format convolutions compute in, fastest first.
 public enum Precision: String, CPUDependentChoice, CustomStringConvertible {
+    /// Weights as s8 per output channel and inputs as u8 with the scale and zero point a
+    /// calibration chose for each convolution (`SessionOptions.int8Inputs`), int32 sums
+    /// (AVX512_VNNI dot products); convolutions without a calibrated input run in fp32.
+    case int8
     /// Weights and activations rounded to bf16 (8 bits of mantissa) for the packed convolutions'
     /// multiplies, sums in fp32 (AVX512_BF16 dot products); other operators stay fp32.
     case bf16
@@ -133,6 +137,7 @@ public enum Precision: String, CPUDependentChoice, CustomStringConvertible {
 
     public var requires: CPUFeatures {
         switch self {
+        case .int8: [.avx512f, .avx512bw, .avx512vnni, .fma]
         case .bf16: [.avx512f, .avx512bw, .avx512bf16]
         case .fp32: []
         }

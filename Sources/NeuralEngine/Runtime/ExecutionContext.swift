@@ -12,6 +12,10 @@ final class ExecutionContext {
     let kernels: KernelSet
     /// The number format of the packed convolutions.
     let precision: Precision
+    /// int8: each calibrated convolution's input quantisation, by node index.
+    var int8Inputs: [Int: ActivationQuantization] = [:]
+    /// While a calibration runs: the range of each packed convolution's input, by node index.
+    var calibration: [Int: ClosedRange<Float>]?
     /// Reusable float scratch space (grown on demand, never shrunk).
     private var scratch: [Float] = []
 
@@ -67,6 +71,9 @@ final class ExecutionContext {
         self.arena = arena
         recording = arena == nil ? MemoryPlanRecording() : nil
     }
+
+    /// The node being run (its index in the graph).
+    var currentNode: Int { node }
 
     func beginNode(_ index: Int) {
         node = index

@@ -45,6 +45,12 @@ public final class InferenceSession: @unchecked Sendable {
         self.graph = graph
         self.executor = try Executor(graph: graph, memoryPlanning: options.memoryPlanning)
         self.context = ExecutionContext(threads: options.threads, kernels: options.kernels ?? .active, precision: options.precision)
+        if options.precision == .int8 {
+            for (index, node) in graph.nodes.enumerated() {
+                guard let range = options.int8Inputs[node.name] else { continue }
+                context.int8Inputs[index] = ActivationQuantization(min: range.lowerBound, max: range.upperBound)
+            }
+        }
         self.inputs = graph.inputInfos
         self.outputs = graph.outputInfos
         var meta: [String: String] = [:]
@@ -78,6 +84,32 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Number of nodes executed per run after graph optimisation.
     public var nodeCount: Int { graph.nodes.count }
+
+    /// How many convolutions run in int8 (those the calibration named; 0 outside int8).
+    public var int8Convolutions: Int { context.int8Inputs.count }
+
+    /// The int8 calibration pass: runs every feed and returns, by node name, the range of values
+    /// each packed convolution's input took (what `SessionOptions.int8Inputs` wants). Needs an
+    /// fp32 session that nothing else runs meanwhile.
+    public func calibrationRanges(_ feeds: [[String: Tensor]]) throws -> [String: ClosedRange<Float>] {
+        guard context.precision == .fp32 else {
+            throw EngineError.invalidArgument("calibrate on an fp32 session (this one runs \(context.precision))")
+        }
+        lock.lock()
+        context.calibration = [:]
+        lock.unlock()
+        defer {
+            lock.lock()
+            context.calibration = nil
+            lock.unlock()
+        }
+        for feed in feeds { _ = try run(feed) }
+        lock.lock()
+        defer { lock.unlock() }
+        var ranges: [String: ClosedRange<Float>] = [:]
+        for (index, range) in context.calibration ?? [:] { ranges[graph.nodes[index].name] = range }
+        return ranges
+    }
 
     /// The memory plan of the most recently run input shape: buffers, their bytes, and the
     /// bytes its planned outputs would take without reuse (nil before the first run).

@@ -13,8 +13,11 @@ public struct SessionOptions: Sendable {
     public var memoryPlanning = true
     /// The kernel set (KernelDispatch); nil: `KernelSet.active`, the fastest this CPU runs.
     public var kernels: KernelSet? = nil
-    /// The number format of the packed convolutions (fp32 by default; bf16 where the CPU has it).
+    /// The number format of the packed convolutions (fp32 by default; bf16 or int8 where the CPU has it).
     public var precision: Precision = .fp32
+    /// For int8: the range of each convolution's input, by node name, as a calibration saw it
+    /// (`InferenceSession.calibrationRanges`). Convolutions not named here run in fp32.
+    public var int8Inputs: [String: ClosedRange<Float>] = [:]
 
     public init(threads: Int = 1) {
         self.threads = max(1, threads)
