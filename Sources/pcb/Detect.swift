@@ -34,7 +34,7 @@ struct Detect: AsyncParsableCommand {
     @Flag(name: .customLong("multi-label"), help: "Keep every (box, class) pair above the threshold, as Ultralytics does when validating.")
     var multiLabel = false
     @Option(help: "Engine threads.") var threads = 1
-    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs that passed the model's accuracy record <model>.precision.json, else fp32).")
+    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), int8 (AVX512_VNNI CPUs, with <model>.int8.json), auto (the fastest this CPU runs that passed the model's accuracy record <model>.precision.json, else fp32).")
     var precision = "fp32"
     @Argument(help: "JPEG files or folders (searched recursively for .jpg/.jpeg).") var paths: [String]
 

@@ -38,7 +38,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Preprocessing: 'val' (as yolo val) or 'serve' (as the server's detector).")
     var letterbox: String = EvaluationLetterbox.validation.rawValue
     @Option(help: "Engine threads (defaults to the number of cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), auto (the fastest this CPU runs that passed the model's accuracy record <model>.precision.json, else fp32).")
+    @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), int8 (AVX512_VNNI CPUs, with <model>.int8.json), auto (the fastest this CPU runs that passed the model's accuracy record <model>.precision.json, else fp32).")
     var precision = "fp32"
     @Option(help: "Defect policy for board verdicts ('none' to skip).") var policy = "data/pcb_defects.yaml"
     @Option(help: "Golden board (JPEG of a known-good board) every image shows, as `pcb serve --reference`: verdicts count only boxes over changed regions.")

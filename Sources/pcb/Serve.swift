@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Defect policy file (default data/pcb_defects.yaml).") var policy: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
     @Option(name: .customLong("threads"), help: "Inference threads (default: every core).") var threads: Int?
-    @Option(help: "The detector's convolutions: auto (default: the fastest the CPU runs that passed the model's accuracy record <model>.precision.json, else fp32), fp32, bf16 (AVX512_BF16 CPUs).")
+    @Option(help: "The detector's convolutions: auto (default: the fastest the CPU runs that passed the model's accuracy record <model>.precision.json, else fp32), fp32, bf16 (AVX512_BF16 CPUs), int8 (AVX512_VNNI CPUs, with the model's calibration <model>.int8.json).")
     var precision: String?
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "KEY=VALUE: any configs/server.yaml key (repeatable), e.g. --set min_free_disk_mb=500.", valueName: "key=value"))

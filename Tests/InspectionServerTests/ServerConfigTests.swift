@@ -63,6 +63,7 @@ import Testing
         #expect(ServerConfig().precision == "auto")
         #expect(try ServerConfig.load(fileText: "precision: BF16", environment: [:], flags: [:]).precision == "bf16")
         #expect(try ServerConfig.load(fileText: nil, environment: ["PCB_PRECISION": "auto"], flags: [:]).precision == "auto")
+        #expect(try ServerConfig.load(fileText: nil, environment: [:], flags: ["precision": "int8"]).precision == "int8")
         #expect(throws: ConfigError.self) { try ServerConfig.load(fileText: nil, environment: [:], flags: ["precision": "int4"]) }
     }
 

@@ -3,6 +3,7 @@
 
 import Foundation
 import LayeredSettings
+import NeuralEngine
 
 /// A configuration value that could not be used, naming where it came from.
 public struct ConfigError: Error, CustomStringConvertible {
@@ -55,8 +56,9 @@ extension ServerConfig {
             "max_bodies_in_flight": .value { $0.maxBodiesInFlight = try SettingValue.integer($1, 1...100_000) },
             "queue_capacity": .value { $0.queueCapacity = try SettingValue.integer($1, 1...10_000) },
             "precision": .value { config, value in
-                guard ["auto", "fp32", "bf16"].contains(value.lowercased()) else {
-                    throw SettingsError("expected auto, fp32 or bf16, got '\(value)'")
+                let names = ["auto"] + Precision.allCases.map(\.rawValue)
+                guard names.contains(value.lowercased()) else {
+                    throw SettingsError("expected \(names.joined(separator: ", ")), got '\(value)'")
                 }
                 config.precision = value.lowercased()
             },

@@ -70,8 +70,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var queueCapacity = 8
     /// Number format of the detector's convolutions: `auto` (default: the fastest the CPU runs
     /// that passed the model's accuracy record `<model>.precision.json`, else fp32; resolved
-    /// again for each model a reload brings), `fp32`, or `bf16` (AVX512_BF16 CPUs; refused at
-    /// start elsewhere).
+    /// again for each model a reload brings), `fp32`, `bf16` (AVX512_BF16 CPUs) or `int8`
+    /// (AVX512_VNNI CPUs, with `<model>.int8.json`); the last two are refused at start elsewhere.
     public var precision = "auto"
     /// Threads of the inference engine. Default: every core.
     public var inferenceThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)

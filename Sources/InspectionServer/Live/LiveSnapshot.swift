@@ -12,7 +12,7 @@ struct LiveSnapshot: Encodable, Sendable {
     let server_time: String
     let model_ready: Bool
     let model: String
-    /// The number format of the detector's convolutions (fp32, bf16).
+    /// The number format of the detector's convolutions (fp32, bf16, int8).
     let precision: String
     let database_online: Bool
     let queue_depth: Int
