@@ -10,7 +10,7 @@ OpenVINO's best precision (f32 or bf16, whichever is faster here).
     python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --kernels auto,portable --baseline OLD/pcb
 
 int8 runs with the calibration beside each model (`<model>.int8.json`, `pcb engine calibrate`).
-Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic}.onnx from tools/engine-fixtures/export_full_models.py,
+Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic,yolov8s}.onnx from tools/engine-fixtures/export_full_models.py,
 or with --bundled the models in models/ (real weights). `--kernels` and `--precisions` run
 NeuralEngine once per kernel set (KernelDispatch) and precision; `--baseline` adds another pcb
 binary (e.g. an earlier build) to each round.
@@ -30,6 +30,7 @@ CASES = [  # (label, file, height, width)
     ("yolov8n 640x640", ".cache/models/yolov8n.onnx", 640, 640),
     ("yolo11n 640x640", ".cache/models/yolo11n.onnx", 640, 640),
     ("yolov8n dynamic 480x640", ".cache/models/yolov8n_dynamic.onnx", 480, 640),
+    ("yolov8s 640x640", ".cache/models/yolov8s.onnx", 640, 640),
 ]
 BUNDLED = [
     ("bundled synthetic yolov8n 480x640", "models/pcb_synthetic_yolov8n.onnx", 480, 640),

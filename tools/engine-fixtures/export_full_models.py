@@ -10,10 +10,11 @@ Writes (not committed; .cache/ is git-ignored):
     yolov8n.onnx          YOLOv8n, 640x640 fixed, opset 17, simplified (onnxslim)
     yolo11n.onnx          YOLO11n, 640x640 fixed, opset 17, simplified
     yolov8n_dynamic.onnx  YOLOv8n, dynamic batch/height/width, opset 17, simplified
+    yolov8s.onnx          YOLOv8s, 640x640 fixed, opset 17, simplified
     b1_640x640.input.npy, <model>.b1_640x640.output0.npy   ORT golden (1 thread, no graph optimisation)
     models.json           what was exported, with versions and sha256
 
-The models are the stock "n" scale architectures from the installed ultralytics package (reg_max
+The models are the stock "n" (and one "s") scale architectures from the installed ultralytics package (reg_max
 16, real channel widths) with the 11 PCB defect classes, so their cost matches a deployed PCB
 detector. Weights are random (no download): same treatment as the fixture models (BatchNorm
 statistics re-estimated on synthetic images, class biases shifted) so the goldens are not flat.
@@ -45,15 +46,16 @@ EXPORTS = [
     ("yolov8n.onnx", "v8", 17, True, False),
     ("yolo11n.onnx", "v11", 17, True, False),
     ("yolov8n_dynamic.onnx", "v8", 17, True, True),
+    ("yolov8s.onnx", "v8s", 17, True, False),
 ]
 
 
 def build(arch: str, workdir: Path):
     from ultralytics import YOLO
 
-    d = common.package_yaml(arch)
+    d = common.package_yaml({"v8s": "v8"}.get(arch, arch))
     d["nc"] = len(common.CLASS_NAMES)
-    stem = {"v8": "yolov8n", "v11": "yolo11n"}[arch]  # file name selects scale "n"
+    stem = {"v8": "yolov8n", "v11": "yolo11n", "v8s": "yolov8s"}[arch]  # the file name selects the scale
     cfg = workdir / f"{stem}.yaml"
     cfg.write_text(yaml.safe_dump(d, sort_keys=False))
     torch.manual_seed(SEED)
