@@ -60,29 +60,9 @@ public struct PrecisionRecord: Codable, Sendable, Equatable {
         }
     }
 
-    public struct VerdictFigures: Codable, Sendable, Equatable {
-        public var normalBoards: Int
-        public var defectiveBoards: Int
-        public var falseCalls: Int
-        public var escapes: Int
-        public var wrongCategory: Int
-
-        public init(_ outcomes: VerdictOutcomes) {
-            normalBoards = outcomes.normalBoards
-            defectiveBoards = outcomes.defectiveBoards
-            falseCalls = outcomes.falseCalls
-            escapes = outcomes.escapes
-            wrongCategory = outcomes.wrongCategory
-        }
-
-        public var falseCallRate: Double { normalBoards > 0 ? Double(falseCalls) / Double(normalBoards) : 0 }
-        public var escapeRate: Double { defectiveBoards > 0 ? Double(escapes) / Double(defectiveBoards) : 0 }
-
-        enum CodingKeys: String, CodingKey {
-            case normalBoards = "normal_boards", defectiveBoards = "defective_boards", falseCalls = "false_calls"
-            case escapes, wrongCategory = "wrong_category"
-        }
-    }
+    /// Board counts, as a calibration reports them (normal, defective, false calls, escapes,
+    /// wrong category).
+    public typealias VerdictFigures = OperatingPoint.Outcomes
 
     public struct Check: Codable, Sendable, Equatable {
         public var precision: String

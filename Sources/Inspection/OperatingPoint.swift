@@ -42,6 +42,10 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
             wrongCategory = outcomes.wrongCategory
         }
 
+        /// False calls per normal board and escapes per defective board (0 without such boards).
+        public var falseCallRate: Double { normal > 0 ? Double(falseCalls) / Double(normal) : 0 }
+        public var escapeRate: Double { defective > 0 ? Double(escapes) / Double(defective) : 0 }
+
         enum CodingKeys: String, CodingKey {
             case normal, defective, falseCalls = "false_calls", escapes, wrongCategory = "wrong_category"
         }

@@ -88,7 +88,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
         func line(_ name: String, _ f: PrecisionRecord.Figures) -> String {
             var text = String(format: "%@: mAP@0.5 %.4f", name, f.map50)
             if let v = f.verdicts {
-                text += " | false calls \(v.falseCalls)/\(v.normalBoards), escapes \(v.escapes)/\(v.defectiveBoards), wrong category \(v.wrongCategory)"
+                text += " | false calls \(v.falseCalls)/\(v.normal), escapes \(v.escapes)/\(v.defective), wrong category \(v.wrongCategory)"
             }
             return text
         }

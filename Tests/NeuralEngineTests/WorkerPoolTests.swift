@@ -133,13 +133,24 @@ import Testing
         #expect(split.map(\.floats) == parts.map(\.floats))
     }
 
-    @Test func transposeMatchesTheGenericWalk() {
+    @Test func transposeMatchesADirectIndexMap() {
         var rng = SplitMix64(seed: 0x7A5)
         let shape = [1, 4, 16, 1_200]
         let x = rng.floats(shape.reduce(1, *))
+        let inStrides = [4 * 16 * 1_200, 16 * 1_200, 1_200, 1]
         for perm in [[0, 2, 1, 3], [0, 1, 3, 2], [3, 2, 1, 0], [0, 3, 1, 2]] {
-            #expect(TransposeKernel.transposeFloats(x, shape, perm, context: three)
-                        == TransposeKernel.transpose(x, shape, perm), "perm \(perm)")
+            // y[i] = x[sum_d index_d(i) * inStride[perm[d]]], index_d(i) the output's digits of i.
+            let outShape = perm.map { shape[$0] }
+            let expected = (0..<x.count).map { i -> Float in
+                var rest = i, offset = 0
+                for d in (0..<4).reversed() {
+                    offset += (rest % outShape[d]) * inStrides[perm[d]]
+                    rest /= outShape[d]
+                }
+                return x[offset]
+            }
+            #expect(TransposeKernel.transposeFloats(x, shape, perm, context: three) == expected, "perm \(perm)")
+            #expect(TransposeKernel.transpose(x, shape, perm) == expected, "perm \(perm), generic")
         }
     }
 

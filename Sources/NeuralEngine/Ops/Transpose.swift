@@ -24,72 +24,76 @@ struct TransposeKernel: Kernel {
     static func transpose<T>(_ a: [T], _ shape: [Int], _ perm: [Int]) -> [T] {
         let n = a.count
         if n == 0 || perm == Array(0..<perm.count) { return a }
-        let inStrides = Shape.strides(shape)
-        let outShape = perm.map { shape[$0] }
-        let st = perm.map { inStrides[$0] }   // input stride per output dim
-        let rank = perm.count
-        var out = [T](); out.reserveCapacity(n)
-        var idx = [Int](repeating: 0, count: rank)
-        var off = 0
-        let innerLen = outShape[rank - 1], innerStride = st[rank - 1]
+        let rows = Rows(shape, perm)
+        var out = [T]()
+        out.reserveCapacity(n)
         a.withUnsafeBufferPointer { src in
-            while out.count < n {
-                for j in 0..<innerLen { out.append(src[off + j * innerStride]) }
-                var d = rank - 2
-                while d >= 0 {
-                    idx[d] += 1
-                    off += st[d]
-                    if idx[d] < outShape[d] { break }
-                    off -= st[d] * outShape[d]
-                    idx[d] = 0
-                    d -= 1
-                }
-                if d < 0 { break }
+            rows.walk(0..<(n / rows.length)) { _, offset in
+                for j in 0..<rows.length { out.append(src[offset + j * rows.stride]) }
             }
         }
         return out
     }
 
-    /// The Float case: output rows (the last output dimension) shared among the pool's
-    /// threads, each a strided gather or, where the last dimension stays last, a copy.
+    /// The Float case: output rows shared among the pool's threads, each a strided gather or,
+    /// where the last dimension stays last, a copy.
     static func transposeFloats(_ a: [Float], _ shape: [Int], _ perm: [Int], context: ExecutionContext) -> [Float] {
         let n = a.count
         if n == 0 || perm == Array(0..<perm.count) { return a }
-        let inStrides = Shape.strides(shape)
-        let outShape = perm.map { shape[$0] }
-        let st = perm.map { inStrides[$0] }
-        let rank = perm.count
-        let innerLen = outShape[rank - 1], innerStride = st[rank - 1]
-        let rows = n / innerLen
+        let rows = Rows(shape, perm)
         return context.floats(n) { out in
             a.withUnsafeBufferPointer { buffer in
                 let src = buffer.baseAddress!
-                context.pool.forEachChunk(count: rows, minChunk: Swift.max(1, 16_384 / innerLen)) { range in
-                    // The odometer over the output's leading dimensions, started at the range's first row.
-                    var idx = [Int](repeating: 0, count: rank)
-                    var rest = range.lowerBound, off = 0
-                    for d in stride(from: rank - 2, through: 0, by: -1) {
-                        idx[d] = rest % outShape[d]
-                        rest /= outShape[d]
-                        off += idx[d] * st[d]
-                    }
-                    for row in range {
-                        let dst = out + row * innerLen
-                        if innerStride == 1 {
-                            dst.update(from: src + off, count: innerLen)
+                context.pool.forEachChunk(count: n / rows.length, minChunk: Swift.max(1, 16_384 / rows.length)) { range in
+                    rows.walk(range) { row, offset in
+                        let dst = out + row * rows.length
+                        if rows.stride == 1 {
+                            dst.update(from: src + offset, count: rows.length)
                         } else {
-                            for j in 0..<innerLen { dst[j] = src[off + j * innerStride] }
-                        }
-                        var d = rank - 2
-                        while d >= 0 {
-                            idx[d] += 1
-                            off += st[d]
-                            if idx[d] < outShape[d] { break }
-                            off -= st[d] * outShape[d]
-                            idx[d] = 0
-                            d -= 1
+                            for j in 0..<rows.length { dst[j] = src[offset + j * rows.stride] }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The output's rows (its last dimension): `length` elements `stride` apart in the input.
+    struct Rows {
+        let outShape: [Int]
+        /// The input stride of each output dimension.
+        let strides: [Int]
+        let length: Int, stride: Int
+
+        init(_ shape: [Int], _ perm: [Int]) {
+            let inStrides = Shape.strides(shape)
+            outShape = perm.map { shape[$0] }
+            strides = perm.map { inStrides[$0] }
+            length = outShape[perm.count - 1]
+            stride = strides[perm.count - 1]
+        }
+
+        /// Calls body(row, offset of the row's first element in the input) for `rows`, with an
+        /// odometer over the leading output dimensions started at the range's first row.
+        func walk(_ rows: Range<Int>, _ body: (Int, Int) -> Void) {
+            let rank = outShape.count
+            var index = [Int](repeating: 0, count: rank)
+            var rest = rows.lowerBound, offset = 0
+            for d in Swift.stride(from: rank - 2, through: 0, by: -1) {
+                index[d] = rest % outShape[d]
+                rest /= outShape[d]
+                offset += index[d] * strides[d]
+            }
+            for row in rows {
+                body(row, offset)
+                var d = rank - 2
+                while d >= 0 {
+                    index[d] += 1
+                    offset += strides[d]
+                    if index[d] < outShape[d] { break }
+                    offset -= strides[d] * outShape[d]
+                    index[d] = 0
+                    d -= 1
                 }
             }
         }
