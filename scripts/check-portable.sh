@@ -6,7 +6,7 @@
 #     them and with the portable ones, forcing the AVX-512 ones is refused, a model runs
 #     (packed, depthwise and GEMM convolutions, pooling, resize), `pcb serve` answers /health and
 #     judges a frame;
-#     and refuses `--precision bf16` (no AVX512_BF16) at start;
+#     and refuses `--precision bf16` (no AVX512_BF16) and `--precision int8` (no AVX512_VNNI) at start;
 #   -cpu Nehalem (no AVX2): `pcb` refuses in words (exit 3) instead of dying of an illegal instruction.
 # Called by scripts/test.sh (`make test`); x86-64 hosts only.
 set -euo pipefail
@@ -73,17 +73,19 @@ print(f"  haswell serve: /health 200, /predict judged a frame: {answer['category
 PY
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
-# bf16 asked of a CPU without AVX512_BF16: refused at start, naming what is missing.
-set +e
-bf16=$(haswell "$pcb" serve --port 0 --model "$model" --data-dir "$work/var2" --precision bf16 2>&1)
-status=$?
-set -e
-if [ "$status" -eq 0 ] || ! echo "$bf16" | grep -q "precision 'bf16' needs"; then
-    echo "$bf16" | tail -3
-    echo "FAIL: pcb serve --precision bf16 should be refused on a CPU without AVX512_BF16"
-    exit 1
-fi
-echo "  haswell serve --precision bf16: $(echo "$bf16" | grep -o "precision 'bf16' needs[^;]*" | head -1)"
+# bf16 and int8 asked of a CPU without AVX-512: refused at start, naming what is missing.
+for precision in bf16 int8; do
+    set +e
+    refused=$(haswell "$pcb" serve --port 0 --model "$model" --data-dir "$work/var2" --precision "$precision" 2>&1)
+    status=$?
+    set -e
+    if [ "$status" -eq 0 ] || ! echo "$refused" | grep -q "precision '$precision' needs"; then
+        echo "$refused" | tail -3
+        echo "FAIL: pcb serve --precision $precision should be refused on a CPU without AVX-512"
+        exit 1
+    fi
+    echo "  haswell serve --precision $precision: $(echo "$refused" | grep -o "precision '$precision' needs[^;]*" | head -1)"
+done
 
 # Below the baseline: refused in words.
 set +e
