@@ -22,6 +22,30 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 haswell() { qemu-x86_64 -cpu Haswell "$@" 2> >(grep -v "TCG doesn't support requested feature" >&2); }
+# Runs a command that must be refused: its output must contain PATTERN, and its exit status must
+# be WANT (a number), anything but 0 (`nonzero`) or anything (`any`). Keeps the output in
+# $refusal; else prints its tail and "FAIL: WHAT" and stops.
+#   expect_refusal WANT PATTERN WHAT COMMAND...
+expect_refusal() {
+    local want=$1 pattern=$2 what=$3 status
+    shift 3
+    set +e
+    refusal=$("$@" 2>&1)
+    status=$?
+    set -e
+    local ok=1
+    echo "$refusal" | grep -q "$pattern" || ok=0
+    case "$want" in
+        any) ;;
+        nonzero) [ "$status" -ne 0 ] || ok=0 ;;
+        *) [ "$status" -eq "$want" ] || ok=0 ;;
+    esac
+    if [ "$ok" -eq 0 ]; then
+        echo "$refusal" | tail -5
+        echo "FAIL: $what (exit $status)"
+        exit 1
+    fi
+}
 
 info=$(haswell "$pcb" engine info)
 echo "$info" | sed 's/^/  haswell: /'
@@ -31,10 +55,8 @@ for kernels in avx2 portable; do
     haswell "$pcb" engine bench --model "$model" --runs 2 --warmup 1 --height 96 --width 128 --kernels "$kernels" \
         | sed "s/^/  haswell engine bench, $kernels kernels: /"
 done
-set +e
-forced=$(haswell "$pcb" engine bench --model "$model" --runs 1 --warmup 0 --height 96 --width 128 --kernels avx512 2>&1)
-set -e
-echo "$forced" | grep -q "needs" || { echo "$forced" | tail -3; echo "FAIL: AVX-512 kernels forced on a Haswell CPU were not refused"; exit 1; }
+expect_refusal any "needs" "AVX-512 kernels forced on a Haswell CPU were not refused" \
+    haswell "$pcb" engine bench --model "$model" --runs 1 --warmup 0 --height 96 --width 128 --kernels avx512
 
 # The server on the emulated CPU: /health, then one frame judged.
 # qemu itself in the background (not through the function's subshell), so `kill` reaches it.
@@ -75,27 +97,12 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
 # bf16 and int8 asked of a CPU without AVX-512: refused at start, naming what is missing.
 for precision in bf16 int8; do
-    set +e
-    refused=$(haswell "$pcb" serve --port 0 --model "$model" --data-dir "$work/var2" --precision "$precision" 2>&1)
-    status=$?
-    set -e
-    if [ "$status" -eq 0 ] || ! echo "$refused" | grep -q "precision '$precision' needs"; then
-        echo "$refused" | tail -3
-        echo "FAIL: pcb serve --precision $precision should be refused on a CPU without AVX-512"
-        exit 1
-    fi
-    echo "  haswell serve --precision $precision: $(echo "$refused" | grep -o "precision '$precision' needs[^;]*" | head -1)"
+    expect_refusal nonzero "precision '$precision' needs" "pcb serve --precision $precision should be refused on a CPU without AVX-512" \
+        haswell "$pcb" serve --port 0 --model "$model" --data-dir "$work/var2" --precision "$precision"
+    echo "  haswell serve --precision $precision: $(echo "$refusal" | grep -o "precision '$precision' needs[^;]*" | head -1)"
 done
 
 # Below the baseline: refused in words.
-set +e
-refusal=$(qemu-x86_64 -cpu Nehalem "$pcb" engine info 2>&1)
-status=$?
-set -e
-if [ "$status" -ne 3 ] || ! echo "$refusal" | grep -q "lacks AVX2 or FMA"; then
-    echo "$refusal" | tail -5
-    echo "FAIL: on a CPU without AVX2, pcb should refuse with exit 3 (got $status)"
-    exit 1
-fi
+expect_refusal 3 "lacks AVX2 or FMA" "on a CPU without AVX2, pcb should refuse with exit 3" qemu-x86_64 -cpu Nehalem "$pcb" engine info
 echo "  nehalem: $(echo "$refusal" | grep 'lacks AVX2')"
 echo "portability check: passed"

@@ -1,5 +1,5 @@
-// The fused activations of the 512-bit convolution kernels (ConvTileAVX512.c, ConvTileBF16.c), in
-// registers: the same exp polynomial as VectorMath.expFused, so every kernel set computes the
+// The fused activations of the 512-bit convolution kernels (ConvTileAVX512.c, ConvTileBF16.c,
+// ConvTileVNNI.c) and the tile epilogue the first two share, in registers: the same exp polynomial as VectorMath.expFused, so every kernel set computes the
 // same numbers. Internal to CKernels (not in include/).
 #ifndef CKERNELS_ACTIVATIONS512_H
 #define CKERNELS_ACTIVATIONS512_H
@@ -38,6 +38,15 @@ AVX512 __m512 activate512(__m512 x, int activation) {
     default: return x;
     }
 }
+
+/// The epilogue of the fp32 and bf16 tiles: the 8 x V accumulators c[r][v] (fp32 sums) plus
+/// bias[r], through the activation, stored at out + r * ld + 16 * v.
+#define STORE_TILE512(c, V, bias, out, ld, activation)                                                      \
+    _Pragma("clang loop unroll(full)") for (int r_ = 0; r_ < 8; r_++) {                                    \
+        __m512 bias_r_ = _mm512_set1_ps((bias)[r_]);                                                       \
+        _Pragma("clang loop unroll(full)") for (int v_ = 0; v_ < (V); v_++)                                \
+            _mm512_storeu_ps((out) + r_ * (ld) + 16 * v_, activate512(_mm512_add_ps((c)[r_][v_], bias_r_), (activation))); \
+    }
 
 #endif
 #endif

@@ -26,11 +26,7 @@
             }                                                                                                \
             a += 8;                                                                                          \
         }                                                                                                    \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++) {                                   \
-            __m512 bias_r = _mm512_set1_ps(bias[r]);                                                         \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                 \
-                _mm512_storeu_ps(out + r * ld + 16 * v, activate512(_mm512_add_ps(c[r][v], bias_r), activation)); \
-        }                                                                                                    \
+        STORE_TILE512(c, V, bias, out, ld, activation);                                                      \
     }
 
 TILE(1)

@@ -37,11 +37,7 @@ BF16 __m512bh pairs_of(const float *lo, const float *hi, __m512i interleave) {
             }                                                                                                \
             ap += 8;                                                                                         \
         }                                                                                                    \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < 8; r++) {                                   \
-            __m512 bias_r = _mm512_set1_ps(bias[r]);                                                         \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                 \
-                _mm512_storeu_ps(out + r * ld + 16 * v, activate512(_mm512_add_ps(c[r][v], bias_r), activation)); \
-        }                                                                                                    \
+        STORE_TILE512(c, V, bias, out, ld, activation);                                                      \
     }
 
 TILE_BF16(1)

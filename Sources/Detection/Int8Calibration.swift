@@ -45,7 +45,8 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
 
     /// The calibration beside `modelPath` if there is one for this very file (nil when there is
     /// none, or it was measured on another file); a file that cannot be read is an error.
-    public static func read(besideModel modelPath: String) throws(DetectionError) -> Int8Calibration? {
+    /// `modelFingerprint`, when given, saves reading the model again.
+    public static func read(besideModel modelPath: String, modelFingerprint: String? = nil) throws(DetectionError) -> Int8Calibration? {
         let path = Self.path(besideModel: modelPath)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let calibration: Int8Calibration
@@ -55,9 +56,8 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
         guard calibration.format == formatVersion else {
             throw .calibration("\(path) has format \(calibration.format); this program reads format \(formatVersion)")
         }
-        guard let model = FileManager.default.contents(atPath: modelPath), OperatingPoint.fingerprint(model) == calibration.modelFingerprint else {
-            return nil
-        }
+        let fingerprint = modelFingerprint ?? FileManager.default.contents(atPath: modelPath).map(OperatingPoint.fingerprint)
+        guard fingerprint == calibration.modelFingerprint else { return nil }
         return calibration
     }
 

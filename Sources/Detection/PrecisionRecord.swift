@@ -148,9 +148,15 @@ public enum PrecisionSelection {
     /// The precisions faster than fp32 this model can run on a CPU with `features`: those the
     /// CPU runs, int8 only with a calibration of this file.
     public static func faster(modelPath: String, features: CPUFeatures = .host) -> [Precision] {
+        faster(modelPath: modelPath, modelFingerprint: nil, features: features)
+    }
+
+    /// The same, with the model file's fingerprint when the caller has it already.
+    static func faster(modelPath: String, modelFingerprint: String?, features: CPUFeatures) -> [Precision] {
         Precision.allCases.filter { precision in
             guard precision != .fp32, precision.runs(on: features) else { return false }
-            return precision != .int8 || (try? Int8Calibration.read(besideModel: modelPath)) != nil
+            return precision != .int8
+                || (try? Int8Calibration.read(besideModel: modelPath, modelFingerprint: modelFingerprint)) != nil
         }
     }
 
@@ -164,9 +170,13 @@ public enum PrecisionSelection {
         guard name == "auto" || name.isEmpty else {
             return (try Precision.choose(features: features, requested: name), "asked for")
         }
-        let faster = PrecisionSelection.faster(modelPath: modelPath, features: features)
-        guard !faster.isEmpty else { return (.fp32, "auto: the CPU runs fp32 only" + (features.isSuperset(of: Precision.int8.requires)
-            ? " (int8 needs a calibration, pcb engine calibrate)" : "")) }
+        guard Precision.allCases.contains(where: { $0 != .fp32 && $0.runs(on: features) }) else {
+            return (.fp32, "auto: the CPU runs fp32 only")
+        }
+        // The model file is read and fingerprinted once, for the calibration and the record.
+        let modelFingerprint = FileManager.default.contents(atPath: modelPath).map(OperatingPoint.fingerprint)
+        let faster = PrecisionSelection.faster(modelPath: modelPath, modelFingerprint: modelFingerprint, features: features)
+        guard !faster.isEmpty else { return (.fp32, "auto: the CPU runs fp32 only (int8 needs a calibration, pcb engine calibrate)") }
         let recordPath = PrecisionRecord.path(besideModel: modelPath)
         guard let data = FileManager.default.contents(atPath: recordPath) else {
             return (.fp32, "auto: no accuracy record \(recordPath) (pcb engine check-precision)")
@@ -175,8 +185,7 @@ public enum PrecisionSelection {
         do { record = try PrecisionRecord.parse(data, name: recordPath) } catch {
             return (.fp32, "auto: the accuracy record cannot be used: \(error)")
         }
-        guard let model = FileManager.default.contents(atPath: modelPath),
-              OperatingPoint.fingerprint(model) == record.modelFingerprint else {
+        guard modelFingerprint == record.modelFingerprint else {
             return (.fp32, "auto: \(recordPath) was measured on another model file")
         }
         let chosen = try Precision.choose(features: features, requested: "auto",

@@ -115,20 +115,18 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
         return results
     }
 
-    /// Runs consecutive frames of one size as one batch (up to a fixed batch size): calls
-    /// `body` with the first frame's index, the batch's letterbox, its detections and captures.
-    /// The int8 calibration pass over `frames`, letterboxed as `detect` does: by convolution
-    /// node, the range of values its input took. Needs an fp32 detector.
-    public func calibrationRanges(_ frames: [RGBImage]) throws -> [String: ClosedRange<Float>] {
-        let feeds = frames.map { frame in
-            let transform = letterbox(frameWidth: frame.width, frameHeight: frame.height)
-            var input = [Float](repeating: 114.0 / 255.0, count: 3 * transform.inputHeight * transform.inputWidth)
-            input.withUnsafeMutableBufferPointer { transform.fill($0, from: frame) }
-            return [model.inputName: Tensor(shape: [1, 3, transform.inputHeight, transform.inputWidth], floats: input)]
+    /// The int8 calibration pass over `frame(0) ..< frame(count - 1)`, read one at a time and
+    /// letterboxed as `detect` does: by convolution node, the range of values its input took.
+    /// Needs an fp32 detector.
+    public func calibrationRanges(count: Int, frame: (Int) throws -> RGBImage) throws -> [String: ClosedRange<Float>] {
+        try model.session.calibrationRanges(runs: count) { index in
+            let image = try frame(index)
+            return [model.inputName: input([image], transform: letterbox(frameWidth: image.width, frameHeight: image.height))]
         }
-        return try model.session.calibrationRanges(feeds)
     }
 
+    /// Runs consecutive frames of one size as one batch (up to a fixed batch size): calls
+    /// `body` with the first frame's index, the batch's letterbox, its detections and captures.
     private func forEachBatch(_ frames: [RGBImage], capturing layers: Set<String>,
                               _ body: (Int, LetterboxTransform, [[RawDetection]], [String: Tensor]) throws -> Void) throws {
         var start = 0
@@ -144,9 +142,9 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
         }
     }
 
-    // frames: B x (H, W, 3) -> input (B', 3, inH, inW) with B' = fixed batch or B -> output (B', 4 + nc, N)
-    private func run(_ frames: [RGBImage], transform: LetterboxTransform,
-                     capturing layers: Set<String>) throws -> ([[RawDetection]], [String: Tensor]) {
+    /// frames: B x (H, W, 3), letterboxed -> the model's input (B', 3, inH, inW), B' the fixed
+    /// batch (grey frames after the last) or B.
+    private func input(_ frames: [RGBImage], transform: LetterboxTransform) -> Tensor {
         let batch = fixedBatch ?? frames.count
         let plane = 3 * transform.inputHeight * transform.inputWidth
         var input = [Float](repeating: 114.0 / 255.0, count: batch * plane)
@@ -155,8 +153,13 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
                 transform.fill(UnsafeMutableBufferPointer(rebasing: buffer[(index * plane)..<((index + 1) * plane)]), from: frame)
             }
         }
-        let (output, captured) = try model.run(Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input),
-                                               capturing: layers)
+        return Tensor(shape: [batch, 3, transform.inputHeight, transform.inputWidth], floats: input)
+    }
+
+    // frames: B x (H, W, 3) -> input (B', 3, inH, inW) with B' = fixed batch or B -> output (B', 4 + nc, N)
+    private func run(_ frames: [RGBImage], transform: LetterboxTransform,
+                     capturing layers: Set<String>) throws -> ([[RawDetection]], [String: Tensor]) {
+        let (output, captured) = try model.run(input(frames, transform: transform), capturing: layers)
         let anchors = output.shape[2]
         let stride = output.shape[1] * anchors
         let values = output.floats

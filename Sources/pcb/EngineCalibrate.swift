@@ -39,17 +39,13 @@ struct EngineCalibrate: AsyncParsableCommand {
         let chosen = stride(from: 0, to: all.count, by: step).prefix(count).map { all[$0] }
         let detector = try YOLODetector(path: model, threads: threads)
         let codec = JPEGCodec()
-        var ranges: [String: ClosedRange<Float>] = [:]
-        for (index, path) in chosen.enumerated() {
+        let ranges = try detector.calibrationRanges(count: chosen.count) { index in
+            if index > 0 && index % 20 == 0 {
+                FileHandle.standardError.write(Data("calibrated on \(index)/\(chosen.count) frames\n".utf8))
+            }
+            let path = chosen[index]
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-            let frame: RGBImage
-            do { frame = try codec.decode([UInt8](data)) } catch { throw ValidationError("\(path): \(error)") }
-            for (name, range) in try detector.calibrationRanges([frame]) {
-                ranges[name] = ranges[name].map { Swift.min($0.lowerBound, range.lowerBound)...Swift.max($0.upperBound, range.upperBound) } ?? range
-            }
-            if (index + 1) % 20 == 0 || index + 1 == chosen.count {
-                FileHandle.standardError.write(Data("calibrated on \(index + 1)/\(chosen.count) frames\n".utf8))
-            }
+            do { return try codec.decode([UInt8](data)) } catch { throw ValidationError("\(path): \(error)") }
         }
         guard FileManager.default.contents(atPath: model).map(OperatingPoint.fingerprint) == fingerprint else {
             throw ValidationError("\(model) changed during the calibration: run it again")

@@ -196,7 +196,7 @@ import Testing
         let fp32 = try InferenceSession(path: path, options: SessionOptions(threads: 2))
         let inputName = try #require(fp32.inputs.first?.name)
         let named = feeds.map { [inputName: $0["images"]!] }
-        let ranges = try fp32.calibrationRanges(named)
+        let ranges = try fp32.calibrationRanges(runs: named.count) { named[$0] }
         #expect(ranges.count > 10, "\(ranges.count) calibrated convolutions")
         #expect(ranges.values.allSatisfy { $0.lowerBound.isFinite && $0.upperBound.isFinite })
         var options = SessionOptions(threads: 2)
@@ -204,7 +204,7 @@ import Testing
         options.int8Inputs = ranges
         let int8 = try InferenceSession(path: path, options: options)
         #expect(int8.int8Convolutions == ranges.count)
-        #expect(throws: EngineError.self) { try int8.calibrationRanges(named) }
+        #expect(throws: EngineError.self) { try int8.calibrationRanges(runs: named.count) { named[$0] } }
         let reference = try fp32.run(named[0]).values.first!.floats
         let quantised = try int8.run(named[0]).values.first!.floats
         #expect(reference.count == quantised.count && quantised.allSatisfy(\.isFinite))

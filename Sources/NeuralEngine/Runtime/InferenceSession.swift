@@ -88,10 +88,11 @@ public final class InferenceSession: @unchecked Sendable {
     /// How many convolutions run in int8 (those the calibration named; 0 outside int8).
     public var int8Convolutions: Int { context.int8Inputs.count }
 
-    /// The int8 calibration pass: runs every feed and returns, by node name, the range of values
-    /// each packed convolution's input took (what `SessionOptions.int8Inputs` wants). Needs an
-    /// fp32 session that nothing else runs meanwhile.
-    public func calibrationRanges(_ feeds: [[String: Tensor]]) throws -> [String: ClosedRange<Float>] {
+    /// The int8 calibration pass: runs `feed(0) ..< feed(runs - 1)`, made one at a time, and
+    /// returns, by node name, the range of values each packed convolution's input took over all
+    /// of them (what `SessionOptions.int8Inputs` wants). Needs an fp32 session that nothing else
+    /// runs meanwhile.
+    public func calibrationRanges(runs: Int, feed: (Int) throws -> [String: Tensor]) throws -> [String: ClosedRange<Float>] {
         guard context.precision == .fp32 else {
             throw EngineError.invalidArgument("calibrate on an fp32 session (this one runs \(context.precision))")
         }
@@ -103,7 +104,7 @@ public final class InferenceSession: @unchecked Sendable {
             context.calibration = nil
             lock.unlock()
         }
-        for feed in feeds { _ = try run(feed) }
+        for index in 0..<runs { _ = try run(try feed(index)) }
         lock.lock()
         defer { lock.unlock() }
         var ranges: [String: ClosedRange<Float>] = [:]
