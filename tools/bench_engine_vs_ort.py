@@ -3,7 +3,7 @@
 fastest CPU engine a user could pick instead) on the same model files, inputs and thread
 counts, on the same machine, interleaved so machine noise hits all of them. Prints a Markdown
 table: medians of the per-round medians, and NeuralEngine's ratio to ONNX Runtime fp32 and to
-OpenVINO's best precision (f32 or bf16, whichever is faster here).
+OpenVINO's best precision (f32, bf16 or its NNCF int8, whichever is faster here).
 
     python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --models .cache/models
     python tools/bench_engine_vs_ort.py --pcb .build/release/pcb --bundled --precisions bf16,fp32 --kernels auto
@@ -14,7 +14,8 @@ Models: .cache/models/{yolov8n,yolo11n,yolov8n_dynamic,yolov8s}.onnx from tools/
 or with --bundled the models in models/ (real weights). `--kernels` and `--precisions` run
 NeuralEngine once per kernel set (KernelDispatch) and precision; `--baseline` adds another pcb
 binary (e.g. an earlier build) to each round.
-Needs onnxruntime and openvino in the running Python (pip install onnxruntime openvino numpy).
+Needs onnxruntime, openvino and nncf in the running Python (pip install onnxruntime openvino nncf numpy);
+`--no-openvino-int8` leaves NNCF out.
 """
 import argparse
 import json
@@ -56,6 +57,7 @@ def main():
     p.add_argument("--kernels", default="auto", help="NeuralEngine kernel sets, comma-separated")
     p.add_argument("--precisions", default="fp32", help="NeuralEngine precisions, comma-separated (the first one is in the ratios)")
     p.add_argument("--baseline", help="another pcb binary to time beside it")
+    p.add_argument("--no-openvino-int8", action="store_true", help="leave OpenVINO's NNCF int8 out")
     args = p.parse_args()
     cases = BUNDLED if args.bundled else [(l, str(Path(args.models) / Path(f).name), h, w) for l, f, h, w in CASES]
     kernel_sets = args.kernels.split(",")
@@ -74,6 +76,9 @@ def main():
         ("OpenVINO f32", lambda c: [sys.executable, str(HERE / "engine-fixtures" / "bench_openvino.py"), "--precision", "f32"] + c),
         ("OpenVINO bf16", lambda c: [sys.executable, str(HERE / "engine-fixtures" / "bench_openvino.py"), "--precision", "bf16"] + c),
     ]
+    if not args.no_openvino_int8:
+        engines.append(("OpenVINO int8", lambda c: [sys.executable, str(HERE / "engine-fixtures" / "bench_openvino.py"),
+                                                    "--precision", "int8"] + c))
     rows = []
     for label, model, height, width in cases:
         for threads in [int(t) for t in args.threads.split(",")]:
@@ -96,7 +101,7 @@ def main():
     print("| model | threads | " + " | ".join(f"{n} ms" for n in names) + f" | {first} / ORT | {first} / OpenVINO best | peak RSS {first} / ORT MB |")
     print("|---|---|" + "---|" * (len(names) + 3))
     for label, threads, medians, peaks in rows:
-        best_ov = min(medians["OpenVINO f32"], medians["OpenVINO bf16"])
+        best_ov = min(value for name, value in medians.items() if name.startswith("OpenVINO"))
         cells = " | ".join(f"{medians[n]:.1f}" for n in names)
         print(f"| {label} | {threads} | {cells} | {medians[first] / medians['ORT fp32']:.2f} | {medians[first] / best_ov:.2f} | "
               f"{peaks[first]:.0f} / {peaks['ORT fp32']:.0f} |")

@@ -43,6 +43,8 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Defect policy for board verdicts ('none' to skip).") var policy = "data/pcb_defects.yaml"
     @Option(help: "Golden board (JPEG of a known-good board) every image shows, as `pcb serve --reference`: verdicts count only boxes over changed regions.")
     var reference: String?
+    @Option(help: "Anomaly model (.padim, `pcb anomaly fit`) beside the detector, as `pcb serve --anomaly`: the verdicts are the hybrid ones (a frame it fires on takes the policy's anomaly category). mAP stays the detector's.")
+    var anomaly: String?
     @Option(help: "Per-class thresholds of the verdicts (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
     var calibration: String?
     @Option(help: "Folder for report.md and pr_curve.svg.") var report = "eval-report"
@@ -79,11 +81,18 @@ struct Eval: AsyncParsableCommand {
             FileHandle.standardError.write(Data("verdicts at the calibrated operating point \(calibration ?? OperatingPoint.path(besideModel: model))\n".utf8))
         }
         let dataset = try YOLODataset.load(yamlPath: data)
+        let hybrid = try anomaly.map { path in
+            do {
+                return try HybridDetector(detector: try YOLODetector(path: model, threads: threads, precision: options.precision),
+                                          anomaly: try PaDiMModel(path: path), threads: threads)
+            } catch { throw ValidationError("anomaly model \(path): \(error)") }
+        }
 
         let interactive = isatty(2) != 0
         var lastPrint = -10.0
         let result = try DetectionEvaluator(options: options).evaluate(
-            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: try reference.map { try PolicyFiles.goldenBoard($0) }
+            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: try reference.map { try PolicyFiles.goldenBoard($0) },
+            anomaly: hybrid
         ) { progress in
             let finished = progress.done == progress.total
             guard finished || progress.elapsed - lastPrint >= (interactive ? 0.5 : 5) else { return }

@@ -44,6 +44,44 @@ import Testing
         #expect(body["anomaly_threshold"] is Double && body["anomaly_fired"] is Bool, "\(posted.output)")
     }
 
+    @Test func evalJudgesHybridVerdictsWithTheAnomalyModel() throws {
+        let directory = NSTemporaryDirectory() + "pcb-anomaly-eval-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pcb = try pcbExecutable().path
+        // Given an anomaly model fitted on normal boards of one design, and a mixed set of that design,
+        for (name, seed, defects) in [("normal", "4", "0"), ("mixed", "5", "0.5")] {
+            let synth = try run(pcb, ["dataset", "synth", "--out", directory + "/" + name, "--count", name == "normal" ? "5" : "8", "--seed", seed,
+                                      "--size", "320x240", "--layout-seed", "3", "--defect-rate", defects, "--val-fraction", name == "normal" ? "0" : "1"])
+            #expect(synth.status == 0, "\(synth.output)")
+        }
+        let fit = try run(pcb, ["anomaly", "fit", "--model", fixtureModel, "--normal", directory + "/normal", "--out", directory + "/line.padim",
+                                "--channels", "8", "--threads", "1"])
+        #expect(fit.status == 0, "\(fit.output)")
+
+        // when `pcb eval` judges it with no box counting (--conf 1), alone and with the anomaly model,
+        func outcomes(_ extra: [String]) throws -> (outcomes: [String: Any], fired: Int?) {
+            let result = try run(pcb, ["eval", "--model", fixtureModel, "--data", directory + "/mixed/data.yaml", "--conf", "1", "--threads", "1",
+                                       "--policy", repositoryRoot.appendingPathComponent("data/pcb_defects.yaml").path,
+                                       "--report", directory + "/report", "--json"] + extra)
+            #expect(result.status == 0, "\(result.output)")
+            let line = result.output.split(separator: "\n").last.map(String.init) ?? ""
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+            return (object["board_outcomes"] as? [String: Any] ?? [:], object["anomaly_fired"] as? Int)
+        }
+        let alone = try outcomes([])
+        let hybrid = try outcomes(["--anomaly", directory + "/line.padim"])
+
+        // then alone every board is called normal, and each board the anomaly model fires on is
+        // rejected instead: a false call on a normal board, a caught escape on a defective one.
+        let defective = alone.outcomes["defective"] as? Int ?? -1
+        #expect(defective > 0 && alone.outcomes["escapes"] as? Int == defective && alone.outcomes["false_calls"] as? Int == 0, "\(alone)")
+        #expect(alone.fired == nil)
+        let fired = try #require(hybrid.fired)
+        #expect(fired > 0, "the anomaly model fired on no board of the mixed set: \(hybrid)")
+        let falseCalls = hybrid.outcomes["false_calls"] as? Int ?? -1, escapes = hybrid.outcomes["escapes"] as? Int ?? -1
+        #expect(falseCalls + (defective - escapes) == fired, "\(hybrid)")
+    }
+
     @Test func aDamagedAnomalyFileIsRefusedAtStart() throws {
         let directory = NSTemporaryDirectory() + "pcb-anomaly-bad-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -51,6 +51,8 @@ public struct EvaluationResult: Sendable {
     public var inputShape: (height: Int, width: Int)
     public var modelDescription: String
     public var warnings: [String]
+    /// Images the anomaly model fired on, when the verdicts are the hybrid ones.
+    public var anomalyFired: Int? = nil
 
     public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
 }
@@ -137,7 +139,11 @@ public struct DetectionEvaluator {
     ///   - progress: called after every image.
     ///   - reference: a golden board every image is a view of (a one-product set): the verdicts
     ///     count only boxes over regions that differ from it, as the server does.
+    ///   - anomaly: the detector with its anomaly model, as `pcb serve --anomaly` loads it: a
+    ///     frame it fires on is judged with the policy's anomaly category (the hybrid verdict).
+    ///     Its own boxes are not used; the verdicts' boxes stay the evaluated model's.
     public func evaluate(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy?, reference: GoldenBoard? = nil,
+                         anomaly: HybridDetector? = nil,
                          progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
         guard (0...1).contains(options.headlineIoU) else { throw EvaluationError.invalid("--iou must be between 0 and 1") }
         let images = try dataset.imagePaths(split: split)
@@ -187,7 +193,7 @@ public struct DetectionEvaluator {
         let start = Date()
         var inferenceSeconds = 0.0
         var firstInput: (Int, Int) = (0, 0)
-        var unregistered = 0, suppressed = 0
+        var unregistered = 0, suppressed = 0, anomalies = 0
         for (index, path) in images.enumerated() {
             guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError.dataset("cannot read \(path)") }
             let frame: RGBImage
@@ -219,11 +225,17 @@ public struct DetectionEvaluator {
                 let counted = reference.map { $0.check(predicted, in: frame) }
                 if let counted, !counted.registered { unregistered += 1 }
                 suppressed += counted?.suppressed.count ?? 0
-                confusion?.add(truth: policy.judge(truthDefects).category.code, predicted: policy.judge(counted?.keptBoxes ?? predicted).category.code)
+                let fired = try anomaly?.inspect([frame]).first?.anomaly?.fired ?? false
+                if fired { anomalies += 1 }
+                confusion?.add(truth: policy.judge(truthDefects).category.code,
+                               predicted: policy.judge(counted?.keptBoxes ?? predicted, anomalyFired: fired).category.code)
             }
             progress(EvaluationProgress(done: index + 1, total: images.count, elapsed: Date().timeIntervalSince(start)))
         }
         let metrics = statistics.compute(headlineColumn: headlineColumn)
+        if let anomaly, policy != nil {
+            warnings.append("hybrid verdicts: the anomaly model (\(anomaly.modelDescription)) fired on \(anomalies) of \(images.count) images")
+        }
         if reference != nil {
             warnings.append("golden board: \(suppressed) boxes suppressed over unchanged regions; \(unregistered) of \(images.count) images did not register to it (judged by the detector alone)")
         }
@@ -231,7 +243,7 @@ public struct DetectionEvaluator {
             metrics: metrics, classNames: model.classNames, verdicts: confusion, images: images.count,
             instances: statistics.targetClasses.count, seconds: Date().timeIntervalSince(start), inferenceSeconds: inferenceSeconds,
             modelPath: modelPath, dataPath: dataset.yamlPath, split: split, options: options, inputShape: firstInput,
-            modelDescription: model.description, warnings: warnings)
+            modelDescription: model.description, warnings: warnings, anomalyFired: anomaly != nil && policy != nil ? anomalies : nil)
     }
 }
 

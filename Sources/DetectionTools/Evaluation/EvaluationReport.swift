@@ -73,6 +73,7 @@ public enum EvaluationReport {
             "input": "\(result.inputShape.width)x\(result.inputShape.height)",
             "seconds": result.seconds, "images_per_second": result.imagesPerSecond,
         ]
+        if let fired = result.anomalyFired { object["anomaly_fired"] = fired }
         if let v = result.verdicts {
             object["verdict_accuracy"] = v.accuracy
             var matrix: [String: Any] = [:]
