@@ -46,6 +46,27 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(calibrator.outcomes(loose.thresholds, on: samples) == loose.outcomes)
     }
 
+    @Test func spendsTheFalseCallBudgetOnTheClassThatCatchesMost() {
+        // Ten normal boards, one false call allowed: one shows a 0.6 short, another a 0.6
+        // missing part. One defective board has only a 0.55 short; two have only a 0.55
+        // missing part. Lowering `short` first (the first class) catches one and spends the
+        // budget, and no single move then frees it for `missing_component`, which catches two.
+        var samples = (0..<8).map { _ in sample(.normal, 0, 0) }
+        samples += [sample(.normal, 0.6, 0), sample(.normal, 0, 0.6)]
+        samples += [sample(.solderDefect, 0.55, 0), sample(.componentDefect, 0, 0.55), sample(.componentDefect, 0, 0.55)]
+        let calibrator = ThresholdCalibrator(policy: policy, classNames: classes)
+
+        let choice = calibrator.calibrate(samples, maxFalseCallRate: 0.1)
+        #expect(choice.outcomes.falseCalls == 1 && choice.outcomes.escapes == 1, "\(choice)")
+        #expect(choice.thresholds[0] > 0.6 && choice.thresholds[1] <= 0.55, "\(choice.thresholds)")
+
+        // A looser limit started from a tighter limit's choice never does worse than it.
+        let strict = calibrator.calibrate(samples, maxFalseCallRate: 0)
+        let looser = calibrator.calibrate(samples, maxFalseCallRate: 0.2, starts: [strict.thresholds, choice.thresholds])
+        #expect(looser.outcomes.escapes <= choice.outcomes.escapes && choice.outcomes.escapes <= strict.outcomes.escapes)
+        #expect(looser.outcomes.escapes == 0 && looser.outcomes.falseCalls == 2)
+    }
+
     @Test func aModelThatRejectsNormalBoardsAtEveryThresholdIsInfeasible() {
         let samples = [sample(.normal, 0.99, 0), sample(.normal, 0.1, 0), sample(.solderDefect, 0.99, 0)]
         let choice = ThresholdCalibrator(policy: policy, classNames: classes).calibrate(samples, maxFalseCallRate: 0)

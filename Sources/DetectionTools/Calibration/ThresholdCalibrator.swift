@@ -8,9 +8,12 @@
 //
 // The rule: among thresholds whose false calls (normal boards rejected) stay at or below
 // `maxFalseCallRate` of the normal boards, minimise escapes (defective boards passed), then
-// wrong categories, then false calls. Found by coordinate descent over a grid of candidate
-// thresholds from a feasible start (every class at the highest candidate), class by class,
-// until a whole pass changes nothing.
+// wrong categories, then false calls. Found by local search over a grid of candidate
+// thresholds: moves of one class's threshold until none helps, then moves of two classes at
+// once (one class can hold the false-call budget that another would spend better, and no
+// single move frees it), until neither helps. It starts from every class at the highest
+// candidate and from any thresholds the caller already knows (a tighter limit's choice, so a
+// looser limit never does worse).
 
 import Detection
 import Inspection
@@ -68,25 +71,57 @@ public struct ThresholdCalibrator: Sendable {
         public var feasible: Bool
     }
 
-    /// Thresholds that minimise escapes with false calls at most `maxFalseCallRate` of the normal boards.
-    public func calibrate(_ samples: [CalibrationSample], maxFalseCallRate: Double) -> Choice {
+    /// Thresholds that minimise escapes with false calls at most `maxFalseCallRate` of the normal
+    /// boards. `starts` adds starting points (one threshold per class) to the built-in ones.
+    public func calibrate(_ samples: [CalibrationSample], maxFalseCallRate: Double, starts: [[Float]] = []) -> Choice {
         let normal = samples.filter { $0.truth == .normal }.count
         let budget = Int((maxFalseCallRate * Double(normal)).rounded(.down) + 1e-9)
-        var thresholds = [Float](repeating: candidates.last ?? 1, count: classNames.count)
-        var best = outcomes(thresholds, on: samples)
-        let feasible = best.falseCalls <= budget
-        guard feasible else { return Choice(thresholds: thresholds, outcomes: best, feasible: false) }
-        for _ in 0..<20 {
+        let highest = [Float](repeating: candidates.last ?? 1, count: classNames.count)
+        let atHighest = outcomes(highest, on: samples)
+        guard atHighest.falseCalls <= budget else { return Choice(thresholds: highest, outcomes: atHighest, feasible: false) }
+        var choice = descend(from: highest, outcomes: atHighest, samples: samples, budget: budget)
+        for start in starts where start.count == classNames.count {
+            let result = outcomes(start, on: samples)
+            guard result.falseCalls <= budget else { continue }
+            let candidate = descend(from: start, outcomes: result, samples: samples, budget: budget)
+            if Self.isBetter(candidate.outcomes, than: choice.outcomes, trial: candidate.thresholds, current: choice.thresholds) {
+                choice = candidate
+            }
+        }
+        return choice
+    }
+
+    /// Local search from a feasible start: single-class moves until none helps, then the best
+    /// two-class move, and again, until neither helps (or 50 rounds).
+    private func descend(from start: [Float], outcomes startOutcomes: VerdictOutcomes, samples: [CalibrationSample], budget: Int) -> Choice {
+        var thresholds = start
+        var best = startOutcomes
+        func consider(_ trial: [Float]) -> Bool {
+            let result = outcomes(trial, on: samples)
+            guard result.falseCalls <= budget, Self.isBetter(result, than: best, trial: trial, current: thresholds) else { return false }
+            thresholds = trial
+            best = result
+            return true
+        }
+        for _ in 0..<50 {
             var changed = false
             for index in classNames.indices {
                 for candidate in candidates where candidate != thresholds[index] {
                     var trial = thresholds
                     trial[index] = candidate
-                    let result = outcomes(trial, on: samples)
-                    if result.falseCalls <= budget && Self.isBetter(result, than: best, trial: trial, current: thresholds) {
-                        thresholds = trial
-                        best = result
-                        changed = true
+                    changed = consider(trial) || changed
+                }
+            }
+            if changed { continue }
+            for first in classNames.indices {
+                for second in classNames.indices where second > first {
+                    for a in candidates where a != thresholds[first] {
+                        for b in candidates where b != thresholds[second] {
+                            var trial = thresholds
+                            trial[first] = a
+                            trial[second] = b
+                            changed = consider(trial) || changed
+                        }
                     }
                 }
             }
