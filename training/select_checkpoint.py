@@ -5,8 +5,10 @@ Ultralytics' `best.pt` is picked on the training data's own val split (tiles, fo
 recipe); the line runs whole frames through `pcb eval`'s engine. This script exports each
 checkpoint a run kept (`train.py --save-period 1` keeps `weights/epochN.pt`, N counted from 0, so
 `epoch0.pt` is the state after the first epoch; plus `last.pt` and `best.pt`), scores every
-export with `pcb eval --json` on a selection set (a synthetic set with its own seed, never
-the test set), prints one row per checkpoint and names the one with the highest mAP@0.5:
+export with `pcb eval --json --letterbox serve` on a selection set (never the test set), as the
+server judges, prints one row per checkpoint with its false calls and escapes at the policy's
+threshold, and names the one with the highest mAP@0.5 (`--rule map50`) or the fewest false calls
+plus escapes, then the highest mAP@0.5 (`--rule verdicts`; the set needs normal boards):
 
     .build/release/pcb dataset synth --out .cache/datasets/synth-select-998 --count 300 --seed 998 --val-fraction 1
     python training/select_checkpoint.py --name synthetic-v8n-tiles-s125-s2 \
@@ -63,7 +65,8 @@ def export(checkpoint, imgsz):
 
 
 def evaluate(pcb, onnx, data):
-    done = subprocess.run([pcb, "eval", "--model", str(onnx), "--data", data, "--json"], capture_output=True, text=True)
+    done = subprocess.run([pcb, "eval", "--model", str(onnx), "--data", data, "--letterbox", "serve", "--calibration", "none",
+                           "--report", str(onnx.with_suffix(".eval")), "--json"], capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"pcb eval failed on {onnx} ({done.returncode}):\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -77,6 +80,8 @@ def main():
     p.add_argument("--pcb", default=str(ROOT / ".build" / "release" / "pcb"))
     p.add_argument("--classes", default="spur,mouse_bite,short,spurious_copper",
                    help="classes whose AP@0.5 gets a column")
+    p.add_argument("--rule", choices=["map50", "verdicts"], default="map50",
+                   help="map50: highest mAP@0.5; verdicts: fewest false calls + escapes, then highest mAP@0.5")
     args = p.parse_args()
     os.environ.setdefault("YOLO_CONFIG_DIR", str(ROOT / ".cache" / "ultralytics"))
     os.environ.setdefault("YOLO_VERBOSE", "False")  # the table is the output, not each export's log
@@ -86,8 +91,8 @@ def main():
     if not found:
         sys.exit(f"no checkpoints in {run / 'weights'}")
     classes = [c for c in args.classes.split(",") if c]
-    print(f"{'checkpoint':<22} {'mAP@0.5':>8} {'mAP@.5:.95':>10} {'verdict':>8} " + " ".join(f"{c[:10]:>10}" for c in classes),
-          flush=True)
+    print(f"{'checkpoint':<22} {'mAP@0.5':>8} {'mAP@.5:.95':>10} {'verdict':>8} {'false calls':>12} {'escapes':>9} "
+          + " ".join(f"{c[:10]:>10}" for c in classes), flush=True)
     rows = {}
     for checkpoint, copy_of in found:
         if copy_of:  # last.pt and best.pt hold an epoch file's weights: same scores
@@ -96,14 +101,20 @@ def main():
             result = evaluate(args.pcb, export(checkpoint, args.export_imgsz), args.data)
             row = {"checkpoint": checkpoint.name, "map50": result["map50"], "map50_95": result["map50_95"],
                    "verdict_accuracy": result["verdict_accuracy"],
+                   "false_calls": result["board_outcomes"]["false_calls"], "normal": result["board_outcomes"]["normal"],
+                   "escapes": result["board_outcomes"]["escapes"], "defective": result["board_outcomes"]["defective"],
                    "per_class_ap50": {c: result["per_class"].get(c, {}).get("ap50", float("nan")) for c in classes}}
         rows[checkpoint.name] = row
         label = f"{checkpoint.stem} (= {copy_of})" if copy_of else checkpoint.stem
         print(f"{label:<22} {row['map50']:>8.4f} {row['map50_95']:>10.4f} {row['verdict_accuracy']:>8.3f} "
+              f"{row['false_calls']:>6}/{row['normal']:<5} {row['escapes']:>4}/{row['defective']:<4} "
               + " ".join(f"{row['per_class_ap50'][c]:>10.3f}" for c in classes), flush=True)
-    chosen = max((r for r in rows.values() if "copy_of" not in r), key=lambda r: r["map50"])
-    print(f"chosen: {chosen['checkpoint']} (mAP@0.5 {chosen['map50']:.4f} on {args.data})")
-    (run / "selection.json").write_text(json.dumps({"data": args.data, "export_imgsz": args.export_imgsz,
+    def score(r):
+        return (-(r["false_calls"] + r["escapes"]), r["map50"]) if args.rule == "verdicts" else (r["map50"],)
+    chosen = max((r for r in rows.values() if "copy_of" not in r), key=score)
+    print(f"chosen ({args.rule}): {chosen['checkpoint']} (mAP@0.5 {chosen['map50']:.4f}, false calls {chosen['false_calls']}, "
+          f"escapes {chosen['escapes']} on {args.data})")
+    (run / "selection.json").write_text(json.dumps({"data": args.data, "export_imgsz": args.export_imgsz, "rule": args.rule,
                                                      "rows": list(rows.values()), "chosen": chosen["checkpoint"]}, indent=2))
 
 

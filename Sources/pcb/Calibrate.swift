@@ -61,10 +61,11 @@ struct Calibrate: AsyncParsableCommand {
         print("limit     false calls     escapes         wrong category  thresholds")
         print(row("policy \(defectPolicy.confidenceThreshold)", shipped, nil))
         var chosen: ThresholdCalibrator.Choice? = nil
-        var tighter: [[Float]] = []  // each tighter limit's choice starts the looser ones' search
+        var tighter: [[Float]] = []  // the last tighter limit's choice starts the next one's search
         for rate in Set([0, 0.005, 0.01, 0.02, 0.05, 0.1, maxFalseCallRate]).sorted() {
+            FileHandle.standardError.write(Data(String(format: "searching thresholds for false calls <= %.1f %%\n", rate * 100).utf8))
             let choice = calibrator.calibrate(samples, maxFalseCallRate: rate, starts: tighter)
-            if choice.feasible { tighter.append(choice.thresholds) }
+            if choice.feasible { tighter = [choice.thresholds] }
             if rate == maxFalseCallRate { chosen = choice }
             let marker = rate == maxFalseCallRate ? " <- chosen" : ""
             print(row(String(format: "%.1f %%", rate * 100), choice.outcomes, choice.feasible ? zip(classNames, choice.thresholds) : nil) + marker)

@@ -41,10 +41,19 @@ public struct ThresholdCalibrator: Sendable {
     /// The default grid: 0.05 ... 0.95 in steps of 0.05.
     public static let defaultCandidates: [Float] = (1...19).map { Float($0) * 0.05 }
 
+    /// Each class's category and its priority rank (lower wins), and the normal category's, so
+    /// that scoring thresholds (thousands of times per search) looks nothing up.
+    private let classCategories: [CategoryCode]
+    private let classRanks: [Int]
+    private let normalRank: Int
+
     public init(policy: DefectPolicy, classNames: [String], candidates: [Float] = ThresholdCalibrator.defaultCandidates) {
         self.policy = policy
         self.classNames = classNames
         self.candidates = candidates.sorted()
+        classCategories = classNames.map { policy.classCategories[$0] ?? policy.failSafeCategory }
+        classRanks = classCategories.map(policy.rank)
+        normalRank = policy.rank(.normal)
     }
 
     /// What thresholds give on the samples.
@@ -56,11 +65,12 @@ public struct ThresholdCalibrator: Sendable {
 
     /// The category of one sample under `thresholds` (one per class).
     public func verdict(_ sample: CalibrationSample, _ thresholds: [Float]) -> CategoryCode {
-        var present: [CategoryCode] = []
-        for (index, score) in sample.bestScores.enumerated() where score > 0 && score >= thresholds[index] {
-            present.append(policy.classCategories[classNames[index]] ?? policy.failSafeCategory)
+        var best = normalRank, category = CategoryCode.normal
+        for (index, score) in sample.bestScores.enumerated() where score > 0 && score >= thresholds[index] && classRanks[index] < best {
+            best = classRanks[index]
+            category = classCategories[index]
         }
-        return policy.highestPriority(present)
+        return category
     }
 
     /// The chosen thresholds and what they give.
