@@ -26,7 +26,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     public var postprocessor: YOLOPostprocessor
 
     private let model: YOLOModelFile
-    var modelFile: YOLOModelFile { model }
+    public var modelFile: YOLOModelFile { model }
     /// Input size the model was exported for (height, width).
     private let targetHeight: Int
     private let targetWidth: Int

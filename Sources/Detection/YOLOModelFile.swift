@@ -16,6 +16,8 @@ public struct YOLOModelFile: @unchecked Sendable {
     public let fixedBatch: Int?
     /// The file's name, for descriptions.
     public let fileName: String
+    /// The path it was opened from.
+    public let path: String
 
     public var classNames: [String] { metadata.names }
     /// The size a dynamic-size model runs at unless told otherwise: the export's `imgsz`, else 640x640.
@@ -58,6 +60,7 @@ public struct YOLOModelFile: @unchecked Sendable {
         }
         fixedBatch = input.shape[0].fixedValue
         fileName = path.split(separator: "/").last.map(String.init) ?? path
+        self.path = path
     }
 
     /// Runs the model on a (batch, 3, height, width) input and returns the detection output,

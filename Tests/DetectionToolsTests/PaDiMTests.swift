@@ -170,6 +170,16 @@ import Testing
         #expect(model.fittedImages == 9 && model.gridWidth == 4 && model.gridHeight == 4 && model.layerStrides == [4, 8, 16])
         let scorer = PaDiMScorer(model: try PaDiMModel(bytes: try model.encoded(detector: "fixture")))
         try scorer.check(detector: detector)
+        // The file keeps the detector's fingerprint; fitted on another detector file, it is refused.
+        let fingerprint = try #require(model.detectorFingerprint)
+        #expect(scorer.model.detectorFingerprint == fingerprint)
+        var foreign = model
+        foreign.detectorFingerprint = "0123456789abcdef"
+        let refusal = #expect(throws: DetectionError.self) { try PaDiMScorer(model: foreign).check(detector: detector) }
+        #expect("\(refusal.map { $0 } as Any)".contains("fitted on another detector file"), "\(String(describing: refusal))")
+        var older = model
+        older.detectorFingerprint = nil   // files written before the fingerprint was kept
+        try PaDiMScorer(model: older).check(detector: detector)
         let layers = Set(model.layers)
         let normal = try scorer.score(try detector.analyze([board(2)], capturing: layers)[0], frame: board(2))
         let spotted = try scorer.score(try detector.analyze([board(2, spot: true)], capturing: layers)[0], frame: board(2, spot: true))

@@ -57,6 +57,10 @@ public struct PaDiMModel: Sendable {
     public var registration: BoardRegistration? = nil
     /// With registration: how far (input pixels) a cell must stay inside the frame to be scored.
     public var edgeMargin: Double = 0
+    /// Fingerprint (`OperatingPoint.fingerprint`) of the detector file whose backbone it was
+    /// fitted on: its statistics mean nothing on another detector's features, even one with
+    /// the same graph. nil in files written before it was recorded.
+    public var detectorFingerprint: String? = nil
 
     public init(layers: [String], layerStrides: [Int], gridStride: Int, gridHeight: Int, gridWidth: Int, inputHeight: Int,
                 inputWidth: Int, channels: [Int], radius: Int, components: Int = 0, threshold: Float, thresholdRule: String,

@@ -5,6 +5,7 @@
 //   UInt32 LE   header length H
 //   H bytes     JSON header: layers, strides, grid, input size, channel subset, radius,
 //               threshold and how it was chosen, boards fitted, the detector it was fitted on
+//               (name, and since 2026-12 its file's fingerprint; older files have none)
 //   Float32 LE  means, G x d (G: one Gaussian per grid cell, or the mixture's components)
 //   Float32 LE  whiteners, per Gaussian the lower triangle of L^-1 row by row (d (d + 1) / 2)
 //   Float32 LE  version 2 with `registration` in the header: the reference board's picture
@@ -35,6 +36,8 @@ extension PaDiMModel {
         var threshold_rule: String
         var fitted_images: Int
         var detector: String
+        /// The detector file's fingerprint; absent in older files (readers ignore unknown keys).
+        var detector_fingerprint: String?
         /// Version 2: the reference board frames are registered to, stored after the whiteners.
         var registration: Registration?
     }
@@ -53,7 +56,7 @@ extension PaDiMModel {
         let header = Header(
             layers: layers, layer_strides: layerStrides, grid_stride: gridStride, grid_height: gridHeight, grid_width: gridWidth,
             input_height: inputHeight, input_width: inputWidth, channels: channels, radius: radius, components: components, threshold: threshold,
-            threshold_rule: thresholdRule, fitted_images: fittedImages, detector: detector,
+            threshold_rule: thresholdRule, fitted_images: fittedImages, detector: detector, detector_fingerprint: detectorFingerprint,
             registration: registration.map {
                 Registration(frame_width: $0.frameWidth, frame_height: $0.frameHeight, factor: $0.factor, width: $0.width,
                              height: $0.height, edge_margin: edgeMargin)
@@ -162,5 +165,6 @@ extension PaDiMModel {
                   threshold: header.threshold,
                   thresholdRule: header.threshold_rule, fittedImages: header.fitted_images, means: means, whiteners: whiteners,
                   registration: reference, edgeMargin: registration?.edge_margin ?? 0)
+        detectorFingerprint = header.detector_fingerprint
     }
 }

@@ -24,6 +24,14 @@ public struct PaDiMScorer: Sendable {
         for layer in model.layers where !detector.computesValue(named: layer) {
             throw DetectionError.anomaly("the detector's graph has no value '\(layer)': fit the anomaly model on this detector")
         }
+        // A retrained detector keeps its graph but not its features.
+        if let expected = model.detectorFingerprint, let bytes = FileManager.default.contents(atPath: detector.modelFile.path) {
+            let actual = OperatingPoint.fingerprint(bytes)
+            guard actual == expected else {
+                throw DetectionError.anomaly("it was fitted on another detector file (fingerprint \(expected)), not \(detector.modelFile.fileName) "
+                    + "(\(actual)): fit it again on this detector (pcb anomaly fit --model \(detector.modelFile.path) ...)")
+            }
+        }
     }
 
     /// The anomaly of one analysed frame with the map placed on the frame (for the server,

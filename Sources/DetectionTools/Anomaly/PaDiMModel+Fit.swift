@@ -5,6 +5,7 @@
 import Detection
 import Foundation
 import ImageKit
+import Inspection
 import SeededRandom
 
 /// How to fit.
@@ -186,6 +187,7 @@ private struct PaDiMFitRun {
         let scores = heldOutEmbeddings.map { model.score($0.values, observed: $0.observed).score }
         let sorted = scores.sorted()
         let allowed = min(sorted.count - 1, Int((Double(sorted.count) * min(max(options.falseAlarmRate, 0), 1)).rounded(.down)))
+        model.detectorFingerprint = FileManager.default.contents(atPath: detector.modelFile.path).map(OperatingPoint.fingerprint)
         model.threshold = sorted.isEmpty ? 0 : sorted[sorted.count - 1 - allowed]
         model.thresholdRule = allowed == 0
             ? "highest image score of \(scores.count) held-out normal boards (every \(step)th of \(count))"
