@@ -67,6 +67,17 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(looser.outcomes.escapes == 0 && looser.outcomes.falseCalls == 2)
     }
 
+    @Test func aClassTheSetDoesNotDecideKeepsThePolicysThreshold() {
+        // No box of `missing_component` anywhere: its threshold changes nothing here, so it stays
+        // at the policy's (not at the grid's edge, which would switch the class off).
+        var samples = (0..<10).map { _ in sample(.normal, 0.1, 0) }
+        samples += [sample(.solderDefect, 0.7, 0), sample(.solderDefect, 0.3, 0)]
+        let choice = ThresholdCalibrator(policy: policy, classNames: classes).calibrate(samples, maxFalseCallRate: 0)
+        #expect(choice.outcomes.escapes == 0 && choice.outcomes.falseCalls == 0)
+        #expect(choice.thresholds[1] == policy.threshold(for: "missing_component"), "\(choice.thresholds)")
+        #expect(choice.thresholds[0] > 0.1 && choice.thresholds[0] <= 0.3)
+    }
+
     @Test func aModelThatRejectsNormalBoardsAtEveryThresholdIsInfeasible() {
         let samples = [sample(.normal, 0.99, 0), sample(.normal, 0.1, 0), sample(.solderDefect, 0.99, 0)]
         let choice = ThresholdCalibrator(policy: policy, classNames: classes).calibrate(samples, maxFalseCallRate: 0)

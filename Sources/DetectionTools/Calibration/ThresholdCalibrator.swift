@@ -8,7 +8,10 @@
 //
 // The rule: among thresholds whose false calls (normal boards rejected) stay at or below
 // `maxFalseCallRate` of the normal boards, minimise escapes (defective boards passed), then
-// wrong categories, then false calls. Found by local search over a grid of candidate
+// wrong categories, then false calls, then the distance from the policy's own thresholds: a
+// class whose threshold changes nothing on the calibration set keeps the policy's, instead of
+// drifting to an edge of the grid (which would switch the class off on boards the set did not
+// show). Found by local search over a grid of candidate
 // thresholds: moves of one class's threshold until none helps, then moves of two classes at
 // once (one class can hold the false-call budget that another would spend better, and no
 // single move frees it), until neither helps. It starts from every class at the highest
@@ -46,6 +49,8 @@ public struct ThresholdCalibrator: Sendable {
     private let classCategories: [CategoryCode]
     private let classRanks: [Int]
     private let normalRank: Int
+    /// The policy's threshold of each class, where ties are broken towards.
+    private let policyThresholds: [Float]
 
     public init(policy: DefectPolicy, classNames: [String], candidates: [Float] = ThresholdCalibrator.defaultCandidates) {
         self.policy = policy
@@ -54,6 +59,7 @@ public struct ThresholdCalibrator: Sendable {
         classCategories = classNames.map { policy.classCategories[$0] ?? policy.failSafeCategory }
         classRanks = classCategories.map(policy.rank)
         normalRank = policy.rank(.normal)
+        policyThresholds = classNames.map(policy.threshold(for:))
     }
 
     /// What thresholds give on the samples.
@@ -94,7 +100,7 @@ public struct ThresholdCalibrator: Sendable {
             let result = outcomes(start, on: samples)
             guard result.falseCalls <= budget else { continue }
             let candidate = descend(from: start, outcomes: result, samples: samples, budget: budget)
-            if Self.isBetter(candidate.outcomes, than: choice.outcomes, trial: candidate.thresholds, current: choice.thresholds) {
+            if isBetter(candidate.outcomes, than: choice.outcomes, trial: candidate.thresholds, current: choice.thresholds) {
                 choice = candidate
             }
         }
@@ -108,7 +114,7 @@ public struct ThresholdCalibrator: Sendable {
         var best = startOutcomes
         func consider(_ trial: [Float]) -> Bool {
             let result = outcomes(trial, on: samples)
-            guard result.falseCalls <= budget, Self.isBetter(result, than: best, trial: trial, current: thresholds) else { return false }
+            guard result.falseCalls <= budget, isBetter(result, than: best, trial: trial, current: thresholds) else { return false }
             thresholds = trial
             best = result
             return true
@@ -141,11 +147,14 @@ public struct ThresholdCalibrator: Sendable {
     }
 
     /// Fewer escapes, then fewer wrong categories, then fewer false calls; on a tie, the
-    /// higher thresholds (a margin against boards the calibration set did not show).
-    static func isBetter(_ a: VerdictOutcomes, than b: VerdictOutcomes, trial: [Float], current: [Float]) -> Bool {
+    /// thresholds nearer the policy's, then the higher ones (a margin against false calls).
+    func isBetter(_ a: VerdictOutcomes, than b: VerdictOutcomes, trial: [Float], current: [Float]) -> Bool {
         if a.escapes != b.escapes { return a.escapes < b.escapes }
         if a.wrongCategory != b.wrongCategory { return a.wrongCategory < b.wrongCategory }
         if a.falseCalls != b.falseCalls { return a.falseCalls < b.falseCalls }
-        return trial.reduce(0, +) > current.reduce(0, +)
+        func distance(_ thresholds: [Float]) -> Float { zip(thresholds, policyThresholds).reduce(0) { $0 + abs($1.0 - $1.1) } }
+        let (near, far) = (distance(trial), distance(current))
+        if abs(near - far) > 1e-4 { return near < far }
+        return trial.reduce(0, +) > current.reduce(0, +) + 1e-4
     }
 }
