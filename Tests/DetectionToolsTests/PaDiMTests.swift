@@ -319,6 +319,7 @@ import Testing
         #expect(detector.metadata.imageSize.map { [$0.height, $0.width] } == [384, 384])
         let anomaly = try PaDiMModel(path: Self.repository.appendingPathComponent("models/anomaly/deeppcb_mixture32.padim").path)
         #expect(anomaly.components == 32 && anomaly.gridWidth == 24 && anomaly.inputWidth == 384)
+        #expect(anomaly.detectorFingerprint != nil, "the bundled anomaly model names the detector it was fitted on")
         let hybrid = try HybridDetector(detector: detector, anomaly: anomaly, threads: 1)
         #expect(hybrid.modelDescription.contains("PaDiM (24x24 grid, mixture of 32"))
         // Every class is mapped by the shipped policy.
