@@ -11,12 +11,13 @@
 // wrong categories, then false calls, then the distance from the policy's own thresholds: a
 // class whose threshold changes nothing on the calibration set keeps the policy's, instead of
 // drifting to an edge of the grid (which would switch the class off on boards the set did not
-// show). Found by local search over a grid of candidate
-// thresholds: moves of one class's threshold until none helps, then moves of two classes at
-// once (one class can hold the false-call budget that another would spend better, and no
-// single move frees it), until neither helps. It starts from every class at the highest
-// candidate and from any thresholds the caller already knows (a tighter limit's choice, so a
-// looser limit never does worse).
+// show).
+//
+// Found by local search over a grid of candidate thresholds: moves of one class's threshold
+// until none helps, then moves of two classes at once (one class can hold the false-call
+// budget that another would spend better, and no single move frees it), until neither helps.
+// It starts from every class at the highest candidate and from any thresholds the caller
+// already knows (a tighter limit's choice, so a looser limit never does worse).
 
 import Detection
 import Inspection
