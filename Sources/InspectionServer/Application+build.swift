@@ -123,10 +123,12 @@ struct ServerComponents: Sendable {
         let tokens = try AccessTokens(config)
         logger.notice("the detector's convolutions run in \(dependencies.detector.precision)",
                     metadata: dependencies.precisionNote.isEmpty ? nil : ["why": "\(dependencies.precisionNote)"])
+        let judging = JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance)
+        // Which thresholds judge the boards: a calibration beside the model is read by default.
+        logger.notice("verdicts at \(judging.thresholdsNote)")
         try dependencies.policy.validate(modelClasses: dependencies.detector.classNames)
         try await dependencies.store.migrate()
         let store = dependencies.store
-        let judging = JudgingSet(policy: dependencies.policy, provenance: dependencies.provenance)
         let worker = InferenceWorker(detector: dependencies.detector, judging: judging, capacity: config.queueCapacity, logger: logger)
         let cameras = CameraRegistry(cameras: config.cameras)
         let goldens = GoldenBoards(try goldenBoards(dependencies.references, cameras: config.cameras))

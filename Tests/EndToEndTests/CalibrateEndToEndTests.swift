@@ -1,5 +1,6 @@
 // `pcb calibrate` with the real binary and engine: it writes an operating point that
-// `pcb eval` then judges with, and `pcb serve` refuses one calibrated for other classes.
+// `pcb eval` then judges with, `pcb serve` names at start, and `pcb serve` refuses when it was
+// calibrated for other classes.
 
 import Foundation
 import Testing
@@ -32,6 +33,13 @@ import Testing
         #expect(evaluated.status == 0, "\(evaluated.output)")
         #expect(evaluated.output.contains("verdicts at the calibrated operating point"), "\(evaluated.output)")
         #expect(evaluated.output.contains("\"board_outcomes\""), "\(evaluated.output)")
+
+        // `pcb serve` says at start which thresholds judge the boards,
+        let server = try ServerProcess(arguments: ["--model", fixtureModel, "--calibration", calibration, "--data-dir", directory + "/served",
+                                                   "--threads", "1"])
+        try server.waitUntilListening()
+        server.stop()
+        #expect(server.log.contains("verdicts at the calibrated per-class thresholds of fixture.calibration.json@"), "\(server.log)")
 
         // and a calibration made for a model with other classes is refused at start.
         let other = try String(contentsOfFile: calibration, encoding: .utf8).replacingOccurrences(of: "\"pin_hole\"", with: "\"pinhole\"")

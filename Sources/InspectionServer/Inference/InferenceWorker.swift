@@ -28,6 +28,11 @@ public struct JudgingSet: Sendable {
         self.policy = policy
         self.provenance = provenance
     }
+
+    /// Which thresholds judge the boards, for the log at start and on reload.
+    public var thresholdsNote: String {
+        provenance?.calibration.map { "the calibrated per-class thresholds of \($0)" } ?? "the policy's thresholds (no calibration)"
+    }
 }
 
 /// The boxes of one job, and where its time went.

@@ -164,6 +164,7 @@ actor ModelReloader {
                                               precision: precision, marginBelow: marginBelow)
             try set.judging.policy.validate(modelClasses: set.detector.classNames)
             logger.info("the new detector's convolutions run in \(set.detector.precision)", metadata: ["why": "\(set.precisionNote)"])
+            logger.info("the new detector's verdicts at \(set.judging.thresholdsNote)")
             return (set.detector, set.judging)
         } catch {
             throw ReloadError(code: .unusable, description: "\(error)")
