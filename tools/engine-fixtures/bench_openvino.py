@@ -10,9 +10,9 @@ f32 or bf16 (bf16 runs only where the CPU has AVX512_BF16 or AMX; elsewhere Open
 and `precision` in the output says which ran). The model is reshaped to the input shape first.
 
 `--precision int8` is OpenVINO's own int8: the model quantised by NNCF (PyPI `nncf`; default
-preset, per-channel weights, calibrated on `--calibration-count` inputs: SplitMix64 frames of
-seeds 8, 9, ... or the first JPEGs of `--calibration-images`), with the bf16 hint for what stays
-in floating point. The quantised model is kept under `.cache/openvino-int8/`, keyed by the model
+preset, per-channel weights, calibrated on `--calibration-count` SplitMix64 frames of seeds 8,
+9, ...: the timing does not depend on the frames), with the bf16 hint for what stays in floating
+point. The quantised model is kept under `.cache/openvino-int8/`, keyed by the model
 file's hash and the input shape, so repeated rounds time the same file.
 """
 
@@ -30,33 +30,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ort import bench_arguments, splitmix_inputs, time_runs  # noqa: E402  (the same inputs and statistics)
 
 
-def calibration_inputs(shape: list[int], args) -> list[np.ndarray]:
-    """Inputs for NNCF's statistics: letterboxed JPEGs scaled to 0...1, or SplitMix64 frames."""
-    if not args.calibration_images:
-        count = int(np.prod(shape))
-        return [splitmix_inputs(count, seed=8 + i).reshape(shape) for i in range(args.calibration_count)]
-    from PIL import Image  # only for real frames
-    files = sorted(Path(args.calibration_images).glob("*.jp*g"))[: args.calibration_count]
-    inputs = []
-    for file in files:
-        image = Image.open(file).convert("RGB")
-        scale = min(shape[2] / image.height, shape[3] / image.width)
-        resized = image.resize((round(image.width * scale), round(image.height * scale)), Image.BILINEAR)
-        canvas = Image.new("RGB", (shape[3], shape[2]), (114, 114, 114))
-        canvas.paste(resized, ((shape[3] - resized.width) // 2, (shape[2] - resized.height) // 2))
-        inputs.append((np.asarray(canvas, dtype=np.float32) / 255).transpose(2, 0, 1)[None].copy())
-    return inputs
+def calibration_inputs(shape: list[int], count: int) -> list[np.ndarray]:
+    """Inputs for NNCF's statistics: SplitMix64 frames of seeds 8, 9, ..."""
+    return [splitmix_inputs(int(np.prod(shape)), seed=8 + i).reshape(shape) for i in range(count)]
 
 
 def quantised(core, model, shape: list[int], args):
     """The NNCF int8 model of this file and shape, quantised once and then read from the cache."""
     digest = hashlib.sha256(Path(args.model).read_bytes()).hexdigest()[:16]
-    source = "images-" + Path(args.calibration_images).name if args.calibration_images else "splitmix"
     cached = Path(__file__).resolve().parents[2] / ".cache" / "openvino-int8" / \
-        f"{Path(args.model).stem}-{digest}-{'x'.join(map(str, shape))}-{source}{args.calibration_count}.xml"
+        f"{Path(args.model).stem}-{digest}-{'x'.join(map(str, shape))}-splitmix{args.calibration_count}.xml"
     if not cached.exists():
         import nncf
-        dataset = nncf.Dataset(calibration_inputs(shape, args))
+        dataset = nncf.Dataset(calibration_inputs(shape, args.calibration_count))
         quantized = nncf.quantize(model, dataset, subset_size=args.calibration_count)
         cached.parent.mkdir(parents=True, exist_ok=True)
         ov.save_model(quantized, str(cached))
@@ -67,7 +53,6 @@ def main() -> None:
     ap = bench_arguments(__doc__)
     ap.add_argument("--precision", choices=["f32", "bf16", "int8"], default="f32")
     ap.add_argument("--calibration-count", type=int, default=8, help="int8: calibration inputs")
-    ap.add_argument("--calibration-images", help="int8: folder of JPEGs to calibrate on instead of SplitMix64 frames")
     args = ap.parse_args()
 
     core = ov.Core()
