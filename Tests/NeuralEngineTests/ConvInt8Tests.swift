@@ -55,13 +55,35 @@ import Testing
         #expect(packed.scales[4] == 1 && packed.rowSums[4] == 0)
     }
 
-    /// One random block: weights, B rows (k x 16·vectors, contiguous), their quantisations.
+    @Test func weightQuadsHoldFourChannelsOfOneTap() {
+        var rng = SplitMix64(seed: 0x7A95)
+        let m = 9, channels = 6, taps = 9
+        let w = rng.floats(m * channels * taps)
+        let packed = Int8ConvWeights(w, m: m, channels: channels, taps: taps)
+        let mr = Int8ConvWeights.mr
+        #expect(packed.quadCount == 2 * taps)
+        for row in 0..<m {
+            for c in 0..<8 {
+                for t in 0..<taps {
+                    let q = packed.quads[((row / mr * packed.quadCount + (c / 4) * taps + t) * mr + row % mr) * 4 + c % 4]
+                    if c >= channels {
+                        #expect(q == 0, "padding channel \(c)")
+                    } else {
+                        let value = w[(row * channels + c) * taps + t]
+                        #expect(abs(Float(q) * packed.scales[row] - value) <= packed.scales[row] / 2 + 1e-6, "row \(row) c \(c) t \(t)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// One random block: weights of k channels at one tap, the k input rows of 16·vectors
+    /// pixels, their quantisations.
     struct Block {
         let vectors: Int, k: Int, m: Int
         let w: [Float], x: [Float], bias: [Float]
         let weights: Int8ConvWeights
         let input: ActivationQuantization
-        let offsets: [Int]
 
         init(_ rng: inout SplitMix64, vectors: Int, k: Int, m: Int) {
             self.vectors = vectors
@@ -72,43 +94,47 @@ import Testing
             bias = rng.floats(m)
             weights = Int8ConvWeights(w, m: m, k: k)
             input = ActivationQuantization(min: x.min()!, max: x.max()!)
-            offsets = (0..<k).map { $0 * 16 * vectors }
         }
 
-        var packedBytes: Int { ((k + 3) / 4) * vectors * 64 }
+        var width: Int { 16 * vectors }
+        var x4: Int { k * width }
 
-        /// The tile of M tile `mt`, by the portable twins or by the VNNI kernels.
-        func run(tile mt: Int, activation: FusedActivation, vnni: Bool) -> (packed: [UInt8], out: [Float]) {
-            let mr = Int8ConvWeights.mr, width = 16 * vectors, kq = (k + 3) / 4
-            var packed = [UInt8](repeating: 0xAA, count: packedBytes)
+        /// The tile of M tile `mt`, by the portable twins or by the VNNI kernels: the rows
+        /// quantised into quad planes (x's element x4 of row kk is pixel p of row kk), then the tile.
+        func run(tile mt: Int, activation: FusedActivation, vnni: Bool) -> (planes: [UInt32], out: [Float]) {
+            let mr = Int8ConvWeights.mr, quads = weights.quadCount
+            var planes = [UInt32](repeating: 0xAAAA_AAAA, count: quads * width)
             var out = [Float](repeating: .nan, count: mr * width)
             let correction = (0..<mr).map { input.zeroPoint &* weights.rowSums[mt * mr + $0] }
             let scale = (0..<mr).map { weights.scales[mt * mr + $0] * input.scale }
             let biasTile = (0..<mr).map { mt * mr + $0 < m ? bias[mt * mr + $0] : 0 }
+            let offsets = (0..<quads).map { $0 * width }
             x.withUnsafeBufferPointer { xb in
-                offsets.withUnsafeBufferPointer { ob in
-                    packed.withUnsafeMutableBufferPointer { pb in
+                planes.withUnsafeMutableBufferPointer { pb in
+                    for q in 0..<quads {
+                        let rows: [UnsafePointer<Float>?] = (0..<4).map { 4 * q + $0 < k ? xb.baseAddress! + (4 * q + $0) * width : nil }
                         if vnni {
-                            ConvInt8.packBlockVNNI(vectors: vectors, k: k, b: xb.baseAddress!, offsets: ob.baseAddress!,
-                                                   quantization: input, into: pb.baseAddress!)
+                            ConvInt8.quantizeQuadsVNNI(rows: rows, stride: 1, count: width, quantization: input, into: pb.baseAddress! + q * width)
                         } else {
-                            ConvInt8.packBlock(vectors: vectors, k: k, b: xb.baseAddress!, offsets: ob.baseAddress!,
-                                               quantization: input, into: pb.baseAddress!)
+                            ConvInt8.quantizeQuads(rows: rows, stride: 1, count: width, quantization: input, into: pb.baseAddress! + q * width)
                         }
                     }
                 }
             }
             weights.quads.withUnsafeBufferPointer { ab in
-                let a = ab.baseAddress! + mt * kq * mr * 4
-                if vnni {
-                    ConvInt8.tileVNNI(vectors: vectors, k: k, a: a, b: packed, correction: correction, scale: scale, bias: biasTile,
-                                      out: &out, ld: width, activation: activation)
-                } else {
-                    ConvInt8.tile(vectors: vectors, k: k, a: a, b: packed, correction: correction, scale: scale, bias: biasTile,
-                                  out: &out, ld: width, activation: activation)
+                let a = ab.baseAddress! + mt * quads * mr * 4
+                planes.withUnsafeBytes { bytes in
+                    let b = bytes.bindMemory(to: UInt8.self).baseAddress!
+                    if vnni {
+                        ConvInt8.tileVNNI(vectors: vectors, quads: quads, a: a, b: b, offsets: offsets, correction: correction,
+                                          scale: scale, bias: biasTile, out: &out, ld: width, activation: activation)
+                    } else {
+                        ConvInt8.tile(vectors: vectors, quads: quads, a: a, b: b, offsets: offsets, correction: correction,
+                                      scale: scale, bias: biasTile, out: &out, ld: width, activation: activation)
+                    }
                 }
             }
-            return (packed, out)
+            return (planes, out)
         }
     }
 
@@ -124,7 +150,7 @@ import Testing
                     for p in 0..<width {
                         var exact = block.bias[row], bound: Float = 1e-4
                         for kk in 0..<block.k {
-                            let w = block.w[row * block.k + kk], x = block.x[block.offsets[kk] + p]
+                            let w = block.w[row * block.k + kk], x = block.x[kk * width + p]
                             exact += w * x
                             bound += abs(w) * xs / 2 + abs(x) * ws / 2 + ws * xs / 4
                         }
@@ -147,8 +173,41 @@ import Testing
             for mt in 0..<block.weights.mTiles {
                 let portable = block.run(tile: mt, activation: activation, vnni: false)
                 let vnni = block.run(tile: mt, activation: activation, vnni: true)
-                #expect(portable.packed == vnni.packed, "trial \(trial): packed bytes")
+                #expect(portable.planes == vnni.planes, "trial \(trial): quantised quads")
                 expectClose(vnni.out, portable.out, atol: 1e-5, rtol: 1e-5, "trial \(trial) tile \(mt) \(activation)")
+            }
+        }
+    }
+
+    @Test func vnniQuantisationMatchesItsTwinOnStridesTailsAndOddValues() throws {
+        guard CPUFeatures.host.isSuperset(of: ConvInt8.vnniRequires) else {
+            print("ConvInt8Tests: skipped the VNNI quantisation: this CPU has \(CPUFeatures.host), it needs \(ConvInt8.vnniRequires)")
+            return
+        }
+        var rng = SplitMix64(seed: 0x5E1F)
+        for trial in 0..<30 {
+            let stride = [1, 2, 3][trial % 3], count = rng.int(0...70)
+            // Each row exactly as long as the pixels read, so a read past its end would be caught by ASan
+            // and would read the next row's values here.
+            let length = count == 0 ? 0 : (count - 1) * stride + 1
+            var values = rng.floats(4 * Swift.max(length, 1)).map { $0 * 9 }
+            if values.count > 8 {
+                values[3] = .nan
+                values[5] = .infinity
+                values[7] = -.infinity
+            }
+            let q = ActivationQuantization(min: -2, max: 5)
+            let missing = trial % 5  // row index left out (4: none)
+            var twin = [UInt32](repeating: 0, count: count), fast = [UInt32](repeating: 1, count: count)
+            values.withUnsafeBufferPointer { vb in
+                let rows: [UnsafePointer<Float>?] = (0..<4).map { $0 == missing ? nil : vb.baseAddress! + $0 * Swift.max(length, 1) }
+                ConvInt8.quantizeQuads(rows: rows, stride: stride, count: count, quantization: q, into: &twin)
+                ConvInt8.quantizeQuadsVNNI(rows: rows, stride: stride, count: count, quantization: q, into: &fast)
+            }
+            #expect(twin == fast, "trial \(trial): stride \(stride), \(count) pixels")
+            if count > 0 {
+                let zero = UInt32(q.zeroPoint)
+                #expect(missing == 4 || twin.allSatisfy { ($0 >> (8 * UInt32(missing))) & 0xFF == zero }, "trial \(trial): missing row")
             }
         }
     }
@@ -160,14 +219,18 @@ import Testing
         }
         var rng = SplitMix64(seed: 0x1C07)
         let context = ExecutionContext(threads: 2, precision: .int8)
-        for trial in 0..<16 {
-            let pointwise = trial % 2 == 0, stride = trial % 3 == 0 ? 2 : 1, kernel = pointwise ? 1 : 3
+        for trial in 0..<24 {
+            // Pointwise (read in place), 3 x 3 with stride 1 or 2, a strided 1 x 1, a dilated 5 x 5.
+            let pointwise = trial % 2 == 0 && trial % 8 != 4, stride = trial % 3 == 0 || trial % 8 == 4 ? 2 : 1
+            let kernel = pointwise || trial % 8 == 4 ? 1 : trial % 7 == 1 ? 5 : 3, dilation = kernel == 5 ? 2 : 1
+            let pad = kernel == 1 ? 0 : (kernel / 2) * dilation - (trial % 5 == 0 ? 1 : 0)
             var p = Conv2DParams(batch: 1, inChannels: rng.int(1...12), inH: rng.int(3...20), inW: rng.int(3...70),
                                  outChannels: rng.int(1...20), kernelH: kernel, kernelW: kernel, group: 1,
-                                 strideH: pointwise ? 1 : stride, strideW: pointwise ? 1 : stride, dilationH: 1, dilationW: 1,
-                                 padTop: pointwise ? 0 : 1, padLeft: pointwise ? 0 : 1, outH: 0, outW: 0)
-            p.outH = (p.inH + 2 * p.padTop - kernel) / p.strideH + 1
-            p.outW = (p.inW + 2 * p.padLeft - kernel) / p.strideW + 1
+                                 strideH: pointwise ? 1 : stride, strideW: pointwise ? 1 : stride, dilationH: dilation, dilationW: dilation,
+                                 padTop: pad, padLeft: pad, outH: 0, outW: 0)
+            p.outH = (p.inH + 2 * p.padTop - dilation * (kernel - 1) - 1) / p.strideH + 1
+            p.outW = (p.inW + 2 * p.padLeft - dilation * (kernel - 1) - 1) / p.strideW + 1
+            guard p.outH > 0, p.outW > 0 else { continue }
             let x = rng.floats(p.inChannels * p.inH * p.inW).map { $0 * 3 + 0.5 }
             let w = rng.floats(p.outChannels * p.inChannels * kernel * kernel)
             let bias = rng.floats(p.outChannels)

@@ -66,20 +66,24 @@ void ck_pack_bf16_block(int vectors, long k, const float *b, const long *offsets
 void ck_conv_tile_avx512bf16(int vectors, long k, const uint16_t *a, const uint16_t *b, const float *bias, float *out, long ld,
                              int activation);
 
-/// The B rows of one pixel block (16 * vectors pixels of each of the K rows b + offsets[k])
-/// quantised to u8, q = clamp(round(x * inverse_scale) + zero_point, 0, 255), as quads of
-/// consecutive K: out is [(k + 3) / 4][vectors][16][4] bytes (rows past K are the zero point).
-/// Needs AVX512F, AVX512BW, AVX512_VNNI.
-void ck_pack_u8_block(int vectors, long k, const float *b, const long *offsets, float inverse_scale, int zero_point,
-                      uint8_t *out);
+/// Four fp32 rows (four consecutive input channels; a NULL row is a missing channel) quantised
+/// to u8, q = clamp(round(x * inverse_scale) + zero_point, 0, 255), and interleaved by pixel:
+/// out[i] holds the four channels' q of pixel i (rows[j][i * stride]) in bytes 0...3; a missing
+/// channel's byte is the zero point. Each element of a convolution's input is quantised once,
+/// into the layout the int8 tile reads in place. Needs AVX512F, AVX512BW, AVX512_VNNI.
+void ck_quantize_quads(const float *const rows[4], long stride, long count, float inverse_scale, int zero_point,
+                       uint32_t *out);
 
-/// The tile in int8 (AVX512_VNNI): `a` holds the weights as s8 quads, [(k + 3) / 4][8][4] (K past
-/// the end 0), `b` the block from ck_pack_u8_block; VPDPBUSD sums in int32, then
+/// The tile in int8 (AVX512_VNNI): `a` holds the weights as s8 quads, [quads][8][4] (quad q's
+/// four consecutive input channels at one kernel tap; channels past the end 0), `b` the input as
+/// u8 quads from ck_quantize_quads: quad q of pixel j is the 4 bytes at b + 4 * (offsets[q] + j).
+/// VPDPBUSD sums in int32, then
 ///   out[r * ld + j] = act((sum - correction[r]) * scale[r] + bias[r])
 /// with correction[r] = zero_point * sum_k a[k][r] and scale[r] = weight scale[r] * input scale.
 /// Same CPU requirement.
-void ck_conv_tile_avx512vnni(int vectors, long k, const int8_t *a, const uint8_t *b, const int32_t *correction,
-                             const float *scale, const float *bias, float *out, long ld, int activation);
+void ck_conv_tile_avx512vnni(int vectors, long quads, const int8_t *a, const uint8_t *b, const long *offsets,
+                             const int32_t *correction, const float *scale, const float *bias, float *out, long ld,
+                             int activation);
 
 #ifdef __cplusplus
 }

@@ -53,16 +53,17 @@ final class ConvPackedWeights: @unchecked Sendable {
         let correction: [Int32]
         let scale: [Float]
 
-        init(_ w: [Float], m: Int, k: Int, input: ActivationQuantization) {
-            weights = Int8ConvWeights(w, m: m, k: k)
+        init(_ w: [Float], m: Int, k: Int, taps: Int, input: ActivationQuantization) {
+            weights = Int8ConvWeights(w, m: m, channels: k / taps, taps: taps)
             self.input = input
             correction = weights.rowSums.map { input.zeroPoint &* $0 }
             scale = weights.scales.map { $0 * input.scale }
         }
     }
 
-    init(_ w: [Float], m: Int, k: Int, bf16: Bool = false, int8 input: ActivationQuantization? = nil) {
-        int8 = input.map { Int8Factors(w, m: m, k: k, input: $0) }
+    /// `taps` (kernel height x width) orders the int8 quads; K is channels x taps.
+    init(_ w: [Float], m: Int, k: Int, taps: Int = 1, bf16: Bool = false, int8 input: ActivationQuantization? = nil) {
+        int8 = input.map { Int8Factors(w, m: m, k: k, taps: taps, input: $0) }
         let mr = Self.mr
         source = w
         self.m = m
@@ -107,8 +108,9 @@ final class ConvPackedWeights: @unchecked Sendable {
         return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 
-    func matches(_ w: [Float], m: Int, k: Int, bf16: Bool, int8 input: ActivationQuantization?) -> Bool {
-        guard self.m == m, self.k == k, w.count == source.count, (bf16Panels != nil) == bf16, int8?.input == input else { return false }
+    func matches(_ w: [Float], m: Int, k: Int, taps: Int, bf16: Bool, int8 input: ActivationQuantization?) -> Bool {
+        guard self.m == m, self.k == k, w.count == source.count, (bf16Panels != nil) == bf16, int8?.input == input,
+              int8.map({ $0.weights.taps == taps }) ?? true else { return false }
         let a = w.withUnsafeBufferPointer { $0.baseAddress }
         let b = source.withUnsafeBufferPointer { $0.baseAddress }
         return a == b
@@ -121,11 +123,12 @@ final class ConvPackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: ConvPackedWeights?
 
-    func packed(_ w: [Float], m: Int, k: Int, bf16: Bool = false, int8: ActivationQuantization? = nil) -> ConvPackedWeights {
+    func packed(_ w: [Float], m: Int, k: Int, taps: Int = 1, bf16: Bool = false, int8: ActivationQuantization? = nil)
+        -> ConvPackedWeights {
         lock.lock()
         defer { lock.unlock() }
-        if let e = entry, e.matches(w, m: m, k: k, bf16: bf16, int8: int8) { return e }
-        let e = ConvPackedWeights(w, m: m, k: k, bf16: bf16, int8: int8)
+        if let e = entry, e.matches(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8) { return e }
+        let e = ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
         entry = e
         return e
     }
@@ -151,7 +154,9 @@ enum ConvPacked {
         let bf16 = context.precision == .bf16
         // int8 where a calibration gave this convolution's input range; fp32 elsewhere.
         let int8 = context.precision == .int8 ? context.int8Inputs[context.currentNode] : nil
-        let weights = cache?.packed(w, m: m, k: k, bf16: bf16, int8: int8) ?? ConvPackedWeights(w, m: m, k: k, bf16: bf16, int8: int8)
+        let taps = p.kernelH * p.kernelW
+        let weights = cache?.packed(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
+            ?? ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
         return run(x: x, weights: weights, bias: bias, p, activation: activation, context: context)
     }
 
@@ -204,9 +209,20 @@ enum ConvPacked {
             splitTail = p.outW % ConvPacked.nr == 16 && p.outW > ConvPacked.nr
         }
 
-        /// Floats of a prepared band of `rows` output rows, with read-over slack.
-        func preparedCount(rows: Int, _ p: Conv2DParams) -> Int {
-            direct ? 0 : p.inChannels * sh * sw * (rows + rymax) * ws + 2 * ws + 2 * ConvPacked.nr
+        /// Floats of a prepared band of `rows` output rows, with read-over slack; in int8, words
+        /// (one per pixel and channel quad).
+        func preparedCount(rows: Int, _ p: Conv2DParams, int8: Bool = false) -> Int {
+            direct ? 0 : planes(p, int8: int8) * sh * sw * (rows + rymax) * ws + 2 * ws + 2 * ConvPacked.nr
+        }
+
+        /// Planes of prepared input per phase: the input channels, or in int8 their quads.
+        func planes(_ p: Conv2DParams, int8: Bool) -> Int {
+            int8 ? (p.inChannels + 3) / 4 : p.inChannels
+        }
+
+        /// Bytes of one prepared output row (all its phase planes).
+        func rowBytes(_ p: Conv2DParams, int8: Bool) -> Int {
+            planes(p, int8: int8) * sh * sw * ws * 4
         }
 
         /// Pixel blocks covering `rows` output rows.
@@ -236,12 +252,12 @@ enum ConvPacked {
         }
 
         /// Offset of B row k = (c, ky, kx) in a band prepared for `rows`
-        /// output rows (or in x for direct reads).
-        func offsets(_ p: Conv2DParams, rows: Int, into o: UnsafeMutablePointer<Int>) {
+        /// output rows (or in x for direct reads); in int8, of quad (c4, ky, kx) in pixels.
+        func offsets(_ p: Conv2DParams, rows: Int, int8: Bool = false, into o: UnsafeMutablePointer<Int>) {
             let planeRows = direct ? p.inH : rows + rymax
             let phaseSize = planeRows * ws, channelStride = sh * sw * phaseSize
             var i = 0
-            for c in 0..<p.inChannels {
+            for c in 0..<planes(p, int8: int8) {
                 for ky in 0..<p.kernelH {
                     for kx in 0..<p.kernelW {
                         let dy = ky * p.dilationH, dx = kx * p.dilationW
@@ -273,36 +289,50 @@ enum ConvPacked {
         } else {
             workers = Swift.min(workers, p.outH)
         }
-        let rowBytes = p.inChannels * layout.sh * layout.sw * layout.ws * 4
+        let int8 = weights.int8 != nil
+        let rowBytes = layout.rowBytes(p, int8: int8)
         let bandRows = Swift.min((p.outH + workers - 1) / workers, Swift.max(1, chunkBytes / Swift.max(rowBytes, 1)))
         // Per worker: offsets (2 x K ints), a [K][nr] panel for the tail block of
         // direct reads, an mr x nr tile for scattered stores, and the band's
         // prepared input.
         let offsetFloats = (2 * k * MemoryLayout<Int>.stride / 4 + 15) & ~15
-        // bf16: each pixel block's B rows as bf16 pairs, [(k + 1) / 2][vectors][32] halves;
-        // int8: as u8 quads, [(k + 3) / 4][vectors][64] bytes.
-        let bPanelFloats = weights.int8 != nil ? (((k + 3) / 4) * nr + 15) & ~15
-            : weights.bf16Panels == nil ? 0 : (((k + 1) / 2) * nr + 15) & ~15
+        // bf16: each pixel block's B rows as bf16 pairs, [(k + 1) / 2][vectors][32] halves.
+        let bPanelFloats = weights.bf16Panels == nil ? 0 : (((k + 1) / 2) * nr + 15) & ~15
         let workerFloats = offsetFloats + bPanelFloats
-            + (((layout.direct ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p) + 15) & ~15)
+            + (((layout.direct && !int8 ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p, int8: int8) + 15) & ~15)
         let biasFloats = (mTiles * mr + 15) & ~15
+        // int8 pointwise: x quantised once into quad planes of n words each, shared by the workers,
+        // with slack for a tail block's read-over.
+        let quadPlanes = layout.planes(p, int8: true), n = p.inH * p.inW
+        let sharedFloats = int8 && layout.direct ? (quadPlanes * n + nr + 15) & ~15 : 0
         return context.floats(outCount) { y in
             x.withUnsafeBufferPointer { xb in
-              Int8Tiles.with(weights.int8) { int8 in
-                context.withScratch(count: biasFloats + workers * workerFloats + 16) { scratch in
+              Int8Tiles.with(weights.int8) { int8Tiles in
+                context.withScratch(count: biasFloats + sharedFloats + workers * workerFloats + 16) { scratch in
                     // 64-byte align the worker regions.
                     let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) + 63) & ~63)!
                     let biasPadded = aligned
                     biasPadded.initialize(repeating: 0, count: biasFloats)
                     if let bias { for i in 0..<p.outChannels { biasPadded[i] = bias[i] } }
-                    let regions = aligned + biasFloats
+                    let shared = UnsafeMutableRawPointer(aligned + biasFloats).bindMemory(to: UInt32.self, capacity: sharedFloats)
+                    let regions = aligned + biasFloats + sharedFloats
                     let inPlane = p.inChannels * p.inH * p.inW, outPlane = p.outChannels * p.outSpatial
                     for img in 0..<p.batch {
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
                                       activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
-                                      a16: weights.bf16Panels.map { UnsafePointer($0) }, int8: int8,
+                                      a16: weights.bf16Panels.map { UnsafePointer($0) }, int8: int8Tiles,
                                       bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
-                                      y: y + outPlane * img)
+                                      xq: sharedFloats > 0 ? UnsafePointer(shared) : nil, y: y + outPlane * img)
+                        if sharedFloats > 0 {
+                            // Quantise x once (pixel ranges per worker), then run its blocks.
+                            let quantizers = Swift.max(1, Swift.min(workers, n / 256))
+                            context.pool.run(quantizers) { wi in
+                                let lo = (n * wi / quantizers) & ~15, hi = wi == quantizers - 1 ? n : (n * (wi + 1) / quantizers) & ~15
+                                job.quantizeDirect(pixels: lo..<hi, into: shared)
+                            }
+                            let zero = int8Tiles!.input.zeroWord
+                            (shared + quadPlanes * n).initialize(repeating: zero, count: sharedFloats - quadPlanes * n)
+                        }
                         context.pool.run(workers) { wi in
                             let region = regions + wi * workerFloats
                             let offsets = UnsafeMutableRawPointer(region).bindMemory(to: Int.self, capacity: 2 * k)
@@ -332,6 +362,8 @@ enum ConvPacked {
         let correction: UnsafePointer<Int32>
         let scale: UnsafePointer<Float>
         let input: ActivationQuantization
+        /// Quads per output channel (K in quads).
+        let quads: Int
 
         /// Calls body with the pointers of `factors` (nil for a convolution that is not int8).
         static func with<R>(_ factors: ConvPackedWeights.Int8Factors?, _ body: (Int8Tiles?) -> R) -> R {
@@ -340,7 +372,7 @@ enum ConvPacked {
                 factors.correction.withUnsafeBufferPointer { correction in
                     factors.scale.withUnsafeBufferPointer { scale in
                         body(Int8Tiles(a: a.baseAddress!, correction: correction.baseAddress!, scale: scale.baseAddress!,
-                                       input: factors.input))
+                                       input: factors.input, quads: factors.weights.quadCount))
                     }
                 }
             }
@@ -360,6 +392,8 @@ enum ConvPacked {
         let int8: Int8Tiles?
         let bias: UnsafePointer<Float>
         let x: UnsafePointer<Float>
+        /// int8 pointwise: x as quad planes of outSpatial words (quantizeDirect).
+        let xq: UnsafePointer<UInt32>?
         let y: UnsafeMutablePointer<Float>
 
         /// Pointwise convolution: B rows are x's channel planes; units are
@@ -367,16 +401,19 @@ enum ConvPacked {
         func runDirect(units: Range<Int>, offsets: UnsafeMutablePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
                        work: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial
-            layout.offsets(p, rows: p.outH, into: offsets)
+            layout.offsets(p, rows: p.outH, int8: xq != nil, into: offsets)
             let packedOffsets = offsets + k
             for kk in 0..<k { packedOffsets[kk] = kk * nr }
-            let panel = work, tile = work + k * nr
+            let panel = work, tile = work + (xq == nil ? k * nr : 0)
             var packedBlock = -1
             for u in units {
                 let block = u / mGroups, group = u % mGroups
                 let (v0, count, outOffset) = layout.block(block, rows: p.outH)
-                var base = x + v0, offs = UnsafePointer(offsets)
-                if count < nr {
+                var base = UnsafeRawPointer(x + v0), offs = UnsafePointer(offsets)
+                if let xq {
+                    // The quad planes have slack after the last one: no copy for the tail block.
+                    base = UnsafeRawPointer(xq + v0)
+                } else if count < nr {
                     // The tail block would read past the input: copy it.
                     if packedBlock != block {
                         for kk in 0..<k {
@@ -386,7 +423,7 @@ enum ConvPacked {
                         }
                         packedBlock = block
                     }
-                    base = UnsafePointer(panel)
+                    base = UnsafeRawPointer(panel)
                     offs = UnsafePointer(packedOffsets)
                 }
                 let t0 = mTiles * group / mGroups, t1 = mTiles * (group + 1) / mGroups
@@ -401,14 +438,14 @@ enum ConvPacked {
         /// written and read.
         func runBand(rows band: Range<Int>, offsets: UnsafeMutablePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
                      work: UnsafeMutablePointer<Float>) {
-            let rowBytes = p.inChannels * layout.sh * layout.sw * layout.ws * 4
+            let rowBytes = layout.rowBytes(p, int8: int8 != nil)
             let chunk = Swift.max(1, ConvPacked.chunkBytes / Swift.max(rowBytes, 1))
             var lo = band.lowerBound
             var offsetRows = -1
             while lo < band.upperBound {
                 let hi = Swift.min(band.upperBound, lo + chunk)
                 if hi - lo != offsetRows {
-                    layout.offsets(p, rows: hi - lo, into: offsets)
+                    layout.offsets(p, rows: hi - lo, int8: int8 != nil, into: offsets)
                     offsetRows = hi - lo
                 }
                 runChunk(rows: lo..<hi, offsets: offsets, packedB: packedB, work: work)
@@ -422,34 +459,38 @@ enum ConvPacked {
             let rows = band.count, ws = layout.ws
             let planeRows = rows + layout.rymax
             let tile = work, prepared = work + mr * nr
-            let total = layout.preparedCount(rows: rows, p)
-            let used = p.inChannels * layout.sh * layout.sw * planeRows * ws
-            (prepared + used).update(repeating: 0, count: total - used)
-            prepareRows(0..<planeRows, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
+            let total = layout.preparedCount(rows: rows, p, int8: int8 != nil)
+            let used = layout.planes(p, int8: int8 != nil) * layout.sh * layout.sw * planeRows * ws
+            if let int8 {
+                let words = UnsafeMutableRawPointer(prepared).bindMemory(to: UInt32.self, capacity: total)
+                (words + used).update(repeating: int8.input.zeroWord, count: total - used)
+                prepareQuadRows(0..<planeRows, firstRow: band.lowerBound, planeRows: planeRows, quantization: int8.input,
+                                into: words)
+            } else {
+                (prepared + used).update(repeating: 0, count: total - used)
+                prepareRows(0..<planeRows, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
+            }
             let yBand = y + band.lowerBound * p.outW
             for block in 0..<layout.blockCount(rows: rows) {
                 let (v0, count, outOffset) = layout.block(block, rows: rows)
-                tiles(0..<mTiles, base: UnsafePointer(prepared) + v0, offsets: offsets, packedB: packedB, v0: v0, count: count,
+                tiles(0..<mTiles, base: UnsafeRawPointer(prepared + v0), offsets: offsets, packedB: packedB, v0: v0, count: count,
                       outOffset: outOffset, y: yBand, rows: rows, tile: tile)
             }
         }
 
         /// Computes M tiles `range` of one pixel block and stores them.
         @inline(__always)
-        func tiles(_ range: Range<Int>, base: UnsafePointer<Float>, offsets: UnsafePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
+        /// `base` is the block's first pixel: a float of B, or in int8 a word of the quad planes
+        /// (one word per pixel, so the pixel offsets are the same).
+        func tiles(_ range: Range<Int>, base raw: UnsafeRawPointer, offsets: UnsafePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
                    v0: Int, count: Int, outOffset: Int?, y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial, outW = p.outW, ws = layout.ws
             let vectors = (count + 15) / 16
-            // bf16: the block's B rows are rounded to bf16 pairs once, for all its M tiles;
-            // int8: quantised to u8 quads once.
+            let base = raw.assumingMemoryBound(to: Float.self)
+            // bf16: the block's B rows are rounded to bf16 pairs once, for all its M tiles.
             let b16: UnsafePointer<UInt16>? = a16 == nil || range.isEmpty ? nil : packedB.map { packed in
                 ck_pack_bf16_block(Int32(vectors), k, base, offsets, packed)
                 return UnsafePointer(packed)
-            }
-            let b8: UnsafePointer<UInt8>? = int8 == nil || range.isEmpty ? nil : packedB.map { packed in
-                let bytes = UnsafeMutableRawPointer(packed).assumingMemoryBound(to: UInt8.self)
-                ConvInt8.packBlockVNNI(vectors: vectors, k: k, b: base, offsets: offsets, quantization: int8!.input, into: bytes)
-                return UnsafePointer(bytes)
             }
             for mt in range {
                 let valid = Swift.min(mr, p.outChannels - mt * mr)
@@ -458,8 +499,9 @@ enum ConvPacked {
                 let at16 = a16.map { $0 + mt * ((k + 1) / 2) * mr * 2 }
                 let out = outOffset != nil && valid == mr ? yt + outOffset! : tile
                 let ld = outOffset != nil && valid == mr ? n : nr
-                if let int8, let b8 {
-                    ConvInt8.tileVNNI(vectors: vectors, k: k, a: int8.a + mt * ((k + 3) / 4) * mr * 4, b: b8,
+                if let int8 {
+                    ConvInt8.tileVNNI(vectors: vectors, quads: int8.quads, a: int8.a + mt * int8.quads * mr * 4,
+                                      b: raw.assumingMemoryBound(to: UInt8.self), offsets: offsets,
                                       correction: int8.correction + mt * mr, scale: int8.scale + mt * mr, bias: bt,
                                       out: out, ld: ld, activation: activation)
                 } else {
@@ -487,6 +529,58 @@ enum ConvPacked {
                         j += run
                         oh += 1
                         ow = 0
+                    }
+                }
+            }
+        }
+
+        /// int8 pointwise: pixels `range` of x quantised into quad planes of outSpatial words.
+        func quantizeDirect(pixels range: Range<Int>, into xq: UnsafeMutablePointer<UInt32>) {
+            guard let int8, !range.isEmpty else { return }
+            let n = p.outSpatial
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 4) { rows in
+                for c4 in 0..<layout.planes(p, int8: true) {
+                    for j in 0..<4 { rows[j] = 4 * c4 + j < p.inChannels ? x + (4 * c4 + j) * n + range.lowerBound : nil }
+                    ConvInt8.quantizeQuadsVNNI(rows: UnsafePointer(rows.baseAddress!), stride: 1, count: range.count,
+                                               quantization: int8.input, into: xq + c4 * n + range.lowerBound)
+                }
+            }
+        }
+
+        /// prepareRows in int8: the planes hold channel quads (plane (c4, py, px) word q holds
+        /// channels 4·c4...4·c4 + 3 of the pixel prepareRows puts at q), quantised once; the
+        /// padding is the zero point.
+        func prepareQuadRows(_ range: Range<Int>, firstRow: Int, planeRows: Int, quantization: ActivationQuantization,
+                             into dst: UnsafeMutablePointer<UInt32>) {
+            let sh = layout.sh, sw = layout.sw, ws = layout.ws, inH = p.inH, inW = p.inW
+            let phaseSize = planeRows * ws, zero = quantization.zeroWord
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 4) { rows in
+                for c4 in 0..<layout.planes(p, int8: true) {
+                    for r in range {
+                        for py in 0..<sh {
+                            let planes = dst + (c4 * sh + py) * sw * phaseSize
+                            let ih = (firstRow + r) * sh + py - p.padTop
+                            for px in 0..<sw {
+                                let row = planes + px * phaseSize + r * ws
+                                if ih < 0 || ih >= inH {
+                                    row.update(repeating: zero, count: ws)
+                                    continue
+                                }
+                                // Valid q satisfy 0 <= q * sw + px - padLeft < inW.
+                                let off = px - p.padLeft
+                                let qLo = Swift.min(ws, off >= 0 ? 0 : (-off + sw - 1) / sw)
+                                let qHi = Swift.max(qLo, Swift.min(ws, inW - off <= 0 ? 0 : (inW - off + sw - 1) / sw))
+                                row.update(repeating: zero, count: qLo)
+                                (row + qHi).update(repeating: zero, count: ws - qHi)
+                                if qLo == qHi { continue }
+                                for j in 0..<4 {
+                                    let c = 4 * c4 + j
+                                    rows[j] = c < p.inChannels ? x + (c * inH + ih) * inW + off + qLo * sw : nil
+                                }
+                                ConvInt8.quantizeQuadsVNNI(rows: UnsafePointer(rows.baseAddress!), stride: sw, count: qHi - qLo,
+                                                           quantization: quantization, into: row + qLo)
+                            }
+                        }
                     }
                 }
             }
