@@ -1,8 +1,10 @@
 // Tests for load-time graph passes on hand-encoded ONNX models: the
 // Conv -> Sigmoid -> Mul fusion gives the same output as the unfused graph
 // (and as the reference conv + SiLU), Conv -> Relu fusion, fusion is skipped
-// when an intermediate is a graph output, constant folding of a shape
-// subgraph, and liveness-based release of intermediates.
+// when an intermediate is a graph output, Concat -> pointwise Conv fusion
+// (fp32 and int8, one image and a batch, and where it must not apply),
+// constant folding of a shape subgraph, and liveness-based release of
+// intermediates.
 
 import Foundation
 import SeededRandom
@@ -62,6 +64,99 @@ import Testing
         let s = try InferenceSession(data: bytes)
         #expect(s.graph.nodes.count == 1 && s.graph.nodes[0].fusedActivation == .relu)
         #expect(try s.run(["x": floatTensor([1, 1, 1, 3], [-1, 0, 2])])["y"]?.floats == [1, 0, 0])
+    }
+
+    /// x (6 channels) -> a (3 x 3 conv, 5 channels) and b (1 x 1 conv, 7), Concat(a, x, b) -> 18
+    /// channels, whose channel quads straddle the three sources -> `mix` (kernel 1 x 1 unless
+    /// `mixKernel`) + SiLU -> y. 7 x 9 pixels: a pixel block with a tail.
+    static func concatConvModel(mixKernel: Int = 1, exposeConcat: Bool = false) -> [UInt8] {
+        var rng = SplitMix64(seed: 0xC0CA)
+        let dims: [NeuralEngine.Dimension] = [.symbolic("batch"), .fixed(9), .fixed(7), .fixed(9)]
+        var outputs: [(String, [NeuralEngine.Dimension])] = [("y", dims)]
+        if exposeConcat { outputs.append(("cat", [.symbolic("batch"), .fixed(18), .fixed(7), .fixed(9)])) }
+        let k = Int64(mixKernel), pad = k / 2
+        return OnnxTestWriter.model(
+            nodes: [
+                OnnxTestWriter.node("Conv", ["x", "wa"], ["a"], name: "a", [("kernel_shape", .ints([3, 3])), ("pads", .ints([1, 1, 1, 1]))]),
+                OnnxTestWriter.node("Conv", ["x", "wb", "bb"], ["b"], name: "b"),
+                OnnxTestWriter.node("Concat", ["a", "x", "b"], ["cat"], name: "cat", [("axis", .int(1))]),
+                OnnxTestWriter.node("Conv", ["cat", "wm", "bm"], ["m"], name: "mix",
+                                    [("kernel_shape", .ints([k, k])), ("pads", .ints([pad, pad, pad, pad]))]),
+                OnnxTestWriter.node("Sigmoid", ["m"], ["s"], name: "sigmoid"),
+                OnnxTestWriter.node("Mul", ["m", "s"], ["y"], name: "silu"),
+            ],
+            initializers: [("wa", Tensor(shape: [5, 6, 3, 3], floats: rng.floats(270))),
+                           ("wb", Tensor(shape: [7, 6, 1, 1], floats: rng.floats(42))), ("bb", Tensor(shape: [7], floats: rng.floats(7))),
+                           ("wm", Tensor(shape: [9, 18, mixKernel, mixKernel], floats: rng.floats(162 * mixKernel * mixKernel))),
+                           ("bm", Tensor(shape: [9], floats: rng.floats(9)))],
+            inputs: [("x", [.symbolic("batch"), .fixed(6), .fixed(7), .fixed(9)])],
+            outputs: outputs)
+    }
+
+    @Test(arguments: [1, 2])
+    func concatConvFusionMatchesUnfused(batch: Int) throws {
+        let bytes = Self.concatConvModel()
+        let fused = try InferenceSession(data: bytes, options: SessionOptions(threads: 2))
+        let plain = try InferenceSession(data: bytes, options: SessionOptions(threads: 2, graphOptimizations: false))
+        #expect(!fused.graph.nodes.contains { $0.opType == "Concat" })
+        let mix = try #require(fused.graph.nodes.first { $0.name == "mix" })
+        #expect(mix.concatInputs == 3 && mix.inputs.count == 5 && mix.fusedActivation == .silu)
+        var rng = SplitMix64(seed: 77)
+        let x = Tensor(shape: [batch, 6, 7, 9], floats: rng.floats(batch * 6 * 63, in: -2...2))
+        let a = try #require(try fused.run(["x": x])["y"]), b = try #require(try plain.run(["x": x])["y"])
+        #expect(a.shape == [batch, 9, 7, 9])
+        expectClose(a.floats, b.floats, atol: 1e-5, "fused vs unfused, batch \(batch)")
+        // Every kernel set this CPU runs, and bf16 where it has it, reads the sources where they lie.
+        for kernels in ConvPackedParityTests.runnable {
+            for precision in [Precision.fp32, .bf16] where precision.runs(on: .host) {
+                var options = SessionOptions(threads: 2)
+                options.kernels = kernels
+                options.precision = precision
+                var unfused = options
+                unfused.graphOptimizations = false
+                let a = try #require(try InferenceSession(data: bytes, options: options).run(["x": x])["y"])
+                let b = try #require(try InferenceSession(data: bytes, options: unfused).run(["x": x])["y"])
+                expectClose(a.floats, b.floats, atol: 1e-5, rtol: 1e-5, "\(kernels) \(precision), batch \(batch)")
+            }
+        }
+    }
+
+    @Test func concatConvFusionInInt8ReadsTheSameQuantisedValues() throws {
+        guard CPUFeatures.host.isSuperset(of: ConvInt8.vnniRequires) else {
+            print("GraphOptimizationTests: skipped int8 Concat+Conv: this CPU lacks AVX512_VNNI")
+            return
+        }
+        let bytes = Self.concatConvModel()
+        var rng = SplitMix64(seed: 78)
+        let feeds = (0..<3).map { _ in ["x": Tensor(shape: [1, 6, 7, 9], floats: rng.floats(6 * 63, in: -2...2))] }
+        let ranges = try InferenceSession(data: bytes).calibrationRanges(runs: feeds.count) { feeds[$0] }
+        let plainRanges = try InferenceSession(data: bytes, options: SessionOptions(threads: 1, graphOptimizations: false))
+            .calibrationRanges(runs: feeds.count) { feeds[$0] }
+        // The fused convolution records the range of all its sources together: the Concat's.
+        #expect(ranges["mix"] == plainRanges["mix"] && ranges.count == 3)
+        func session(_ optimised: Bool) throws -> InferenceSession {
+            var options = SessionOptions(threads: 2, graphOptimizations: optimised)
+            options.precision = .int8
+            options.int8Inputs = ranges
+            return try InferenceSession(data: bytes, options: options)
+        }
+        let fused = try session(true), plain = try session(false)
+        #expect(fused.int8Convolutions == 3 && plain.int8Convolutions == 3)
+        for feed in feeds {
+            let a = try #require(try fused.run(feed)["y"]), b = try #require(try plain.run(feed)["y"])
+            // Same u8 inputs and int32 sums; only the SiLU differs (fused epilogue against Sigmoid and Mul).
+            expectClose(a.floats, b.floats, atol: 1e-5, rtol: 1e-5, "int8 fused vs unfused")
+        }
+    }
+
+    @Test func concatConvFusionNeedsAPointwiseConvAndAPrivateConcat() throws {
+        for bytes in [Self.concatConvModel(mixKernel: 3), Self.concatConvModel(exposeConcat: true)] {
+            let s = try InferenceSession(data: bytes)
+            #expect(s.graph.nodes.contains { $0.opType == "Concat" })
+            #expect(s.graph.nodes.allSatisfy { $0.concatInputs == 0 })
+            let out = try s.run(["x": Tensor(shape: [1, 6, 7, 9], floats: Array(repeating: 0.25, count: 378))])
+            #expect(out["y"]?.shape == [1, 9, 7, 9])
+        }
     }
 
     /// Non-simplified export pattern: Shape -> Gather -> Unsqueeze -> Concat -> Reshape.

@@ -1,7 +1,8 @@
 // Node is one operator instance in the engine's graph: operator type and
 // domain, name, attributes, and its inputs/outputs as value slot indexes (nil
 // for an omitted optional input/output). Graph passes may attach a fused
-// activation that the Conv kernel applies in its epilogue.
+// activation that the Conv kernel applies in its epilogue, and fold a Concat
+// into the Conv that reads it (its leading inputs are then the joined tensors).
 
 /// Activation applied inside a kernel's output pass (set by fusion passes).
 enum FusedActivation: Sendable, Equatable {
@@ -19,6 +20,9 @@ struct Node: Sendable {
     var outputs: [Int?]
     var attributes: NodeAttributes
     var fusedActivation: FusedActivation = .none
+    /// Conv only: how many leading inputs are joined along channels into X (a fused Concat;
+    /// ConcatConvFusion), 0 when X is the first input itself.
+    var concatInputs = 0
 
     /// Label used in error messages.
     var label: String { name.isEmpty ? "<unnamed \(opType)>" : name }

@@ -147,17 +147,26 @@ enum ConvPacked {
 
     static func run(x: [Float], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation,
                     context: ExecutionContext, cache: ConvPackedWeightCache? = nil) -> [Float] {
+        run(sources: [x], w: w, bias: bias, p, activation: activation, context: context, cache: cache)
+    }
+
+    /// The convolution of the sources joined along channels (a fused Concat): more than one
+    /// source only for a pointwise convolution of one image, whose B rows are the sources'
+    /// channel planes where they lie.
+    static func run(sources: [[Float]], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation,
+                    context: ExecutionContext, cache: ConvPackedWeightCache? = nil) -> [Float] {
+        precondition(sources.count == 1 || (p.isPointwise && p.batch == 1), "joined sources need a pointwise convolution of one image")
         let outCount = p.batch * p.outChannels * p.outSpatial
         if outCount == 0 { return [] }
         let m = p.outChannels, k = p.patchSize
-        if context.calibration != nil { record(x, context: context) }
+        if context.calibration != nil { for x in sources { record(x, context: context) } }
         let bf16 = context.precision == .bf16
         // int8 where a calibration gave this convolution's input range; fp32 elsewhere.
         let int8 = context.precision == .int8 ? context.int8Inputs[context.currentNode] : nil
         let taps = p.kernelH * p.kernelW
         let weights = cache?.packed(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
             ?? ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
-        return run(x: x, weights: weights, bias: bias, p, activation: activation, context: context)
+        return run(sources: sources, weights: weights, bias: bias, p, activation: activation, context: context)
     }
 
     /// Widens the calibration's range of the running node's input by x's values.
@@ -272,6 +281,11 @@ enum ConvPacked {
 
     static func run(x: [Float], weights: ConvPackedWeights, bias: [Float]?, _ p: Conv2DParams,
                     activation: FusedActivation, context: ExecutionContext) -> [Float] {
+        run(sources: [x], weights: weights, bias: bias, p, activation: activation, context: context)
+    }
+
+    static func run(sources: [[Float]], weights: ConvPackedWeights, bias: [Float]?, _ p: Conv2DParams,
+                    activation: FusedActivation, context: ExecutionContext) -> [Float] {
         let outCount = p.batch * p.outChannels * p.outSpatial
         if outCount == 0 { return [] }
         let k = p.patchSize, mTiles = weights.mTiles
@@ -305,23 +319,37 @@ enum ConvPacked {
         // with slack for a tail block's read-over.
         let quadPlanes = layout.planes(p, int8: true), n = p.inH * p.inW
         let sharedFloats = int8 && layout.direct ? (quadPlanes * n + nr + 15) & ~15 : 0
+        // Joined sources: each input channel plane's distance from the first source's start, in
+        // floats (planes of different arrays; the kernels read b + offsets[k], so any distance works).
+        let channelFloats = sources.count > 1 ? (p.inChannels * MemoryLayout<Int>.stride / 4 + 15) & ~15 : 0
         return context.floats(outCount) { y in
-            x.withUnsafeBufferPointer { xb in
+            withBaseAddresses(sources) { bases in
               Int8Tiles.with(weights.int8) { int8Tiles in
-                context.withScratch(count: biasFloats + sharedFloats + workers * workerFloats + 16) { scratch in
+                context.withScratch(count: biasFloats + channelFloats + sharedFloats + workers * workerFloats + 16) { scratch in
                     // 64-byte align the worker regions.
                     let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) + 63) & ~63)!
                     let biasPadded = aligned
                     biasPadded.initialize(repeating: 0, count: biasFloats)
                     if let bias { for i in 0..<p.outChannels { biasPadded[i] = bias[i] } }
-                    let shared = UnsafeMutableRawPointer(aligned + biasFloats).bindMemory(to: UInt32.self, capacity: sharedFloats)
-                    let regions = aligned + biasFloats + sharedFloats
+                    let channelOffsets = UnsafeMutableRawPointer(aligned + biasFloats).bindMemory(to: Int.self, capacity: p.inChannels)
+                    if channelFloats > 0 {
+                        var c = 0
+                        for (source, base) in zip(sources, bases) {
+                            let distance = (Int(bitPattern: base) - Int(bitPattern: bases[0])) / MemoryLayout<Float>.stride
+                            for j in 0..<(source.count / n) { channelOffsets[c + j] = distance + j * n }
+                            c += source.count / n
+                        }
+                    }
+                    let shared = UnsafeMutableRawPointer(aligned + biasFloats + channelFloats)
+                        .bindMemory(to: UInt32.self, capacity: sharedFloats)
+                    let regions = aligned + biasFloats + channelFloats + sharedFloats
                     let inPlane = p.inChannels * p.inH * p.inW, outPlane = p.outChannels * p.outSpatial
                     for img in 0..<p.batch {
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
                                       activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
                                       a16: weights.bf16Panels.map { UnsafePointer($0) }, int8: int8Tiles,
-                                      bias: UnsafePointer(biasPadded), x: xb.baseAddress! + inPlane * img,
+                                      bias: UnsafePointer(biasPadded), x: bases[0] + inPlane * img,
+                                      channelOffsets: channelFloats > 0 ? UnsafePointer(channelOffsets) : nil,
                                       xq: sharedFloats > 0 ? UnsafePointer(shared) : nil, y: y + outPlane * img)
                         if sharedFloats > 0 {
                             // Quantise x once (pixel ranges per worker), then run its blocks.
@@ -392,6 +420,8 @@ enum ConvPacked {
         let int8: Int8Tiles?
         let bias: UnsafePointer<Float>
         let x: UnsafePointer<Float>
+        /// Joined sources (pointwise only): input channel c's plane is at x + channelOffsets[c].
+        let channelOffsets: UnsafePointer<Int>?
         /// int8 pointwise: x as quad planes of outSpatial words (quantizeDirect).
         let xq: UnsafePointer<UInt32>?
         let y: UnsafeMutablePointer<Float>
@@ -402,6 +432,7 @@ enum ConvPacked {
                        work: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial
             layout.offsets(p, rows: p.outH, int8: xq != nil, into: offsets)
+            if let channelOffsets, xq == nil { offsets.update(from: channelOffsets, count: k) }
             let packedOffsets = offsets + k
             for kk in 0..<k { packedOffsets[kk] = kk * nr }
             let panel = work, tile = work + (xq == nil ? k * nr : 0)
@@ -417,7 +448,7 @@ enum ConvPacked {
                     // The tail block would read past the input: copy it.
                     if packedBlock != block {
                         for kk in 0..<k {
-                            let src = x + kk * n + v0, dst = panel + kk * nr
+                            let src = x + offsets[kk] + v0, dst = panel + kk * nr
                             for j in 0..<count { dst[j] = src[j] }
                             for j in count..<nr { dst[j] = 0 }
                         }
@@ -540,7 +571,10 @@ enum ConvPacked {
             let n = p.outSpatial
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 4) { rows in
                 for c4 in 0..<layout.planes(p, int8: true) {
-                    for j in 0..<4 { rows[j] = 4 * c4 + j < p.inChannels ? x + (4 * c4 + j) * n + range.lowerBound : nil }
+                    for j in 0..<4 {
+                        let c = 4 * c4 + j
+                        rows[j] = c < p.inChannels ? x + (channelOffsets?[c] ?? c * n) + range.lowerBound : nil
+                    }
                     ConvInt8.quantizeQuadsVNNI(rows: UnsafePointer(rows.baseAddress!), stride: 1, count: range.count,
                                                quantization: int8.input, into: xq + c4 * n + range.lowerBound)
                 }

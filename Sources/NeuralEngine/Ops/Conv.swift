@@ -5,8 +5,10 @@
 // (ConvDepthwise) when C/group == 1, the packed AVX-512 kernel (ConvPacked)
 // for group 1, and im2col + sgemm (ConvGemm) for other grouped convolutions;
 // `reference` is the plain loop definition kept for testing and as the
-// semantic specification. A fusion pass may attach an activation that is
-// applied in the output epilogue.
+// semantic specification. Fusion passes may attach an activation that is
+// applied in the output epilogue, and fold in a Concat along channels
+// (ConcatConvFusion): X is then its leading inputs joined, read in place by a
+// pointwise convolution of one image and joined into one tensor otherwise.
 //
 // x: (N, C, H, W), w: (M, C/group, kH, kW), b: (M) -> y: (N, M, oH, oW)
 
@@ -14,6 +16,8 @@ struct ConvKernel: Kernel {
     let window: WindowAttributes
     let group: Int
     let activation: FusedActivation
+    /// Leading inputs joined along channels into X (0: X is the first input).
+    let concatInputs: Int
     /// Weights repacked for ConvPacked on first use (normally an initializer).
     let weightCache = ConvPackedWeightCache()
 
@@ -21,6 +25,7 @@ struct ConvKernel: Kernel {
         window = try WindowAttributes(node.attributes)
         group = try node.attributes.int("group", default: 1)
         activation = node.fusedActivation
+        concatInputs = node.concatInputs
         guard group >= 1 else { throw EngineError.invalidModel("Conv group must be >= 1") }
     }
 
@@ -28,13 +33,27 @@ struct ConvKernel: Kernel {
         self.window = window
         self.group = group
         self.activation = activation
+        concatInputs = 0
     }
 
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
-        let x = try inputs.required(0, "X"), w = try inputs.required(1, "W")
-        let b = inputs.optional(2)
-        let (p, outShape) = try params(x: x.shape, w: w.shape)
-        let xs: [Float] = try x.elements(), ws: [Float] = try w.elements()
+        let joined = Swift.max(concatInputs, 1)
+        let w = try inputs.required(joined, "W")
+        let b = inputs.optional(joined + 1)
+        let sources = try (0..<joined).map { try inputs.required($0, "X") }
+        let xShape = try Self.joinedShape(sources.map(\.shape))
+        let (p, outShape) = try params(x: xShape, w: w.shape)
+        let ws: [Float] = try w.elements()
+        let parts: [[Float]] = try sources.map { try $0.elements() }
+        if parts.count > 1, ConvPacked.canRun(p), p.isPointwise, p.batch == 1 {
+            let bs: [Float]? = try b.map { try $0.elements() }
+            if let bs, bs.count != p.outChannels {
+                throw EngineError.shapeMismatch("Conv bias has \(bs.count) values for \(p.outChannels) output channels")
+            }
+            let y = ConvPacked.run(sources: parts, w: ws, bias: bs, p, activation: activation, context: context, cache: weightCache)
+            return [Tensor(shape: outShape, floats: y)]
+        }
+        let xs = parts.count == 1 ? parts[0] : Self.join(parts, shapes: sources.map(\.shape))
         let bs: [Float]? = try b.map { try $0.elements() }
         if let bs, bs.count != p.outChannels {
             throw EngineError.shapeMismatch("Conv bias has \(bs.count) values for \(p.outChannels) output channels")
@@ -50,6 +69,33 @@ struct ConvKernel: Kernel {
             y = ConvGemm.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
         }
         return [Tensor(shape: outShape, floats: y)]
+    }
+
+    /// The shape of tensors joined along axis 1 (all other dimensions equal).
+    static func joinedShape(_ shapes: [[Int]]) throws -> [Int] {
+        var joined = shapes[0]
+        for shape in shapes.dropFirst() {
+            guard shape.count == joined.count, shape.count >= 2,
+                  zip(shape, joined).enumerated().allSatisfy({ $0.offset == 1 || $0.element.0 == $0.element.1 }) else {
+                throw EngineError.shapeMismatch("Conv's joined inputs \(shapes) differ outside the channel axis")
+            }
+            joined[1] += shape[1]
+        }
+        return joined
+    }
+
+    /// Arrays of tensors joined along axis 1 into one (what the fused Concat would have made).
+    static func join(_ parts: [[Float]], shapes: [[Int]]) -> [Float] {
+        let batch = shapes[0][0]
+        var out: [Float] = []
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for image in 0..<batch {
+            for part in parts {
+                let block = part.count / Swift.max(batch, 1)
+                out.append(contentsOf: part[(image * block)..<((image + 1) * block)])
+            }
+        }
+        return out
     }
 
     /// Validates shapes and resolves the convolution geometry.
