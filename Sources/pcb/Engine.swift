@@ -144,9 +144,9 @@ extension EngineBench {
             byType[key, default: (0, 0)].0 += t.seconds * 1000
             byType[key, default: (0, 0)].1 += 1
         }
-        var lines = ["op type                 ms   nodes"]
+        var lines = ["op type                      ms   nodes"]
         for (key, value) in byType.sorted(by: { $0.value.0 > $1.value.0 }) {
-            lines.append(key.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%7.2f %5d", value.0, value.1))
+            lines.append(key.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7.2f %5d", value.0, value.1))
         }
         lines.append("slowest nodes:")
         for t in timings.sorted(by: { $0.seconds > $1.seconds }).prefix(15) {

@@ -1,8 +1,9 @@
 // Tests for load-time graph passes on hand-encoded ONNX models: the
 // Conv -> Sigmoid -> Mul fusion gives the same output as the unfused graph
 // (and as the reference conv + SiLU), Conv -> Relu fusion, fusion is skipped
-// when an intermediate is a graph output, Concat -> pointwise Conv fusion
-// (fp32 and int8, one image and a batch, and where it must not apply),
+// when an intermediate is a graph output, Concat -> pointwise Conv and
+// Conv -> Split fusion (fp32, bf16 and int8, one image and a batch, and where
+// they must not apply),
 // constant folding of a shape subgraph, and liveness-based release of
 // intermediates.
 
@@ -157,6 +158,111 @@ import Testing
             let out = try s.run(["x": Tensor(shape: [1, 6, 7, 9], floats: Array(repeating: 0.25, count: 378))])
             #expect(out["y"]?.shape == [1, 9, 7, 9])
         }
+    }
+
+    /// x (6 channels) -> a (3 x 3 conv, 5 channels); Concat(a, x) -> `cut` (1 x 1 conv + SiLU,
+    /// 24 channels, or 3 x 3 when `cutKernel` is 3) -> Split(`parts`, or even halves when nil)
+    /// -> the parts as graph outputs.
+    static func convSplitModel(parts: [Int64]?, cutKernel: Int64 = 1, outputs count: Int = 2) -> [UInt8] {
+        var rng = SplitMix64(seed: 0x5B17)
+        let sizes = parts.map { $0.map(Int.init) } ?? Array(repeating: 24 / count, count: count)
+        let names = (0..<sizes.count).map { "part\($0)" }
+        var initializers: [(String, Tensor)] = [("wa", Tensor(shape: [5, 6, 3, 3], floats: rng.floats(270))),
+                                                 ("wc", Tensor(shape: [24, 11, Int(cutKernel), Int(cutKernel)],
+                                                               floats: rng.floats(264 * Int(cutKernel * cutKernel)))),
+                                                 ("bc", Tensor(shape: [24], floats: rng.floats(24)))]
+        var splitInputs = ["y"]
+        if let parts {
+            initializers.append(("sizes", intTensor([parts.count], parts)))
+            splitInputs.append("sizes")
+        }
+        let pad = cutKernel / 2
+        return OnnxTestWriter.model(
+            nodes: [
+                OnnxTestWriter.node("Conv", ["x", "wa"], ["a"], name: "a", [("kernel_shape", .ints([3, 3])), ("pads", .ints([1, 1, 1, 1]))]),
+                OnnxTestWriter.node("Concat", ["a", "x"], ["cat"], name: "cat", [("axis", .int(1))]),
+                OnnxTestWriter.node("Conv", ["cat", "wc", "bc"], ["c"], name: "cut",
+                                    [("kernel_shape", .ints([cutKernel, cutKernel])), ("pads", .ints([pad, pad, pad, pad]))]),
+                OnnxTestWriter.node("Sigmoid", ["c"], ["s"], name: "sigmoid"),
+                OnnxTestWriter.node("Mul", ["c", "s"], ["y"], name: "silu"),
+                OnnxTestWriter.node("Split", splitInputs, names, name: "split", [("axis", .int(1))]),
+            ],
+            initializers: initializers,
+            inputs: [("x", [.symbolic("batch"), .fixed(6), .fixed(7), .fixed(9)])],
+            outputs: zip(names, sizes).map { ($0, [.symbolic("batch"), .fixed($1), .fixed(7), .fixed(9)]) })
+    }
+
+    @Test(arguments: [1, 2])
+    func convSplitFusionWritesEachPartWhereItBelongs(batch: Int) throws {
+        var rng = SplitMix64(seed: 79)
+        let x = Tensor(shape: [batch, 6, 7, 9], floats: rng.floats(batch * 6 * 63, in: -2...2))
+        // Sizes from a constant input (with a 1 x 1 convolution reading a Concat, and a 3 x 3 one), and even thirds.
+        for (parts, kernel) in [([16, 8], 1), ([8, 16], 3), (nil, 1)] as [([Int64]?, Int64)] {
+            let bytes = Self.convSplitModel(parts: parts, cutKernel: kernel, outputs: parts == nil ? 3 : 2)
+            let fused = try InferenceSession(data: bytes, options: SessionOptions(threads: 2))
+            let cut = try #require(fused.graph.nodes.first { $0.name == "cut" })
+            #expect(!fused.graph.nodes.contains { $0.opType == "Split" })
+            #expect(cut.splitOutputs == (parts?.map(Int.init) ?? [8, 8, 8]), "\(String(describing: parts))")
+            #expect(cut.concatInputs == (kernel == 1 ? 2 : 0))
+            for kernels in ConvPackedParityTests.runnable {
+                for precision in [Precision.fp32, .bf16] where precision.runs(on: .host) {
+                    var options = SessionOptions(threads: 2)
+                    options.kernels = kernels
+                    options.precision = precision
+                    var unfused = options
+                    unfused.graphOptimizations = false
+                    let a = try InferenceSession(data: bytes, options: options).run(["x": x])
+                    let b = try InferenceSession(data: bytes, options: unfused).run(["x": x])
+                    #expect(a.keys.sorted() == b.keys.sorted())
+                    for (name, tensor) in b {
+                        let fusedTensor = try #require(a[name])
+                        #expect(fusedTensor.shape == tensor.shape)
+                        expectClose(fusedTensor.floats, tensor.floats, atol: 1e-5, rtol: 1e-5, "\(name) \(kernels) \(precision) batch \(batch)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func convSplitFusionInInt8() throws {
+        guard CPUFeatures.host.isSuperset(of: ConvInt8.vnniRequires) else {
+            print("GraphOptimizationTests: skipped int8 Conv+Split: this CPU lacks AVX512_VNNI")
+            return
+        }
+        let bytes = Self.convSplitModel(parts: [16, 8])
+        var rng = SplitMix64(seed: 80)
+        let feeds = (0..<3).map { _ in ["x": Tensor(shape: [1, 6, 7, 9], floats: rng.floats(6 * 63, in: -2...2))] }
+        let ranges = try InferenceSession(data: bytes).calibrationRanges(runs: feeds.count) { feeds[$0] }
+        func session(_ optimised: Bool) throws -> InferenceSession {
+            var options = SessionOptions(threads: 2, graphOptimizations: optimised)
+            options.precision = .int8
+            options.int8Inputs = ranges
+            return try InferenceSession(data: bytes, options: options)
+        }
+        let fused = try session(true), plain = try session(false)
+        #expect(fused.int8Convolutions == 2)
+        for feed in feeds {
+            let a = try fused.run(feed), b = try plain.run(feed)
+            for name in ["part0", "part1"] {
+                expectClose(try #require(a[name]).floats, try #require(b[name]).floats, atol: 1e-5, rtol: 1e-5, "int8 \(name)")
+            }
+        }
+    }
+
+    @Test func convSplitFusionNeedsWholeTilesAndAPrivateOutput() throws {
+        // 12 + 12 would cut an 8-channel tile in two; three parts of 8 are fine.
+        let straddling = try InferenceSession(data: Self.convSplitModel(parts: [12, 12]))
+        #expect(straddling.graph.nodes.contains { $0.opType == "Split" })
+        let thirds = try InferenceSession(data: Self.convSplitModel(parts: nil, outputs: 3))
+        #expect(thirds.graph.nodes.first { $0.name == "cut" }?.splitOutputs == [8, 8, 8])
+        let x = Tensor(shape: [1, 6, 7, 9], floats: Array(repeating: 0.5, count: 378))
+        let plain = try InferenceSession(data: Self.convSplitModel(parts: nil, outputs: 3),
+                                         options: SessionOptions(threads: 1, graphOptimizations: false)).run(["x": x])
+        let fused = try thirds.run(["x": x])
+        for name in ["part0", "part1", "part2"] {
+            expectClose(try #require(fused[name]).floats, try #require(plain[name]).floats, atol: 1e-5, name)
+        }
+        #expect(try straddling.run(["x": x])["part1"]?.shape == [1, 12, 7, 9])
     }
 
     /// Non-simplified export pattern: Shape -> Gather -> Unsqueeze -> Concat -> Reshape.

@@ -155,9 +155,17 @@ enum ConvPacked {
     /// channel planes where they lie.
     static func run(sources: [[Float]], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation,
                     context: ExecutionContext, cache: ConvPackedWeightCache? = nil) -> [Float] {
+        run(sources: sources, w: w, bias: bias, p, activation: activation, context: context, cache: cache, split: [])[0]
+    }
+
+    /// The same with the output channels cut into consecutive outputs of `split` channels each
+    /// (a fused Split; each size but the last a multiple of mr, so no tile straddles two outputs;
+    /// empty: one output).
+    static func run(sources: [[Float]], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation,
+                    context: ExecutionContext, cache: ConvPackedWeightCache?, split: [Int]) -> [[Float]] {
         precondition(sources.count == 1 || (p.isPointwise && p.batch == 1), "joined sources need a pointwise convolution of one image")
         let outCount = p.batch * p.outChannels * p.outSpatial
-        if outCount == 0 { return [] }
+        if outCount == 0 { return (split.isEmpty ? [0] : split).map { _ in [] } }
         let m = p.outChannels, k = p.patchSize
         if context.calibration != nil { for x in sources { record(x, context: context) } }
         let bf16 = context.precision == .bf16
@@ -166,7 +174,7 @@ enum ConvPacked {
         let taps = p.kernelH * p.kernelW
         let weights = cache?.packed(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
             ?? ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
-        return run(sources: sources, weights: weights, bias: bias, p, activation: activation, context: context)
+        return run(sources: sources, weights: weights, bias: bias, p, activation: activation, context: context, split: split)
     }
 
     /// Widens the calibration's range of the running node's input by x's values.
@@ -281,13 +289,16 @@ enum ConvPacked {
 
     static func run(x: [Float], weights: ConvPackedWeights, bias: [Float]?, _ p: Conv2DParams,
                     activation: FusedActivation, context: ExecutionContext) -> [Float] {
-        run(sources: [x], weights: weights, bias: bias, p, activation: activation, context: context)
+        run(sources: [x], weights: weights, bias: bias, p, activation: activation, context: context, split: [])[0]
     }
 
     static func run(sources: [[Float]], weights: ConvPackedWeights, bias: [Float]?, _ p: Conv2DParams,
-                    activation: FusedActivation, context: ExecutionContext) -> [Float] {
+                    activation: FusedActivation, context: ExecutionContext, split: [Int]) -> [[Float]] {
+        let sizes = split.isEmpty ? [p.outChannels] : split
+        precondition(sizes.reduce(0, +) == p.outChannels && sizes.dropLast().allSatisfy { $0 % mr == 0 },
+                     "split outputs must cover the output channels in multiples of \(mr)")
         let outCount = p.batch * p.outChannels * p.outSpatial
-        if outCount == 0 { return [] }
+        if outCount == 0 { return sizes.map { _ in [] } }
         let k = p.patchSize, mTiles = weights.mTiles
         let layout = Layout(p)
         let threads = context.threads
@@ -322,16 +333,22 @@ enum ConvPacked {
         // Joined sources: each input channel plane's distance from the first source's start, in
         // floats (planes of different arrays; the kernels read b + offsets[k], so any distance works).
         let channelFloats = sources.count > 1 ? (p.inChannels * MemoryLayout<Int>.stride / 4 + 15) & ~15 : 0
-        return context.floats(outCount) { y in
+        // Where each M tile's rows go, per image: its output's plane of its first channel.
+        let tileFloats = (mTiles * MemoryLayout<UnsafeMutablePointer<Float>>.stride / 4 + 15) & ~15
+        let firstChannels = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+        return context.floats(sizes.map { p.batch * $0 * p.outSpatial }) { outputs in
             withBaseAddresses(sources) { bases in
               Int8Tiles.with(weights.int8) { int8Tiles in
-                context.withScratch(count: biasFloats + channelFloats + sharedFloats + workers * workerFloats + 16) { scratch in
+                context.withScratch(count: biasFloats + tileFloats + channelFloats + sharedFloats + workers * workerFloats + 16) { scratch in
                     // 64-byte align the worker regions.
                     let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) + 63) & ~63)!
                     let biasPadded = aligned
                     biasPadded.initialize(repeating: 0, count: biasFloats)
                     if let bias { for i in 0..<p.outChannels { biasPadded[i] = bias[i] } }
-                    let channelOffsets = UnsafeMutableRawPointer(aligned + biasFloats).bindMemory(to: Int.self, capacity: p.inChannels)
+                    let tileOutputs = UnsafeMutableRawPointer(aligned + biasFloats)
+                        .bindMemory(to: UnsafeMutablePointer<Float>.self, capacity: mTiles)
+                    let channelOffsets = UnsafeMutableRawPointer(aligned + biasFloats + tileFloats)
+                        .bindMemory(to: Int.self, capacity: p.inChannels)
                     if channelFloats > 0 {
                         var c = 0
                         for (source, base) in zip(sources, bases) {
@@ -340,17 +357,21 @@ enum ConvPacked {
                             c += source.count / n
                         }
                     }
-                    let shared = UnsafeMutableRawPointer(aligned + biasFloats + channelFloats)
+                    let shared = UnsafeMutableRawPointer(aligned + biasFloats + tileFloats + channelFloats)
                         .bindMemory(to: UInt32.self, capacity: sharedFloats)
-                    let regions = aligned + biasFloats + channelFloats + sharedFloats
-                    let inPlane = p.inChannels * p.inH * p.inW, outPlane = p.outChannels * p.outSpatial
+                    let regions = aligned + biasFloats + tileFloats + channelFloats + sharedFloats
+                    let inPlane = p.inChannels * p.inH * p.inW, plane = p.outSpatial
                     for img in 0..<p.batch {
+                        for mt in 0..<mTiles {
+                            let j = firstChannels.lastIndex { $0 <= mt * mr }!
+                            tileOutputs[mt] = outputs[j] + (img * sizes[j] + mt * mr - firstChannels[j]) * plane
+                        }
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
                                       activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
                                       a16: weights.bf16Panels.map { UnsafePointer($0) }, int8: int8Tiles,
                                       bias: UnsafePointer(biasPadded), x: bases[0] + inPlane * img,
                                       channelOffsets: channelFloats > 0 ? UnsafePointer(channelOffsets) : nil,
-                                      xq: sharedFloats > 0 ? UnsafePointer(shared) : nil, y: y + outPlane * img)
+                                      xq: sharedFloats > 0 ? UnsafePointer(shared) : nil, tileOutputs: UnsafePointer(tileOutputs))
                         if sharedFloats > 0 {
                             // Quantise x once (pixel ranges per worker), then run its blocks.
                             let quantizers = Swift.max(1, Swift.min(workers, n / 256))
@@ -424,7 +445,8 @@ enum ConvPacked {
         let channelOffsets: UnsafePointer<Int>?
         /// int8 pointwise: x as quad planes of outSpatial words (quantizeDirect).
         let xq: UnsafePointer<UInt32>?
-        let y: UnsafeMutablePointer<Float>
+        /// Per M tile, where its first row's output plane starts.
+        let tileOutputs: UnsafePointer<UnsafeMutablePointer<Float>>
 
         /// Pointwise convolution: B rows are x's channel planes; units are
         /// (pixel block, M-tile group) pairs.
@@ -459,7 +481,7 @@ enum ConvPacked {
                 }
                 let t0 = mTiles * group / mGroups, t1 = mTiles * (group + 1) / mGroups
                 tiles(t0..<t1, base: base, offsets: offs, packedB: packedB, v0: v0, count: count, outOffset: outOffset,
-                      y: y, rows: p.outH, tile: tile)
+                      pixels: 0, rows: p.outH, tile: tile)
             }
         }
 
@@ -501,11 +523,10 @@ enum ConvPacked {
                 (prepared + used).update(repeating: 0, count: total - used)
                 prepareRows(0..<planeRows, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
             }
-            let yBand = y + band.lowerBound * p.outW
             for block in 0..<layout.blockCount(rows: rows) {
                 let (v0, count, outOffset) = layout.block(block, rows: rows)
                 tiles(0..<mTiles, base: UnsafeRawPointer(prepared + v0), offsets: offsets, packedB: packedB, v0: v0, count: count,
-                      outOffset: outOffset, y: yBand, rows: rows, tile: tile)
+                      outOffset: outOffset, pixels: band.lowerBound * p.outW, rows: rows, tile: tile)
             }
         }
 
@@ -514,7 +535,7 @@ enum ConvPacked {
         /// `base` is the block's first pixel: a float of B, or in int8 a word of the quad planes
         /// (one word per pixel, so the pixel offsets are the same).
         func tiles(_ range: Range<Int>, base raw: UnsafeRawPointer, offsets: UnsafePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
-                   v0: Int, count: Int, outOffset: Int?, y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
+                   v0: Int, count: Int, outOffset: Int?, pixels: Int, rows: Int, tile: UnsafeMutablePointer<Float>) {
             let n = p.outSpatial, outW = p.outW, ws = layout.ws
             let vectors = (count + 15) / 16
             let base = raw.assumingMemoryBound(to: Float.self)
@@ -525,7 +546,7 @@ enum ConvPacked {
             }
             for mt in range {
                 let valid = Swift.min(mr, p.outChannels - mt * mr)
-                let yt = y + mt * mr * n
+                let yt = tileOutputs[mt] + pixels
                 let at = a + mt * k * mr, bt = bias + mt * mr
                 let at16 = a16.map { $0 + mt * ((k + 1) / 2) * mr * 2 }
                 let out = outOffset != nil && valid == mr ? yt + outOffset! : tile

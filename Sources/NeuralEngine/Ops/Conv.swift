@@ -8,7 +8,9 @@
 // semantic specification. Fusion passes may attach an activation that is
 // applied in the output epilogue, and fold in a Concat along channels
 // (ConcatConvFusion): X is then its leading inputs joined, read in place by a
-// pointwise convolution of one image and joined into one tensor otherwise.
+// pointwise convolution of one image and joined into one tensor otherwise; and
+// fold in a Split along channels (ConvSplitFusion): the packed kernel then
+// writes each part as its own output.
 //
 // x: (N, C, H, W), w: (M, C/group, kH, kW), b: (M) -> y: (N, M, oH, oW)
 
@@ -18,6 +20,8 @@ struct ConvKernel: Kernel {
     let activation: FusedActivation
     /// Leading inputs joined along channels into X (0: X is the first input).
     let concatInputs: Int
+    /// Channels of each output when a Split is fused in (empty: one output).
+    let splitOutputs: [Int]
     /// Weights repacked for ConvPacked on first use (normally an initializer).
     let weightCache = ConvPackedWeightCache()
 
@@ -26,6 +30,7 @@ struct ConvKernel: Kernel {
         group = try node.attributes.int("group", default: 1)
         activation = node.fusedActivation
         concatInputs = node.concatInputs
+        splitOutputs = node.splitOutputs
         guard group >= 1 else { throw EngineError.invalidModel("Conv group must be >= 1") }
     }
 
@@ -34,6 +39,7 @@ struct ConvKernel: Kernel {
         self.group = group
         self.activation = activation
         concatInputs = 0
+        splitOutputs = []
     }
 
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
@@ -44,20 +50,24 @@ struct ConvKernel: Kernel {
         let xShape = try Self.joinedShape(sources.map(\.shape))
         let (p, outShape) = try params(x: xShape, w: w.shape)
         let ws: [Float] = try w.elements()
-        let parts: [[Float]] = try sources.map { try $0.elements() }
-        if parts.count > 1, ConvPacked.canRun(p), p.isPointwise, p.batch == 1 {
-            let bs: [Float]? = try b.map { try $0.elements() }
-            if let bs, bs.count != p.outChannels {
-                throw EngineError.shapeMismatch("Conv bias has \(bs.count) values for \(p.outChannels) output channels")
-            }
-            let y = ConvPacked.run(sources: parts, w: ws, bias: bs, p, activation: activation, context: context, cache: weightCache)
-            return [Tensor(shape: outShape, floats: y)]
-        }
-        let xs = parts.count == 1 ? parts[0] : Self.join(parts, shapes: sources.map(\.shape))
         let bs: [Float]? = try b.map { try $0.elements() }
         if let bs, bs.count != p.outChannels {
             throw EngineError.shapeMismatch("Conv bias has \(bs.count) values for \(p.outChannels) output channels")
         }
+        let parts: [[Float]] = try sources.map { try $0.elements() }
+        let packed = !ConvDepthwise.canRun(p) && ConvPacked.canRun(p)
+        if packed && (parts.count == 1 || (p.isPointwise && p.batch == 1)) && (parts.count > 1 || !splitOutputs.isEmpty) {
+            // Joined sources read where they lie, parts written where they belong.
+            let ys = ConvPacked.run(sources: parts, w: ws, bias: bs, p, activation: activation, context: context, cache: weightCache,
+                                    split: splitOutputs)
+            let sizes = splitOutputs.isEmpty ? [p.outChannels] : splitOutputs
+            return zip(ys, sizes).map { y, size in
+                var shape = outShape
+                shape[1] = size
+                return Tensor(shape: shape, floats: y)
+            }
+        }
+        let xs = parts.count == 1 ? parts[0] : Self.join(parts, shapes: sources.map(\.shape))
         let y: [Float]
         if ConvDepthwise.canRunFast(p) {
             y = ConvDepthwise.runFast(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
@@ -68,7 +78,28 @@ struct ConvKernel: Kernel {
         } else {
             y = ConvGemm.run(x: xs, w: ws, bias: bs, p, activation: activation, context: context)
         }
-        return [Tensor(shape: outShape, floats: y)]
+        return splitOutputs.isEmpty ? [Tensor(shape: outShape, floats: y)] : try Self.cut(y, shape: outShape, into: splitOutputs)
+    }
+
+    /// y cut along axis 1 into parts of `sizes` channels (what the fused Split would have made).
+    static func cut(_ y: [Float], shape: [Int], into sizes: [Int]) throws -> [Tensor] {
+        guard sizes.reduce(0, +) == shape[1] else {
+            throw EngineError.shapeMismatch("Conv's split outputs \(sizes) do not add up to its \(shape[1]) channels")
+        }
+        let batch = shape[0], inner = shape[2...].reduce(1, *)
+        var first = 0
+        return sizes.map { size in
+            var part: [Float] = []
+            part.reserveCapacity(batch * size * inner)
+            for image in 0..<batch {
+                let start = (image * shape[1] + first) * inner
+                part.append(contentsOf: y[start..<(start + size * inner)])
+            }
+            first += size
+            var partShape = shape
+            partShape[1] = size
+            return Tensor(shape: partShape, floats: part)
+        }
     }
 
     /// The shape of tensors joined along axis 1 (all other dimensions equal).

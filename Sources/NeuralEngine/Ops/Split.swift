@@ -23,12 +23,21 @@ struct SplitKernel: Kernel {
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let ax = try Shape.normalizeAxis(axis, rank: x.rank, op: "Split")
-        let dim = x.shape[ax]
+        let given = splitFromInput ? try inputs.nonEmpty(1).map { try Shape.intList($0, name: "split") } : attrSplit
+        let sizes = try sizes(of: x.shape[ax], given: given)
+        switch x.storage {
+        case .float(let a): return SplitKernel.splitFloats(a, shape: x.shape, axis: ax, sizes: sizes, context: context)
+        case .int64(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
+        case .bool(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
+        }
+    }
+
+    /// The parts of an axis of `dim`: `given` sizes (the attribute or the input), else
+    /// num_outputs chunks, else equal parts, checked against the axis and the node's outputs.
+    func sizes(of dim: Int, given: [Int]?) throws -> [Int] {
         var sizes: [Int]
-        if splitFromInput, let t = inputs.nonEmpty(1) {
-            sizes = try Shape.intList(t, name: "split")
-        } else if let s = attrSplit, !s.isEmpty {
-            sizes = s
+        if let given, !given.isEmpty {
+            sizes = given
         } else if let n = numOutputsAttr {
             guard n > 0 else { throw EngineError.invalidArgument("Split num_outputs must be positive") }
             let chunk = (dim + n - 1) / n
@@ -45,11 +54,7 @@ struct SplitKernel: Kernel {
         guard sizes.count == numOutputs else {
             throw EngineError.shapeMismatch("Split produces \(sizes.count) parts but the node has \(numOutputs) outputs")
         }
-        switch x.storage {
-        case .float(let a): return SplitKernel.splitFloats(a, shape: x.shape, axis: ax, sizes: sizes, context: context)
-        case .int64(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
-        case .bool(let a): return SplitKernel.split(a, shape: x.shape, axis: ax, sizes: sizes)
-        }
+        return sizes
     }
 
     static func split<T: TensorElement>(_ a: [T], shape: [Int], axis: Int, sizes: [Int]) -> [Tensor] {

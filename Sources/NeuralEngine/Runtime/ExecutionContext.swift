@@ -64,6 +64,30 @@ final class ExecutionContext {
         }
     }
 
+    /// The node's next outputs at once, `counts[i]` floats each (for a kernel that writes several
+    /// outputs in one pass); `body` gets one pointer per output and must write them all in full.
+    func floats(_ counts: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> Void) -> [[Float]] {
+        var arrays: [[Float]] = []
+        var pointers: [UnsafeMutablePointer<Float>] = []
+        func next(_ i: Int) {
+            if i == counts.count { return body(pointers) }
+            let slot = arrays.count
+            arrays.append([])
+            // An empty output has no storage: any pointer serves, nothing is written through it.
+            let made = floats(counts[i]) { pointer in
+                pointers.append(pointer)
+                next(i + 1)
+            }
+            if counts[i] == 0 {
+                pointers.append(UnsafeMutablePointer(bitPattern: 16)!)
+                next(i + 1)
+            }
+            arrays[slot] = made
+        }
+        next(0)
+        return arrays
+    }
+
     // MARK: - Driven by the executor
 
     /// Starts a run: with the arena of its input shape, or recording a new plan.

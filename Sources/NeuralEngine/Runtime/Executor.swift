@@ -98,7 +98,8 @@ final class Executor {
             }
             if let timings {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                timings.pointee.append(NodeTiming(name: node.name, opType: (node.concatInputs > 0 ? "Concat+" : "") + node.opType,
+                timings.pointee.append(NodeTiming(name: node.name, opType: (node.concatInputs > 0 ? "Concat+" : "") + node.opType
+                                                  + (node.splitOutputs.isEmpty ? "" : "+Split"),
                                                   fusedActivation: node.fusedActivation == .none ? nil : "\(node.fusedActivation)",
                                                   outputShape: outputs.first?.shape ?? [], seconds: seconds))
             }

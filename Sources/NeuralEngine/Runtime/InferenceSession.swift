@@ -1,6 +1,6 @@
 // InferenceSession is the public entry point: it decodes an ONNX model,
-// validates and optimises the graph (constant folding, Conv+activation and
-// Concat+Conv fusion, dead node elimination), builds the kernels and then runs inference
+// validates and optimises the graph (constant folding, Conv+activation,
+// Concat+Conv and Conv+Split fusion, dead node elimination), builds the kernels and then runs inference
 // on named float tensors. Calls to `run` on one session are serialised by an
 // internal lock (the session's scratch buffers are shared), so a session may
 // be shared between threads but does not execute concurrent runs in
@@ -41,6 +41,7 @@ public final class InferenceSession: @unchecked Sendable {
             try ConstantFolding.run(&graph)
             ConvActivationFusion.run(&graph)
             ConcatConvFusion.run(&graph)
+            ConvSplitFusion.run(&graph)
             DeadNodeElimination.run(&graph)
         }
         self.graph = graph

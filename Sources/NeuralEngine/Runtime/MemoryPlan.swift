@@ -162,7 +162,13 @@ final class MemoryArena {
         if array.count > count {
             array.removeLast(array.count - count)
         } else if array.count < count {
-            array.append(contentsOf: repeatElement(0, count: count - array.count))
+            // Growing the count must initialise the new elements: copied from zeroed memory,
+            // which is a memcpy (appending repeatElement(0, ...) is an element-by-element loop).
+            let extra = count - array.count
+            let zeros = UnsafeMutablePointer<Float>.allocate(capacity: extra)
+            zeros.initialize(repeating: 0, count: extra)
+            array.append(contentsOf: UnsafeBufferPointer(start: zeros, count: extra))
+            zeros.deallocate()
         }
         return array
     }
