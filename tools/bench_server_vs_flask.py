@@ -208,6 +208,8 @@ def main():
                       f"p99 {figures[name][2]:.1f} ms ({len(latencies)} requests)", file=sys.stderr)
             rows.append((clients, figures))
 
+        # On stdout with the table: a record `pcb serve` cannot use makes `auto` fall back to fp32.
+        print(f"pcb serve --precision {args.precision}: ran {health.get('precision')}")
         print(f"| clients | seed req/s | pcb req/s | pcb / seed throughput | seed p50 ms | pcb p50 ms | pcb / seed p50 | seed p99 ms | pcb p99 ms |")
         print("|---|---|---|---|---|---|---|---|---|")
         for clients, f in rows:

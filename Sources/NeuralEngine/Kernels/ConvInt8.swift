@@ -36,7 +36,7 @@ public struct ActivationQuantization: Equatable, Sendable {
     /// Four zero points, the word of a padded pixel in quad planes.
     var zeroWord: UInt32 { UInt32(zeroPoint) &* 0x0101_0101 }
 
-    /// As ck_pack_u8_block: the scaled value held to [-512, 512] (NaN to -512), rounded to the
+    /// As ck_quantize_quads: the scaled value held to [-512, 512] (NaN to -512), rounded to the
     /// nearest even, shifted by the zero point and clamped to u8.
     func quantize(_ x: Float, inverseScale: Float) -> UInt8 {
         let scaled = x * inverseScale

@@ -18,6 +18,12 @@
 //   kernel tap is then a contiguous run, also for stride 2.
 // * Epilogue: bias add, store, then the fused activation (ReLU, sigmoid,
 //   SiLU with an FMA exp) on the L1-hot tile.
+// * bf16 and int8 (ConvInt8.swift) reuse the blocks and the threading; int8
+//   quantises the prepared rows (or, pointwise, x once) into planes of
+//   channel quads that its tile reads in place.
+// * Fused graph nodes: the B rows of a pointwise convolution may lie in
+//   several arrays (a folded Concat: offsets from the first), and the M
+//   tiles may write into several outputs (a folded Split: tileOutputs).
 // * The micro-kernel is chosen per CPU (KernelDispatch): the AVX-512 or AVX2
 //   one in CKernels, or the portable Swift one below (their reference).
 // * Threads: each worker takes a band of output rows (pointwise: a range of
