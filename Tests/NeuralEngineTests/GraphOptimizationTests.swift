@@ -107,7 +107,12 @@ import Testing
         let a = try #require(try fused.run(["x": x])["y"]), b = try #require(try plain.run(["x": x])["y"])
         #expect(a.shape == [batch, 9, 7, 9])
         expectClose(a.floats, b.floats, atol: 1e-5, "fused vs unfused, batch \(batch)")
-        // Every kernel set this CPU runs, and bf16 where it has it, reads the sources where they lie.
+        try Self.expectFusionMatches(bytes, feed: ["x": x], "batch \(batch)")
+    }
+
+    /// Every kernel set this CPU runs, in fp32 and (where the CPU has it) bf16: each output of the
+    /// optimised graph against the unoptimised graph's.
+    static func expectFusionMatches(_ bytes: [UInt8], feed: [String: Tensor], _ label: String) throws {
         for kernels in ConvPackedParityTests.runnable {
             for precision in [Precision.fp32, .bf16] where precision.runs(on: .host) {
                 var options = SessionOptions(threads: 2)
@@ -115,11 +120,27 @@ import Testing
                 options.precision = precision
                 var unfused = options
                 unfused.graphOptimizations = false
-                let a = try #require(try InferenceSession(data: bytes, options: options).run(["x": x])["y"])
-                let b = try #require(try InferenceSession(data: bytes, options: unfused).run(["x": x])["y"])
-                expectClose(a.floats, b.floats, atol: 1e-5, rtol: 1e-5, "\(kernels) \(precision), batch \(batch)")
+                let a = try InferenceSession(data: bytes, options: options).run(feed)
+                let b = try InferenceSession(data: bytes, options: unfused).run(feed)
+                #expect(a.keys.sorted() == b.keys.sorted())
+                for (name, tensor) in b {
+                    let fusedTensor = try #require(a[name])
+                    #expect(fusedTensor.shape == tensor.shape)
+                    expectClose(fusedTensor.floats, tensor.floats, atol: 1e-5, rtol: 1e-5, "\(name) \(kernels) \(precision) \(label)")
+                }
             }
         }
+    }
+
+    /// int8 sessions of the optimised and of the unoptimised graph, with the same calibration.
+    static func int8Sessions(_ bytes: [UInt8], ranges: [String: ClosedRange<Float>]) throws -> (fused: InferenceSession, plain: InferenceSession) {
+        func session(_ optimised: Bool) throws -> InferenceSession {
+            var options = SessionOptions(threads: 2, graphOptimizations: optimised)
+            options.precision = .int8
+            options.int8Inputs = ranges
+            return try InferenceSession(data: bytes, options: options)
+        }
+        return (try session(true), try session(false))
     }
 
     @Test func concatConvFusionInInt8ReadsTheSameQuantisedValues() throws {
@@ -135,13 +156,7 @@ import Testing
             .calibrationRanges(runs: feeds.count) { feeds[$0] }
         // The fused convolution records the range of all its sources together: the Concat's.
         #expect(ranges["mix"] == plainRanges["mix"] && ranges.count == 3)
-        func session(_ optimised: Bool) throws -> InferenceSession {
-            var options = SessionOptions(threads: 2, graphOptimizations: optimised)
-            options.precision = .int8
-            options.int8Inputs = ranges
-            return try InferenceSession(data: bytes, options: options)
-        }
-        let fused = try session(true), plain = try session(false)
+        let (fused, plain) = try Self.int8Sessions(bytes, ranges: ranges)
         #expect(fused.int8Convolutions == 3 && plain.int8Convolutions == 3)
         for feed in feeds {
             let a = try #require(try fused.run(feed)["y"]), b = try #require(try plain.run(feed)["y"])
@@ -204,23 +219,7 @@ import Testing
             #expect(!fused.graph.nodes.contains { $0.opType == "Split" })
             #expect(cut.splitOutputs == (parts?.map(Int.init) ?? [8, 8, 8]), "\(String(describing: parts))")
             #expect(cut.concatInputs == (kernel == 1 ? 2 : 0))
-            for kernels in ConvPackedParityTests.runnable {
-                for precision in [Precision.fp32, .bf16] where precision.runs(on: .host) {
-                    var options = SessionOptions(threads: 2)
-                    options.kernels = kernels
-                    options.precision = precision
-                    var unfused = options
-                    unfused.graphOptimizations = false
-                    let a = try InferenceSession(data: bytes, options: options).run(["x": x])
-                    let b = try InferenceSession(data: bytes, options: unfused).run(["x": x])
-                    #expect(a.keys.sorted() == b.keys.sorted())
-                    for (name, tensor) in b {
-                        let fusedTensor = try #require(a[name])
-                        #expect(fusedTensor.shape == tensor.shape)
-                        expectClose(fusedTensor.floats, tensor.floats, atol: 1e-5, rtol: 1e-5, "\(name) \(kernels) \(precision) batch \(batch)")
-                    }
-                }
-            }
+            try Self.expectFusionMatches(bytes, feed: ["x": x], "parts \(String(describing: parts)), batch \(batch)")
         }
     }
 
@@ -233,13 +232,7 @@ import Testing
         var rng = SplitMix64(seed: 80)
         let feeds = (0..<3).map { _ in ["x": Tensor(shape: [1, 6, 7, 9], floats: rng.floats(6 * 63, in: -2...2))] }
         let ranges = try InferenceSession(data: bytes).calibrationRanges(runs: feeds.count) { feeds[$0] }
-        func session(_ optimised: Bool) throws -> InferenceSession {
-            var options = SessionOptions(threads: 2, graphOptimizations: optimised)
-            options.precision = .int8
-            options.int8Inputs = ranges
-            return try InferenceSession(data: bytes, options: options)
-        }
-        let fused = try session(true), plain = try session(false)
+        let (fused, plain) = try Self.int8Sessions(bytes, ranges: ranges)
         #expect(fused.int8Convolutions == 2)
         for feed in feeds {
             let a = try fused.run(feed), b = try plain.run(feed)
