@@ -49,6 +49,23 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case normal, defective, falseCalls = "false_calls", escapes, wrongCategory = "wrong_category"
         }
+
+        /// The board counts' names in accuracy records (`<model>.precision.json`, format 1) written
+        /// before those records shared these counts: still read, so that such a record keeps
+        /// choosing its precision instead of failing to decode.
+        enum EarlierKeys: String, CodingKey {
+            case normal = "normal_boards", defective = "defective_boards"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let keys = try decoder.container(keyedBy: CodingKeys.self)
+            let earlier = try decoder.container(keyedBy: EarlierKeys.self)
+            normal = try keys.decodeIfPresent(Int.self, forKey: .normal) ?? earlier.decode(Int.self, forKey: .normal)
+            defective = try keys.decodeIfPresent(Int.self, forKey: .defective) ?? earlier.decode(Int.self, forKey: .defective)
+            falseCalls = try keys.decode(Int.self, forKey: .falseCalls)
+            escapes = try keys.decode(Int.self, forKey: .escapes)
+            wrongCategory = try keys.decode(Int.self, forKey: .wrongCategory)
+        }
     }
 
     public init(model: String, modelFingerprint: String, classNames: [String], thresholds: [String: Float], rule: String, data: String,

@@ -133,6 +133,24 @@ import Testing
         let text = try future.encoded()
         #expect(throws: DetectionError.self) { try PrecisionRecord.parse(text, name: "r") }
     }
+
+    /// Records of format 1 written before the board counts were renamed (normal_boards,
+    /// defective_boards) still choose their precision.
+    @Test func anEarlierRecordWithTheOldCountNamesIsStillRead() throws {
+        let (model, remove) = try folder()
+        defer { remove() }
+        let path = PrecisionRecord.path(besideModel: model)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let earlier = text.replacingOccurrences(of: "\"normal\"", with: "\"normal_boards\"")
+            .replacingOccurrences(of: "\"defective\"", with: "\"defective_boards\"")
+        #expect(earlier.contains("normal_boards") && !earlier.contains("\"normal\""))
+        try Data(earlier.utf8).write(to: URL(fileURLWithPath: path))
+        let record = try PrecisionRecord.parse(Data(earlier.utf8), name: "r")
+        #expect(record.fp32.verdicts == fp32.verdicts && record.checks.first?.passed == true)
+        #if arch(x86_64)
+        #expect(try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU).precision == .bf16)
+        #endif
+    }
 }
 
 /// The int8 calibration file: found for its own model file only, refused in words when broken,
