@@ -80,7 +80,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "Input height (dynamic-size models; default 640).") var height: Int?
     @Option(help: "Input width (dynamic-size models; default 640).") var width: Int?
     @Flag(help: "Also print time per operator type and the slowest nodes (stderr).") var profile = false
-    @Flag(name: .customLong("no-memory-plan"), help: "Allocate every activation afresh (to measure the memory plan).") var noMemoryPlan = false
+    @Flag(name: .customLong("memory-plan"), help: "Take activations from a memory plan made per input shape instead of fresh allocations (to measure it).") var memoryPlan = false
     @Option(help: "Kernel set: auto (the fastest this CPU runs), \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kernels = "auto"
     @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), int8 (AVX512_VNNI CPUs, with --calibration), auto (the fastest this CPU runs; int8 only with --calibration; no accuracy record is read here).")
@@ -88,7 +88,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "int8 calibration (`pcb engine calibrate`) of this model.") var calibration: String?
 
     func run() async throws {
-        var options = SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: !noMemoryPlan)
+        var options = SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: memoryPlan)
         options.kernels = try KernelSet.choose(features: .host, requested: kernels)
         options.precision = try Precision.choose(features: .host, requested: precision,
                                                  autoAmong: calibration == nil ? [.bf16, .fp32] : Precision.allCases)

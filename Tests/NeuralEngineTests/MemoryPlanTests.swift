@@ -67,7 +67,7 @@ import Testing
 
     @Test(arguments: fixtures)
     func plannedRunsEqualTheRecordingRunAndReuseTheirBuffers(file: String) throws {
-        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 2))
+        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 2, graphOptimizations: true, memoryPlanning: true))
         let input = session.inputs[0]
         let shape = input.shape.enumerated().map { axis, dim -> Int in
             if case .fixed(let n) = dim { return n }
@@ -95,7 +95,7 @@ import Testing
 
     @Test func capturedValuesSurviveLaterPlannedRuns() throws {
         let file = try #require(FixtureManifest.shared?.models.first { $0.dynamic }?.file)
-        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 1))
+        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 1, graphOptimizations: true, memoryPlanning: true))
         let name = session.inputs[0].name
         let layers: Set<String> = ["/model.2/cv2/act/Mul_output_0", "/model.4/cv2/act/Mul_output_0"]
         func input(_ seed: Int) -> Tensor {
@@ -113,7 +113,7 @@ import Testing
 
     @Test func eachInputShapeHasItsOwnPlan() throws {
         let file = try #require(FixtureManifest.shared?.models.first { $0.dynamic }?.file)
-        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 1))
+        let session = try InferenceSession(path: FixtureManifest.path(file), options: SessionOptions(threads: 1, graphOptimizations: true, memoryPlanning: true))
         let name = session.inputs[0].name
         func input(_ h: Int, _ w: Int) -> Tensor {
             Tensor(shape: [1, 3, h, w], floats: (0..<(3 * h * w)).map { Float($0 % 97) / 97 })

@@ -36,7 +36,7 @@ final class Executor {
     /// Whether runs record and use memory plans.
     private let memoryPlanning: Bool
 
-    init(graph: Graph, memoryPlanning: Bool = true) throws {
+    init(graph: Graph, memoryPlanning: Bool = false) throws {
         self.graph = graph
         self.memoryPlanning = memoryPlanning
         var kernels: [any Kernel] = []

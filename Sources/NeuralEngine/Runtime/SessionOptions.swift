@@ -9,8 +9,12 @@ public struct SessionOptions: Sendable {
     public var threads: Int
     /// Run load-time graph optimisations (constant folding, operator fusion).
     public var graphOptimizations: Bool
-    /// Reuse planned buffers for activations (default); off, every output is a fresh allocation.
-    public var memoryPlanning = true
+    /// Reuse planned buffers for activations; off (the default), every output is a fresh
+    /// allocation, which glibc serves from the blocks the run before freed. A planned buffer
+    /// that takes a larger value than its last must fill the difference (Swift arrays cannot
+    /// grow uninitialised): that made runs 3-10 % slower than fresh allocations, with 9 MB more
+    /// peak RSS (docs/PERFORMANCE.md, "The memory plan, measured again").
+    public var memoryPlanning = false
     /// The kernel set (KernelDispatch); nil: `KernelSet.active`, the fastest this CPU runs.
     public var kernels: KernelSet? = nil
     /// The number format of the packed convolutions (fp32 by default; bf16 or int8 where the CPU has it).
@@ -24,7 +28,7 @@ public struct SessionOptions: Sendable {
         self.graphOptimizations = true
     }
 
-    public init(threads: Int = 1, graphOptimizations: Bool, memoryPlanning: Bool = true) {
+    public init(threads: Int = 1, graphOptimizations: Bool, memoryPlanning: Bool = false) {
         self.threads = max(1, threads)
         self.graphOptimizations = graphOptimizations
         self.memoryPlanning = memoryPlanning
