@@ -18,17 +18,22 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
     public var source: String
     /// Convolution node name -> [lowest, highest] value of its input.
     public var ranges: [String: [Float]]
+    /// How the frames' ranges became one (CalibrationEstimator's name; absent in files written
+    /// before there was a choice, which kept the extremes).
+    public var estimator: String?
 
     enum CodingKeys: String, CodingKey {
-        case format, model, modelFingerprint = "model_fingerprint", images, source, ranges
+        case format, model, modelFingerprint = "model_fingerprint", images, source, ranges, estimator
     }
 
-    public init(model: String, modelFingerprint: String, images: Int, source: String, ranges: [String: ClosedRange<Float>]) {
+    public init(model: String, modelFingerprint: String, images: Int, source: String, ranges: [String: ClosedRange<Float>],
+                estimator: CalibrationEstimator? = nil) {
         self.model = model
         self.modelFingerprint = modelFingerprint
         self.images = images
         self.source = source
         self.ranges = ranges.mapValues { [$0.lowerBound, $0.upperBound] }
+        self.estimator = estimator?.rawValue
     }
 
     /// The ranges as SessionOptions.int8Inputs wants them.

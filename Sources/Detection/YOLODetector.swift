@@ -42,9 +42,11 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     ///   - precision: the convolutions' number format (bf16 only where the CPU has AVX512_BF16).
     ///   - inputSize: for dynamic-size models, the (height, width) to letterbox to
     ///     (default: the export's `imgsz`, else 640x640).
+    ///   - int8Inputs: in int8, the convolutions' input ranges instead of the calibration
+    ///     beside the model (while a calibration is made).
     public init(path: String, threads: Int = 1, precision: Precision = .fp32, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
-                inputSize: (height: Int, width: Int)? = nil) throws {
-        model = try YOLOModelFile(path: path, threads: threads, precision: precision)
+                inputSize: (height: Int, width: Int)? = nil, int8Inputs: [String: ClosedRange<Float>]? = nil) throws {
+        model = try YOLOModelFile(path: path, threads: threads, precision: precision, int8Inputs: int8Inputs)
         self.precision = precision
         self.postprocessor = postprocessor
         if let fixed = model.fixedInput {
@@ -116,13 +118,19 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     }
 
     /// The int8 calibration pass over `frame(0) ..< frame(count - 1)`, read one at a time and
-    /// letterboxed as `detect` does: by convolution node, the range of values its input took.
-    /// Needs an fp32 detector.
-    public func calibrationRanges(count: Int, frame: (Int) throws -> RGBImage) throws -> [String: ClosedRange<Float>] {
-        try model.session.calibrationRanges(runs: count) { index in
+    /// letterboxed as `detect` does: by convolution node, the ranges its input took, frame by
+    /// frame. Needs an fp32 detector.
+    public func calibrationStatistics(count: Int, frame: (Int) throws -> RGBImage) throws -> [String: CalibrationStatistics] {
+        try model.session.calibrationStatistics(runs: count) { index in
             let image = try frame(index)
             return [model.inputName: input([image], transform: letterbox(frameWidth: image.width, frameHeight: image.height))]
         }
+    }
+
+    /// The model's raw output for one frame, letterboxed as `detect` does: (1, 4 + classes,
+    /// anchors), class scores after the sigmoid.
+    public func rawOutput(_ frame: RGBImage) throws -> Tensor {
+        try model.run(input([frame], transform: letterbox(frameWidth: frame.width, frameHeight: frame.height)))
     }
 
     /// Runs consecutive frames of one size as one batch (up to a fixed batch size): calls

@@ -25,11 +25,14 @@ public struct YOLOModelFile: @unchecked Sendable {
 
     /// Opens `path` and checks it is a detection model: one (batch, 3, H, W) input and a
     /// (batch, 4 + classes, anchors) output whose class count matches the metadata names.
-    /// int8 reads the model's calibration (`<model>.int8.json`) and is refused without one.
-    public init(path: String, threads: Int, precision: Precision = .fp32) throws {
+    /// int8 reads the model's calibration (`<model>.int8.json`) and is refused without one;
+    /// `int8Inputs`, when given, are the ranges instead (a calibration being made).
+    public init(path: String, threads: Int, precision: Precision = .fp32, int8Inputs: [String: ClosedRange<Float>]? = nil) throws {
         var options = SessionOptions(threads: threads)
         options.precision = precision
-        if precision == .int8 {
+        if precision == .int8, let int8Inputs {
+            options.int8Inputs = int8Inputs
+        } else if precision == .int8 {
             guard let calibration = try Int8Calibration.read(besideModel: path) else {
                 throw DetectionError.calibration("int8 needs a calibration of this model file: \(Int8Calibration.path(besideModel: path)) "
                     + "is missing or was measured on another file (pcb engine calibrate --model \(path) --images DIR)")

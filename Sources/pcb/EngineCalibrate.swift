@@ -25,9 +25,18 @@ struct EngineCalibrate: AsyncParsableCommand {
     @Option(help: "Frames to use at most (evenly spread over the folder's sorted files).") var count = 200
     @Option(help: "Engine threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Where to write the calibration (default: beside the model).") var out: String?
-
+    @Option(help: """
+        How the frames' ranges become one per convolution: extremes (the widest seen), mean (of each frame's lowest \
+        and highest value), or auto (measure both on three frames in four, keep the one whose int8 class scores stray \
+        least from fp32's on the fourth).
+        """)
+    var ranges = "auto"
+    
     func validate() throws {
         guard count >= 1, threads >= 1 else { throw ValidationError("--count and --threads must be positive") }
+        guard ranges == "auto" || CalibrationEstimator(rawValue: ranges) != nil else {
+            throw ValidationError("--ranges must be auto or one of \(CalibrationEstimator.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -39,21 +48,50 @@ struct EngineCalibrate: AsyncParsableCommand {
         let chosen = stride(from: 0, to: all.count, by: step).prefix(count).map { all[$0] }
         let detector = try YOLODetector(path: model, threads: threads)
         let codec = JPEGCodec()
-        let ranges = try detector.calibrationRanges(count: chosen.count) { index in
-            if index > 0 && index % 20 == 0 {
-                FileHandle.standardError.write(Data("calibrated on \(index)/\(chosen.count) frames\n".utf8))
-            }
-            let path = chosen[index]
+        func frame(_ path: String) throws -> RGBImage {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
             do { return try codec.decode([UInt8](data)) } catch { throw ValidationError("\(path): \(error)") }
         }
+        // auto compares the rules in int8 on frames held out; without int8 or frames to hold out it
+        // keeps the widest ranges.
+        let compare = ranges == "auto" && Precision.int8.runs(on: .host) && chosen.count >= 4
+        if ranges == "auto" && !compare {
+            print(Precision.int8.runs(on: .host) ? "fewer than 4 frames: keeping the widest ranges (extremes) without comparing"
+                  : "this CPU does not run int8, so the rules cannot be compared here: keeping the widest ranges (extremes)")
+        }
+        // auto: the rules are compared on every fourth frame, measured on the others.
+        let measuring = compare ? chosen.indices.filter { !Int8RangeChoice.isCheckFrame($0, of: chosen.count) }.map { chosen[$0] } : chosen
+        var statistics = try detector.calibrationStatistics(count: measuring.count) { index in
+            if index > 0 && index % 20 == 0 {
+                FileHandle.standardError.write(Data("calibrated on \(index)/\(measuring.count) frames\n".utf8))
+            }
+            return try frame(measuring[index])
+        }
+        let estimator: CalibrationEstimator
+        if compare {
+            let checks = try chosen.indices.filter { Int8RangeChoice.isCheckFrame($0, of: chosen.count) }.map { try frame(chosen[$0]) }
+            let trials = try Int8RangeChoice.compare(fp32: detector, path: model, threads: threads, statistics: statistics,
+                                                     checkFrames: checks)
+            print("int8 class scores against fp32 on \(checks.count) check frames (scores >= 0.05):")
+            for trial in trials {
+                print("  \(trial.estimator.rawValue): mean |difference| \(String(format: "%.5f", trial.error.mean)), "
+                      + "largest \(String(format: "%.4f", trial.error.largest)) over \(trial.error.entries) scores")
+            }
+            estimator = trials[0].estimator
+            // Once the rule is chosen, the check frames join the ranges it summarises.
+            let checked = try detector.calibrationStatistics(count: checks.count) { checks[$0] }
+            for (name, seen) in checked { statistics[name, default: CalibrationStatistics()].merge(seen) }
+        } else {
+            estimator = CalibrationEstimator(rawValue: ranges) ?? .extremes
+        }
+        let measured = statistics.compactMapValues { $0.range(estimator) }
         guard FileManager.default.contents(atPath: model).map(OperatingPoint.fingerprint) == fingerprint else {
             throw ValidationError("\(model) changed during the calibration: run it again")
         }
         let calibration = Int8Calibration(model: (model as NSString).lastPathComponent, modelFingerprint: fingerprint,
-                                          images: chosen.count, source: images, ranges: ranges)
+                                          images: chosen.count, source: images, ranges: measured, estimator: estimator)
         let path = out ?? Int8Calibration.path(besideModel: model)
         try calibration.encoded().write(to: URL(fileURLWithPath: path))
-        print("wrote \(path): the input ranges of \(ranges.count) convolutions over \(chosen.count) frames")
+        print("wrote \(path): the input ranges of \(measured.count) convolutions over \(chosen.count) frames (\(estimator.rawValue))")
     }
 }

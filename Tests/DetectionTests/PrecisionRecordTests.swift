@@ -193,4 +193,53 @@ import Testing
         calibration.ranges["infinite"] = [-.infinity, 1]
         #expect(calibration.inputRanges == ["ok": 0...1])
     }
+
+    @Test func theRuleIsRecordedAndOlderFilesWithoutOneStillRead() throws {
+        let calibration = Int8Calibration(model: "m", modelFingerprint: "0", images: 4, source: "s", ranges: ["c": 0...1],
+                                          estimator: .meanOfRunExtremes)
+        let read = try JSONDecoder().decode(Int8Calibration.self, from: try calibration.encoded())
+        #expect(read.estimator == "mean" && read == calibration)
+        let older = #"{"format": 1, "model": "m", "model_fingerprint": "0", "images": 4, "source": "s", "ranges": {"c": [0, 1]}}"#
+        let old = try JSONDecoder().decode(Int8Calibration.self, from: Data(older.utf8))
+        #expect(old.estimator == nil && old.inputRanges == ["c": 0...1])
+    }
+}
+
+/// How `pcb engine calibrate --ranges auto` compares the rules: score differences on hand-made
+/// outputs, the frames held out, and the order of the trials.
+@Suite struct Int8RangeChoiceTests {
+    /// A (1, 4 + 2 classes, 3 anchors) output with the given class scores (class-major) and
+    /// every box coordinate `box`.
+    func output(_ scores: [Float], box: Float = 100) -> Tensor {
+        Tensor(shape: [1, 6, 3], floats: [Float](repeating: box, count: 12) + scores)
+    }
+
+    @Test func onlyScoresThatMatterCount() {
+        var error = Int8RangeChoice.ScoreError()
+        // Anchor 0 of class 0 is background in both (left out); boxes (rows 0-3) never count.
+        let reference = output([0.01, 0.30, 0.90, 0.00, 0.04, 0.50])
+        let candidate = output([0.02, 0.25, 0.80, 0.06, 0.03, 0.50], box: -5)
+        error.add(reference: reference, candidate: candidate)
+        #expect(error.entries == 4)  // 0.30/0.25, 0.90/0.80, 0.00/0.06, 0.50/0.50
+        #expect(abs(error.sum - 0.21) < 1e-6 && abs(error.mean - 0.0525) < 1e-6)
+        #expect(abs(error.largest - 0.1) < 1e-6)
+        #expect(Int8RangeChoice.ScoreError().mean == 0)
+    }
+
+    @Test func everyFourthFrameChecksWhenThereAreFour() {
+        #expect((0..<8).filter { Int8RangeChoice.isCheckFrame($0, of: 8) } == [3, 7])
+        #expect((0..<3).filter { Int8RangeChoice.isCheckFrame($0, of: 3) }.isEmpty)
+    }
+
+    @Test func theSmallestMeanErrorWinsAndTiesKeepTheirOrder() {
+        func trial(_ estimator: CalibrationEstimator, _ difference: Float) -> Int8RangeChoice.Trial {
+            var error = Int8RangeChoice.ScoreError()
+            error.add(reference: output([0.5, 0, 0, 0, 0, 0]), candidate: output([0.5 + difference, 0, 0, 0, 0, 0]))
+            return Int8RangeChoice.Trial(estimator: estimator, ranges: [:], error: error)
+        }
+        #expect(Int8RangeChoice.best([trial(.extremes, 0.02), trial(.meanOfRunExtremes, 0.01)]).map(\.estimator)
+                == [.meanOfRunExtremes, .extremes])
+        #expect(Int8RangeChoice.best([trial(.extremes, 0.01), trial(.meanOfRunExtremes, 0.01)]).map(\.estimator)
+                == [.extremes, .meanOfRunExtremes])
+    }
 }

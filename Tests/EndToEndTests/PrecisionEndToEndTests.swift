@@ -26,6 +26,7 @@ import Testing
         #expect(calibrate.status == 0, "\(calibrate.output)")
         let calibration = try JSONDecoder().decode(Int8Calibration.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/model.int8.json")))
         #expect(calibration.images == 1 && calibration.inputRanges.count > 10, "\(calibrate.output)")
+        #expect(calibration.estimator == "extremes" && calibrate.output.contains("keeping the widest ranges"), "\(calibrate.output)")
         let check = try run(pcb, ["engine", "check-precision", "--model", model, "--data", directory + "/set/data.yaml", "--split", "train",
                                   "--policy", "none", "--threads", "1"])
         let faster = Precision.allCases.filter { $0 != .fp32 && $0.runs(on: .host) }
@@ -67,5 +68,51 @@ import Testing
         #expect((answer["model"] as? String)?.contains(expected) == true, "\(result.output)")
         #expect(answer["status"] as? String == "ok")
         #expect((answer["metric"] as? String)?.contains("precision=\"\(expected)\"") == true, "\(result.output)")
+    }
+
+    /// With four frames or more, `--ranges auto` measures the ranges on three in four, compares
+    /// both rules in int8 on the fourth, writes the one it printed first, and measures its ranges
+    /// over every frame; an explicit rule is written as asked.
+    @Test func calibrateChoosesHowRangesAreSummarisedOnHeldOutFrames() throws {
+        let directory = NSTemporaryDirectory() + "pcb-ranges-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pcb = try pcbExecutable().path
+        let synth = try run(pcb, ["dataset", "synth", "--out", directory + "/set", "--count", "8", "--seed", "6", "--size", "160x120",
+                                  "--val-fraction", "0"])
+        #expect(synth.status == 0, "\(synth.output)")
+        let model = directory + "/model.onnx"
+        try FileManager.default.copyItem(atPath: fixtureModel, toPath: model)
+        func calibration() throws -> Int8Calibration {
+            try JSONDecoder().decode(Int8Calibration.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/model.int8.json")))
+        }
+        let auto = try run(pcb, ["engine", "calibrate", "--model", model, "--images", directory + "/set/images", "--threads", "1"])
+        #expect(auto.status == 0, "\(auto.output)")
+        let written = try calibration()
+        #expect(written.images == 8, "\(auto.output)")
+        if Precision.int8.runs(on: .host) {
+            let lines = auto.output.split(separator: "\n").filter { $0.contains("mean |difference|") }
+            #expect(lines.count == 2 && auto.output.contains("on 2 check frames"), "\(auto.output)")
+            let first = try #require(lines.first?.split(separator: ":").first?.trimmingCharacters(in: .whitespaces))
+            #expect(written.estimator == first, "\(auto.output)")
+        } else {
+            #expect(written.estimator == "extremes" && auto.output.contains("does not run int8"), "\(auto.output)")
+        }
+        for rule in ["extremes", "mean"] {
+            let explicit = try run(pcb, ["engine", "calibrate", "--model", model, "--images", directory + "/set/images", "--threads", "1",
+                                         "--ranges", rule])
+            #expect(explicit.status == 0 && !explicit.output.contains("check frames"), "\(explicit.output)")
+            #expect(try calibration().estimator == rule)
+        }
+        let means = try calibration().inputRanges
+        let widest = try run(pcb, ["engine", "calibrate", "--model", model, "--images", directory + "/set/images", "--threads", "1",
+                                   "--ranges", "extremes"])
+        #expect(widest.status == 0)
+        // The mean of each frame's extremes lies within the extremes of all frames.
+        for (name, range) in try calibration().inputRanges {
+            let mean = try #require(means[name])
+            #expect(range.lowerBound <= mean.lowerBound && mean.upperBound <= range.upperBound, "\(name)")
+        }
+        let bad = try run(pcb, ["engine", "calibrate", "--model", model, "--images", directory + "/set/images", "--ranges", "median"])
+        #expect(bad.status != 0 && bad.output.contains("--ranges must be auto or one of extremes, mean"), "\(bad.output)")
     }
 }

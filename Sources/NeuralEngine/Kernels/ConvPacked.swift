@@ -458,7 +458,6 @@ enum ConvPacked {
         /// (pixel block, M-tile group) pairs.
         func runDirect(units: Range<Int>, offsets: UnsafeMutablePointer<Int>, packedB: UnsafeMutablePointer<UInt16>?,
                        work: UnsafeMutablePointer<Float>) {
-            let n = p.outSpatial
             layout.offsets(p, rows: p.outH, int8: xq != nil, into: offsets)
             if let channelOffsets, xq == nil { offsets.update(from: channelOffsets, count: k) }
             let packedOffsets = offsets + k

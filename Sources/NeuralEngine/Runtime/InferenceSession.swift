@@ -91,27 +91,39 @@ public final class InferenceSession: @unchecked Sendable {
     public var int8Convolutions: Int { context.int8Inputs.count }
 
     /// The int8 calibration pass: runs `feed(0) ..< feed(runs - 1)`, made one at a time, and
-    /// returns, by node name, the range of values each packed convolution's input took over all
-    /// of them (what `SessionOptions.int8Inputs` wants). Needs an fp32 session that nothing else
-    /// runs meanwhile.
-    public func calibrationRanges(runs: Int, feed: (Int) throws -> [String: Tensor]) throws -> [String: ClosedRange<Float>] {
+    /// returns, by node name, the range of values each packed convolution's input took, as
+    /// `estimator` summarises the runs (what `SessionOptions.int8Inputs` wants). Needs an fp32
+    /// session that nothing else runs meanwhile.
+    public func calibrationRanges(runs: Int, estimator: CalibrationEstimator = .extremes,
+                                  feed: (Int) throws -> [String: Tensor]) throws -> [String: ClosedRange<Float>] {
+        try calibrationStatistics(runs: runs, feed: feed).compactMapValues { $0.range(estimator) }
+    }
+
+    /// The calibration pass of `calibrationRanges`, returning each convolution's ranges run by
+    /// run, so that a caller can compare estimators on the same pass.
+    public func calibrationStatistics(runs: Int, feed: (Int) throws -> [String: Tensor]) throws -> [String: CalibrationStatistics] {
         guard context.precision == .fp32 else {
             throw EngineError.invalidArgument("calibrate on an fp32 session (this one runs \(context.precision))")
         }
-        lock.lock()
-        context.calibration = [:]
-        lock.unlock()
         defer {
             lock.lock()
             context.calibration = nil
             lock.unlock()
         }
-        for index in 0..<runs { _ = try run(try feed(index)) }
-        lock.lock()
-        defer { lock.unlock() }
-        var ranges: [String: ClosedRange<Float>] = [:]
-        for (index, range) in context.calibration ?? [:] { ranges[graph.nodes[index].name] = range }
-        return ranges
+        var statistics: [Int: CalibrationStatistics] = [:]
+        for index in 0..<runs {
+            let feeds = try feed(index)
+            lock.lock()
+            context.calibration = [:]
+            lock.unlock()
+            _ = try run(feeds)
+            lock.lock()
+            for (node, range) in context.calibration ?? [:] { statistics[node, default: CalibrationStatistics()].add(range) }
+            lock.unlock()
+        }
+        var byName: [String: CalibrationStatistics] = [:]
+        for (index, seen) in statistics { byName[graph.nodes[index].name] = seen }
+        return byName
     }
 
     /// The memory plan of the most recently run input shape: buffers, their bytes, and the
