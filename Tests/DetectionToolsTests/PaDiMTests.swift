@@ -316,12 +316,12 @@ import Testing
     @Test func deepPCBDetectorAndItsAnomalyModelLoadTogether() throws {
         let detector = try YOLODetector(path: Self.repository.appendingPathComponent("models/pcb_deeppcb_yolov8n.onnx").path)
         #expect(detector.classNames == ["open_circuit", "short", "mouse_bite", "spur", "spurious_copper", "pin_hole"])
-        #expect(detector.metadata.imageSize.map { [$0.height, $0.width] } == [384, 384])
+        #expect(detector.metadata.imageSize.map { [$0.height, $0.width] } == [448, 448])
         let anomaly = try PaDiMModel(path: Self.repository.appendingPathComponent("models/anomaly/deeppcb_mixture32.padim").path)
-        #expect(anomaly.components == 32 && anomaly.gridWidth == 24 && anomaly.inputWidth == 384)
+        #expect(anomaly.components == 32 && anomaly.gridWidth == 28 && anomaly.inputWidth == 448)
         #expect(anomaly.detectorFingerprint != nil, "the bundled anomaly model names the detector it was fitted on")
         let hybrid = try HybridDetector(detector: detector, anomaly: anomaly, threads: 1)
-        #expect(hybrid.modelDescription.contains("PaDiM (24x24 grid, mixture of 32"))
+        #expect(hybrid.modelDescription.contains("PaDiM (28x28 grid, mixture of 32"))
         // Every class is mapped by the shipped policy.
         let policy = try DefectPolicy.load(yaml: String(contentsOf: Self.repository.appendingPathComponent("data/pcb_defects.yaml"), encoding: .utf8))
         try policy.validate(modelClasses: detector.classNames)
