@@ -71,17 +71,6 @@ public enum Int8RangeChoice {
         return best(trials)
     }
 
-    /// How far the scores stray with `ranges` (int8 where a range is given, fp32 elsewhere).
-    public static func error(fp32 references: [Tensor], path: String, threads: Int, ranges: [String: ClosedRange<Float>],
-                             checkFrames: [RGBImage]) throws -> ScoreError {
-        let int8 = try YOLODetector(path: path, threads: threads, precision: .int8, int8Inputs: ranges)
-        var error = ScoreError()
-        for (frame, reference) in zip(checkFrames, references) {
-            error.add(reference: reference, candidate: try int8.rawOutput(frame))
-        }
-        return error
-    }
-
     /// Trials ordered by mean score error, stable for ties.
     static func best(_ trials: [Trial]) -> [Trial] {
         trials.enumerated().sorted { ($0.element.error.mean, $0.offset) < ($1.element.error.mean, $1.offset) }.map(\.element)

@@ -1,8 +1,9 @@
 // How an int8 calibration summarises the ranges one convolution's input took over many runs
-// (InferenceSession.calibrationRanges). The widest range keeps every value seen but lets one
+// (InferenceSession.calibrationStatistics). The widest range keeps every value seen but lets one
 // outlying frame coarsen the steps for all others; the mean of each run's extremes (what NNCF
 // does for activations by default) clips such outliers and keeps finer steps for typical
-// frames. Which is better is measured per model (`pcb engine check-precision`).
+// frames. Neither wins on every model: `pcb engine calibrate --ranges auto` measures which keeps
+// a model's int8 scores closer to fp32's (Detection/Int8RangeChoice.swift).
 
 /// The rule that turns the runs' ranges into one range.
 public enum CalibrationEstimator: String, CaseIterable, Sendable {

@@ -15,7 +15,7 @@ final class ExecutionContext {
     /// int8: each calibrated convolution's input quantisation, by node index.
     var int8Inputs: [Int: ActivationQuantization] = [:]
     /// While a calibration runs: the range of each packed convolution's input in the current
-    /// run, by node index (InferenceSession.calibrationRanges folds it into its statistics).
+    /// run, by node index (InferenceSession.calibrationStatistics folds it into its statistics).
     var calibration: [Int: ClosedRange<Float>]?
     /// Reusable float scratch space (grown on demand, never shrunk).
     private var scratch: [Float] = []
