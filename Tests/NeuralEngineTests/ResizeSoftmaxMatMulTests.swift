@@ -3,6 +3,7 @@
 // LogSoftmax (opset < 13 coerced-2D vs >= 13 single-axis semantics), MatMul
 // (2-D, batched, broadcast, 1-D operands), Gemm, reductions and ArgMax.
 
+import SeededRandom
 import Testing
 @testable import NeuralEngine
 
@@ -34,6 +35,30 @@ import Testing
         y = try run1("Resize", opset: 13, [floatTensor([1, 1, 1, 4], [1, 2, 3, 4]), nil, floatTensor([4], [1, 1, 1, 0.5])],
                      ["coordinate_transformation_mode": .string("asymmetric"), "nearest_mode": .string("floor")])
         #expect(y.floats == [1, 3])
+    }
+
+    /// The one-pass 2x upsampling equals its reference, `resample` along height then width with
+    /// the same taps, on odd sizes and on YOLO's shape, serial and on three threads; and the
+    /// operator takes it only where the taps really double (asymmetric + round_prefer_ceil
+    /// shifts odd outputs by one, so it must take the general path and still be right).
+    @Test func upsample2xMatchesResamplingAlongEachAxis() throws {
+        var rng = SplitMix64(seed: 0x2A2A)
+        let three = ExecutionContext(threads: 3)
+        for (planes, h, w) in [(3, 5, 7), (1, 1, 1), (32, 40, 40)] {
+            let x = rng.floats(planes * h * w)
+            let rows = (0..<(2 * h)).map { ResizeKernel.Tap(i0: $0 / 2, i1: $0 / 2, w1: 0) }
+            let cols = (0..<(2 * w)).map { ResizeKernel.Tap(i0: $0 / 2, i1: $0 / 2, w1: 0) }
+            #expect(ResizeKernel.doubles(rows, inLen: h) && ResizeKernel.doubles(cols, inLen: w))
+            let tall = ResizeKernel.resample(x, shape: [1, planes, h, w], axis: 2, outLen: 2 * h, taps: rows)
+            let reference = ResizeKernel.resample(tall, shape: [1, planes, 2 * h, w], axis: 3, outLen: 2 * w, taps: cols)
+            #expect(ResizeKernel.upsample2x(x, planes: planes, height: h, width: w) == reference, "\(planes)x\(h)x\(w)")
+            #expect(ResizeKernel.upsample2x(x, planes: planes, height: h, width: w, pool: three.pool) == reference)
+        }
+        #expect(!ResizeKernel.doubles((0..<4).map { ResizeKernel.Tap(i0: ($0 + 1) / 2, i1: ($0 + 1) / 2, w1: 0) }, inLen: 2))
+        let x = floatTensor([1, 1, 2, 2], [1, 2, 3, 4])
+        let ceil = try run1("Resize", opset: 13, [x, nil, floatTensor([4], [1, 1, 2, 2])],
+                            ["coordinate_transformation_mode": .string("asymmetric"), "nearest_mode": .string("round_prefer_ceil")])
+        #expect(ceil.floats == [1, 2, 2, 2, 3, 4, 4, 4, 3, 4, 4, 4, 3, 4, 4, 4])
     }
 
     @Test func upsampleLegacyForms() throws {

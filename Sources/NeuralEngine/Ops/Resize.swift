@@ -129,6 +129,13 @@ struct ResizeKernel: Kernel {
         _ = try Shape.checkedCount(outShape, what: "Resize output")
         var data: [Float] = try x.elements()
         var shape = x.shape
+        // YOLO's upsampling: every pixel to a 2x2 block, in one pass (ResizeKernel.upsample2x).
+        if r == 4, outShape[0] == shape[0], outShape[1] == shape[1], scales[0] == 1, scales[1] == 1,
+           Self.doubles(taps(inLen: shape[2], outLen: outShape[2], scale: scales[2]), inLen: shape[2]),
+           Self.doubles(taps(inLen: shape[3], outLen: outShape[3], scale: scales[3]), inLen: shape[3]) {
+            return [Tensor(shape: outShape, floats: Self.upsample2x(data, planes: shape[0] * shape[1], height: shape[2],
+                                                                    width: shape[3], pool: context.pool))]
+        }
         for ax in 0..<r where outShape[ax] != shape[ax] || scales[ax] != 1 {
             let taps = self.taps(inLen: shape[ax], outLen: outShape[ax], scale: scales[ax])
             data = ResizeKernel.resample(data, shape: shape, axis: ax, outLen: outShape[ax], taps: taps, pool: context.pool)
@@ -237,6 +244,37 @@ struct ResizeKernel: Kernel {
                                 for k in 0..<inner { (row + k).initialize(to: w0 * r0[k] + w1 * r1[k]) }
                             }
                         }
+                    }
+                }
+            }
+            count = total
+        }
+    }
+
+    /// True when `taps` take output j from input j / 2 alone (nearest, exactly twice as long).
+    static func doubles(_ taps: [Tap], inLen: Int) -> Bool {
+        taps.count == 2 * inLen && taps.enumerated().allSatisfy { $0.element.i0 == $0.offset / 2 && $0.element.w1 == 0 }
+    }
+
+    /// Each of `planes` height x width planes upsampled 2x by repeating every pixel into a 2x2
+    /// block: one output row of pairs, then copied to the row below. What `resample` along
+    /// height and then width gives for such taps (its reference in ResizeSoftmaxMatMulTests).
+    static func upsample2x(_ a: [Float], planes: Int, height: Int, width: Int, pool: WorkerPool = .serial) -> [Float] {
+        let rows = planes * height, outWidth = 2 * width
+        let total = rows * 2 * outWidth
+        if total == 0 { return [] }
+        return [Float](unsafeUninitializedCapacity: total) { buf, count in
+            a.withUnsafeBufferPointer { src in
+                let dst = buf.baseAddress!
+                pool.forEachChunk(count: rows, minChunk: Swift.max(1, 8_192 / Swift.max(outWidth, 1))) { range in
+                    for row in range {
+                        let s = src.baseAddress! + row * width, d = dst + row * 2 * outWidth
+                        for x in 0..<width {
+                            let v = s[x]
+                            (d + 2 * x).initialize(to: v)
+                            (d + 2 * x + 1).initialize(to: v)
+                        }
+                        (d + outWidth).initialize(from: d, count: outWidth)
                     }
                 }
             }
