@@ -1,7 +1,8 @@
 // `pcb engine calibrate`: the int8 calibration pass. Runs the model in fp32 on a folder of frames
 // (letterboxed as the server does) and writes, beside the model, the range each convolution's
 // input took (`<model>.int8.json`, Detection/Int8Calibration.swift), which `--precision int8`
-// quantises with. Argument parsing and printing only.
+// quantises with. Argument parsing, printing, and the split of the frames for `--ranges auto`
+// (which rule wins is Detection/Int8RangeChoice.swift's to say).
 
 import ArgumentParser
 import Detection
@@ -31,7 +32,7 @@ struct EngineCalibrate: AsyncParsableCommand {
         least from fp32's on the fourth).
         """)
     var ranges = "auto"
-    
+
     func validate() throws {
         guard count >= 1, threads >= 1 else { throw ValidationError("--count and --threads must be positive") }
         guard ranges == "auto" || CalibrationEstimator(rawValue: ranges) != nil else {
