@@ -70,7 +70,7 @@ struct EngineRun: AsyncParsableCommand {
 struct EngineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time model runs; prints {\"median_ms\", \"p90_ms\", \"min_ms\", \"max_ms\", \"peak_rss_mb\"}.")
+        abstract: "Time model runs; prints {\"median_ms\", \"p90_ms\", \"min_ms\", \"max_ms\", \"peak_rss_mb\", \"page_faults_per_run\", ...}.")
 
     @Option(help: "ONNX model.") var model: String
     @Option(help: "Engine threads.") var threads = 1
@@ -81,6 +81,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "Input width (dynamic-size models; default 640).") var width: Int?
     @Flag(help: "Also print time per operator type and the slowest nodes (stderr).") var profile = false
     @Flag(name: .customLong("memory-plan"), help: "Take activations from a memory plan made per input shape instead of fresh allocations (to measure it).") var memoryPlan = false
+    @Flag(name: .customLong("no-heap-retention"), help: "Leave glibc's malloc thresholds at their defaults, so freed activations go back to the system and fault in again (to measure it).") var noHeapRetention = false
     @Option(help: "Kernel set: auto (the fastest this CPU runs), \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kernels = "auto"
     @Option(help: "Precision of the convolutions: fp32, bf16 (AVX512_BF16 CPUs), int8 (AVX512_VNNI CPUs, with --calibration), auto (the fastest this CPU runs; int8 only with --calibration; no accuracy record is read here).")
@@ -89,6 +90,7 @@ struct EngineBench: AsyncParsableCommand {
 
     func run() async throws {
         var options = SessionOptions(threads: threads, graphOptimizations: true, memoryPlanning: memoryPlan)
+        options.heapRetention = !noHeapRetention
         options.kernels = try KernelSet.choose(features: .host, requested: kernels)
         options.precision = try Precision.choose(features: .host, requested: precision,
                                                  autoAmong: calibration == nil ? [.bf16, .fp32] : Precision.allCases)
@@ -110,12 +112,14 @@ struct EngineBench: AsyncParsableCommand {
         let feeds = [input.name: Tensor(shape: shape, floats: values)]
         for _ in 0..<warmup { _ = try session.run(feeds) }
         var times: [Double] = []
+        let faultsBefore = Self.minorFaults()
         for _ in 0..<max(1, runs) {
             let start = ContinuousClock.Instant.now
             _ = try session.run(feeds)
             let (seconds, attoseconds) = (ContinuousClock.Instant.now - start).components
             times.append(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
         }
+        let faultsPerRun = (Self.minorFaults() - faultsBefore) / max(1, runs)
         times.sort()
         if profile {
             FileHandle.standardError.write(Data("OpenBLAS kernel: \(InferenceSession.blasKernel)\n".utf8))
@@ -130,11 +134,18 @@ struct EngineBench: AsyncParsableCommand {
         let arena: Double = (Double(arenaBytes) / 104_857.6).rounded() / 10
         let liveBytes: Int = session.memoryPlanSummary?.peakLiveBytes ?? 0
         let live: Double = (Double(liveBytes) / 104_857.6).rounded() / 10
-        print(#"{"median_ms": \#(pick(0.5)), "p90_ms": \#(pick(0.9)), "min_ms": \#(pick(0)), "max_ms": \#(pick(1)), "peak_rss_mb": \#(peak), "arena_mb": \#(arena), "planned_peak_live_mb": \#(live)}"#)
+        print(#"{"median_ms": \#(pick(0.5)), "p90_ms": \#(pick(0.9)), "min_ms": \#(pick(0)), "max_ms": \#(pick(1)), "peak_rss_mb": \#(peak), "arena_mb": \#(arena), "planned_peak_live_mb": \#(live), "heap_retention": \#(options.heapRetention && HeapRetention.activate()), "page_faults_per_run": \#(faultsPerRun)}"#)
     }
 }
 
 extension EngineBench {
+    /// Minor page faults of the whole process so far (pages the kernel mapped in, zeroed, on first touch).
+    static func minorFaults() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt
+    }
+
     /// Per-op-type totals and the 15 slowest nodes of one profiled run, to stderr.
     func printProfile(_ session: InferenceSession, _ feeds: [String: Tensor]) throws {
         let (_, timings) = try session.runProfiled(feeds)

@@ -35,6 +35,7 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Loads a model from the bytes of an .onnx file.
     public init(data: [UInt8], options: SessionOptions = .init()) throws {
+        if options.heapRetention { HeapRetention.activate() }
         let model = try OnnxModelProto(bytes: data)
         var graph = try GraphBuilder.build(from: model)
         if options.graphOptimizations {

@@ -2,7 +2,8 @@
 // engine may use (forwarded to OpenBLAS, which is a process-wide setting) and
 // whether load-time graph optimisations (constant folding, Conv+activation
 // fusion, dead node elimination) run, and whether activations come from a
-// memory plan made once per input shape (MemoryPlan.swift).
+// memory plan made once per input shape (MemoryPlan.swift), and whether freed activations stay
+// in the C heap for the next run (HeapRetention.swift).
 
 public struct SessionOptions: Sendable {
     /// Number of threads for BLAS and parallel kernels (>= 1).
@@ -15,6 +16,9 @@ public struct SessionOptions: Sendable {
     /// grow uninitialised): that made runs 3-10 % slower than fresh allocations, with 9 MB more
     /// peak RSS (docs/PERFORMANCE.md, "The memory plan, measured again").
     public var memoryPlanning = false
+    /// Keep freed activation memory in glibc's heap for the next run (HeapRetention, a
+    /// process-wide setting that the first session asking for it makes); off only to measure it.
+    public var heapRetention = true
     /// The kernel set (KernelDispatch); nil: `KernelSet.active`, the fastest this CPU runs.
     public var kernels: KernelSet? = nil
     /// The number format of the packed convolutions (fp32 by default; bf16 or int8 where the CPU has it).
