@@ -110,6 +110,32 @@ import Testing
         }
     }
 
+    @Test func stride1MaxPoolMatchesReference() {
+        // The flat-grid path (SPPF's pools), with NaN and -inf among the values.
+        var rng = SplitMix64(seed: 0x5FF)
+        for trial in 0..<24 {
+            let kh = rng.int(1...5), kw = trial % 4 == 0 ? rng.int(1...5) : kh
+            var p = Conv2DParams(
+                batch: rng.int(1...2), inChannels: rng.int(1...4), inH: rng.int(1...21), inW: rng.int(1...21),
+                outChannels: 0, kernelH: kh, kernelW: kw, group: 1,
+                strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+                padTop: rng.int(0...(kh - 1)), padLeft: rng.int(0...(kw - 1)), outH: 0, outW: 0)
+            let spanH = p.inH + 2 * p.padTop - p.kernelH, spanW = p.inW + 2 * p.padLeft - p.kernelW
+            if spanH < 0 || spanW < 0 { continue }
+            p.outChannels = p.inChannels
+            p.outH = spanH + 1
+            p.outW = spanW + 1
+            var x = rng.floats(p.batch * p.inChannels * p.inH * p.inW)
+            if trial % 3 == 1 { x[rng.int(0...(x.count - 1))] = .nan }
+            if trial % 3 == 2 { x[rng.int(0...(x.count - 1))] = -.infinity }
+            let fast = MaxPoolSeparable.compute(x, p), reference = MaxPoolKernel.reference(x, p)
+            #expect(fast.count == reference.count)
+            for (a, b) in zip(fast, reference) {
+                #expect(a == b || (a.isNaN && b.isNaN), "trial \(trial) \(p)")
+            }
+        }
+    }
+
     @Test func vectorExpMatchesLibm() {
         var maxRel: Float = 0
         var x: Float = -87
