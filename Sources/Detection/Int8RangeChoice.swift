@@ -48,16 +48,58 @@ public enum Int8RangeChoice {
         }
     }
 
+    /// What a calibration writes: the rule, each convolution's range under it, and, when the
+    /// rule was chosen here, the trials behind the choice (best first; empty otherwise).
+    public struct Outcome: Sendable {
+        public let estimator: CalibrationEstimator
+        public let ranges: [String: ClosedRange<Float>]
+        public let trials: [Trial]
+    }
+
     /// Frame `index` of `count` checks the ranges rather than measuring them: every fourth,
     /// when there are at least four.
     public static func isCheckFrame(_ index: Int, of count: Int) -> Bool { count >= 4 && index % 4 == 3 }
 
+    /// Whether `calibrate` can choose the rule: it runs int8 and needs a frame to hold out.
+    public static func canChoose(frames count: Int, on features: CPUFeatures = .host) -> Bool {
+        Precision.int8.runs(on: features) && count >= 4
+    }
+
+    /// Measures each convolution's input range on `count` frames with `detector` (an fp32
+    /// detector of the model at `path`) and summarises them with `rule`. With no rule (needs
+    /// `canChoose`): ranges measured on three frames in four, each rule compared in int8 on the
+    /// fourth (`compare`), and the winner taken over every frame. Each frame runs in fp32 once.
+    public static func calibrate(_ detector: YOLODetector, path: String, threads: Int, count: Int,
+                                 rule: CalibrationEstimator?, frame: (Int) throws -> RGBImage) throws -> Outcome {
+        if let rule {
+            let statistics = try detector.calibrationStatistics(count: count, frame: frame)
+            return Outcome(estimator: rule, ranges: statistics.compactMapValues { $0.range(rule) }, trials: [])
+        }
+        precondition(count >= 4, "choosing the rule needs at least 4 frames")
+        let measuring = (0..<count).filter { !isCheckFrame($0, of: count) }
+        let checking = (0..<count).filter { isCheckFrame($0, of: count) }
+        var statistics = try detector.calibrationStatistics(count: measuring.count) { try frame(measuring[$0]) }
+        // The check frames' fp32 outputs are the references; their ranges join the others only
+        // once the rule is chosen, so that the comparison never sees its own frames.
+        var checkFrames: [RGBImage] = [], references: [Tensor] = []
+        let checked = try detector.calibrationStatistics(count: checking.count, frame: { index in
+            let image = try frame(checking[index])
+            checkFrames.append(image)
+            return image
+        }, output: { _, raw in references.append(raw) })
+        let trials = try compare(references: references, path: path, threads: threads, statistics: statistics,
+                                 checkFrames: checkFrames)
+        for (name, seen) in checked { statistics[name, default: CalibrationStatistics()].merge(seen) }
+        let estimator = trials[0].estimator
+        return Outcome(estimator: estimator, ranges: statistics.compactMapValues { $0.range(estimator) }, trials: trials)
+    }
+
     /// Each rule's ranges from `statistics`, run in int8 on `checkFrames` and compared with
-    /// `fp32` (the detector the statistics were measured with), best first; ties go to the
-    /// order of `CalibrationEstimator.allCases`.
-    public static func compare(fp32: YOLODetector, path: String, threads: Int,
+    /// `references` (fp32's raw outputs of the same frames), best first; ties go to the order
+    /// of `CalibrationEstimator.allCases`.
+    public static func compare(references: [Tensor], path: String, threads: Int,
                                statistics: [String: CalibrationStatistics], checkFrames: [RGBImage]) throws -> [Trial] {
-        let references = try checkFrames.map { try fp32.rawOutput($0) }
+        precondition(references.count == checkFrames.count, "one reference per check frame")
         var trials: [Trial] = []
         for estimator in CalibrationEstimator.allCases {
             let ranges = statistics.compactMapValues { $0.range(estimator) }

@@ -120,11 +120,16 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// The int8 calibration pass over `frame(0) ..< frame(count - 1)`, read one at a time and
     /// letterboxed as `detect` does: by convolution node, the ranges its input took, frame by
     /// frame. Needs an fp32 detector.
-    public func calibrationStatistics(count: Int, frame: (Int) throws -> RGBImage) throws -> [String: CalibrationStatistics] {
-        try model.session.calibrationStatistics(runs: count) { index in
+    /// `output` receives each frame's raw output, as `rawOutput` returns it, from the same run.
+    public func calibrationStatistics(count: Int, frame: (Int) throws -> RGBImage,
+                                      output: (Int, Tensor) throws -> Void = { _, _ in }) throws -> [String: CalibrationStatistics] {
+        try model.session.calibrationStatistics(runs: count, feed: { index in
             let image = try frame(index)
             return [model.inputName: input([image], transform: letterbox(frameWidth: image.width, frameHeight: image.height))]
-        }
+        }, outputs: { index, outputs in
+            guard let raw = outputs[model.outputName] else { throw DetectionError.inference("no output '\(model.outputName)'") }
+            try output(index, raw)
+        })
     }
 
     /// The model's raw output for one frame, letterboxed as `detect` does: (1, 4 + classes,

@@ -1,8 +1,8 @@
 // `pcb engine calibrate`: the int8 calibration pass. Runs the model in fp32 on a folder of frames
 // (letterboxed as the server does) and writes, beside the model, the range each convolution's
 // input took (`<model>.int8.json`, Detection/Int8Calibration.swift), which `--precision int8`
-// quantises with. Argument parsing, printing, and the split of the frames for `--ranges auto`
-// (which rule wins is Detection/Int8RangeChoice.swift's to say).
+// quantises with. Argument parsing and printing; how `--ranges auto` chooses the rule is
+// Detection/Int8RangeChoice.swift's.
 
 import ArgumentParser
 import Detection
@@ -55,37 +55,27 @@ struct EngineCalibrate: AsyncParsableCommand {
         }
         // auto compares the rules in int8 on frames held out; without int8 or frames to hold out it
         // keeps the widest ranges.
-        let compare = ranges == "auto" && Precision.int8.runs(on: .host) && chosen.count >= 4
+        let compare = ranges == "auto" && Int8RangeChoice.canChoose(frames: chosen.count)
         if ranges == "auto" && !compare {
             print(Precision.int8.runs(on: .host) ? "fewer than 4 frames: keeping the widest ranges (extremes) without comparing"
                   : "this CPU does not run int8, so the rules cannot be compared here: keeping the widest ranges (extremes)")
         }
-        // auto: the rules are compared on every fourth frame, measured on the others.
-        let measuring = compare ? chosen.indices.filter { !Int8RangeChoice.isCheckFrame($0, of: chosen.count) }.map { chosen[$0] } : chosen
-        var statistics = try detector.calibrationStatistics(count: measuring.count) { index in
-            if index > 0 && index % 20 == 0 {
-                FileHandle.standardError.write(Data("calibrated on \(index)/\(measuring.count) frames\n".utf8))
-            }
-            return try frame(measuring[index])
+        var loaded = 0
+        let outcome = try Int8RangeChoice.calibrate(detector, path: model, threads: threads, count: chosen.count,
+                                                    rule: compare ? nil : CalibrationEstimator(rawValue: ranges) ?? .extremes) { index in
+            loaded += 1
+            if loaded % 20 == 0 { FileHandle.standardError.write(Data("calibrated on \(loaded)/\(chosen.count) frames\n".utf8)) }
+            return try frame(chosen[index])
         }
-        let estimator: CalibrationEstimator
-        if compare {
-            let checks = try chosen.indices.filter { Int8RangeChoice.isCheckFrame($0, of: chosen.count) }.map { try frame(chosen[$0]) }
-            let trials = try Int8RangeChoice.compare(fp32: detector, path: model, threads: threads, statistics: statistics,
-                                                     checkFrames: checks)
-            print("int8 class scores against fp32 on \(checks.count) check frames (scores >= 0.05):")
-            for trial in trials {
+        if !outcome.trials.isEmpty {
+            let checks = chosen.indices.filter { Int8RangeChoice.isCheckFrame($0, of: chosen.count) }.count
+            print("int8 class scores against fp32 on \(checks) check frames (scores >= 0.05):")
+            for trial in outcome.trials {
                 print("  \(trial.estimator.rawValue): mean |difference| \(String(format: "%.5f", trial.error.mean)), "
                       + "largest \(String(format: "%.4f", trial.error.largest)) over \(trial.error.entries) scores")
             }
-            estimator = trials[0].estimator
-            // Once the rule is chosen, the check frames join the ranges it summarises.
-            let checked = try detector.calibrationStatistics(count: checks.count) { checks[$0] }
-            for (name, seen) in checked { statistics[name, default: CalibrationStatistics()].merge(seen) }
-        } else {
-            estimator = CalibrationEstimator(rawValue: ranges) ?? .extremes
         }
-        let measured = statistics.compactMapValues { $0.range(estimator) }
+        let estimator = outcome.estimator, measured = outcome.ranges
         guard FileManager.default.contents(atPath: model).map(OperatingPoint.fingerprint) == fingerprint else {
             throw ValidationError("\(model) changed during the calibration: run it again")
         }

@@ -3,8 +3,10 @@
 // file, or on a CPU without the faster format. Explicit precisions are taken as asked.
 
 import Foundation
+import ImageKit
 import Inspection
 import NeuralEngine
+import SeededRandom
 import Testing
 @testable import Detection
 
@@ -229,6 +231,45 @@ import Testing
     @Test func everyFourthFrameChecksWhenThereAreFour() {
         #expect((0..<8).filter { Int8RangeChoice.isCheckFrame($0, of: 8) } == [3, 7])
         #expect((0..<3).filter { Int8RangeChoice.isCheckFrame($0, of: 3) }.isEmpty)
+    }
+
+    /// A small random-weight YOLOv8 (64 x 64) from the engine's fixtures.
+    static let fixtureModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("NeuralEngineTests/Fixtures/models/v8_op20_dyn.onnx").path
+
+    @Test(.enabled(if: Int8RangeChoice.canChoose(frames: 8), "this CPU does not run int8"))
+    func choosingTheRuleRunsEachFrameOnceAndCoversEveryFrame() throws {
+        let path = Self.fixtureModel
+        let detector = try YOLODetector(path: path)
+        var rng = SplitMix64(seed: 11)
+        let frames = (0..<8).map { _ in RGBImage(width: 80, height: 60, pixels: (0..<(80 * 60 * 3)).map { _ in UInt8(rng.next() % 256) }) }
+        var loads = [Int](repeating: 0, count: frames.count)
+        let auto = try Int8RangeChoice.calibrate(detector, path: path, threads: 1, count: frames.count, rule: nil) { index in
+            loads[index] += 1
+            return frames[index]
+        }
+        #expect(loads == [Int](repeating: 1, count: frames.count))
+        #expect(auto.trials.map(\.estimator).sorted { $0.rawValue < $1.rawValue }
+                == CalibrationEstimator.allCases.sorted { $0.rawValue < $1.rawValue })
+        #expect(auto.trials.first?.estimator == auto.estimator)
+        // The trials measured three frames in four; what is written covers all eight, as the
+        // chosen rule given outright would.
+        let outright = try Int8RangeChoice.calibrate(detector, path: path, threads: 1, count: frames.count, rule: auto.estimator) { frames[$0] }
+        #expect(outright.trials.isEmpty && !outright.ranges.isEmpty)
+        #expect(Set(auto.ranges.keys) == Set(outright.ranges.keys))
+        for (name, range) in outright.ranges {
+            let chosen = try #require(auto.ranges[name])
+            #expect(abs(chosen.lowerBound - range.lowerBound) <= 1e-5 * Swift.max(1, abs(range.lowerBound))
+                    && abs(chosen.upperBound - range.upperBound) <= 1e-5 * Swift.max(1, abs(range.upperBound)), "\(name)")
+        }
+        let trialRanges = try #require(auto.trials.first { $0.estimator == .extremes }?.ranges)
+        let allRanges = auto.estimator == .extremes ? auto.ranges
+            : try Int8RangeChoice.calibrate(detector, path: path, threads: 1, count: frames.count, rule: .extremes) { frames[$0] }.ranges
+        // The widest ranges of six frames lie within those of all eight.
+        for (name, range) in trialRanges {
+            let all = try #require(allRanges[name])
+            #expect(all.lowerBound <= range.lowerBound && range.upperBound <= all.upperBound, "\(name)")
+        }
     }
 
     @Test func theSmallestMeanErrorWinsAndTiesKeepTheirOrder() {

@@ -102,7 +102,11 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// The calibration pass of `calibrationRanges`, returning each convolution's ranges run by
     /// run, so that a caller can compare estimators on the same pass.
-    public func calibrationStatistics(runs: Int, feed: (Int) throws -> [String: Tensor]) throws -> [String: CalibrationStatistics] {
+    /// `outputs` receives each run's graph outputs (a caller that needs them as well spares a
+    /// second pass).
+    public func calibrationStatistics(runs: Int, feed: (Int) throws -> [String: Tensor],
+                                      outputs: (Int, [String: Tensor]) throws -> Void = { _, _ in })
+        throws -> [String: CalibrationStatistics] {
         guard context.precision == .fp32 else {
             throw EngineError.invalidArgument("calibrate on an fp32 session (this one runs \(context.precision))")
         }
@@ -117,10 +121,11 @@ public final class InferenceSession: @unchecked Sendable {
             lock.lock()
             context.calibration = [:]
             lock.unlock()
-            _ = try run(feeds)
+            let results = try run(feeds)
             lock.lock()
             for (node, range) in context.calibration ?? [:] { statistics[node, default: CalibrationStatistics()].add(range) }
             lock.unlock()
+            try outputs(index, results)
         }
         var byName: [String: CalibrationStatistics] = [:]
         for (index, seen) in statistics { byName[graph.nodes[index].name] = seen }
