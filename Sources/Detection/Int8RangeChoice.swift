@@ -54,6 +54,8 @@ public enum Int8RangeChoice {
         public let estimator: CalibrationEstimator
         public let ranges: [String: ClosedRange<Float>]
         public let trials: [Trial]
+        /// Frames the trials were compared on (0 when the rule was given).
+        public let checkFrames: Int
     }
 
     /// Frame `index` of `count` checks the ranges rather than measuring them: every fourth,
@@ -73,7 +75,7 @@ public enum Int8RangeChoice {
                                  rule: CalibrationEstimator?, frame: (Int) throws -> RGBImage) throws -> Outcome {
         if let rule {
             let statistics = try detector.calibrationStatistics(count: count, frame: frame)
-            return Outcome(estimator: rule, ranges: statistics.compactMapValues { $0.range(rule) }, trials: [])
+            return Outcome(estimator: rule, ranges: statistics.compactMapValues { $0.range(rule) }, trials: [], checkFrames: 0)
         }
         precondition(count >= 4, "choosing the rule needs at least 4 frames")
         let measuring = (0..<count).filter { !isCheckFrame($0, of: count) }
@@ -91,7 +93,8 @@ public enum Int8RangeChoice {
                                  checkFrames: checkFrames)
         for (name, seen) in checked { statistics[name, default: CalibrationStatistics()].merge(seen) }
         let estimator = trials[0].estimator
-        return Outcome(estimator: estimator, ranges: statistics.compactMapValues { $0.range(estimator) }, trials: trials)
+        return Outcome(estimator: estimator, ranges: statistics.compactMapValues { $0.range(estimator) }, trials: trials,
+                       checkFrames: checking.count)
     }
 
     /// Each rule's ranges from `statistics`, run in int8 on `checkFrames` and compared with

@@ -68,8 +68,7 @@ struct EngineCalibrate: AsyncParsableCommand {
             return try frame(chosen[index])
         }
         if !outcome.trials.isEmpty {
-            let checks = chosen.indices.filter { Int8RangeChoice.isCheckFrame($0, of: chosen.count) }.count
-            print("int8 class scores against fp32 on \(checks) check frames (scores >= 0.05):")
+            print("int8 class scores against fp32 on \(outcome.checkFrames) check frames (scores >= 0.05):")
             for trial in outcome.trials {
                 print("  \(trial.estimator.rawValue): mean |difference| \(String(format: "%.5f", trial.error.mean)), "
                       + "largest \(String(format: "%.4f", trial.error.largest)) over \(trial.error.entries) scores")
