@@ -124,6 +124,64 @@ import Testing
         }
     }
 
+    /// The AVX-512 channel tile against its Swift twin, bit for bit: every pixel count (1-12),
+    /// both widths, partial channel counts, scattered B rows and every activation.
+    @Test(.enabled(if: KernelSet.avx512.runs(on: .host), "this CPU has no AVX-512"))
+    func channelTileMatchesItsTwin() {
+        var rng = SplitMix64(seed: 0xC7113)
+        for trial in 0..<48 {
+            let vectors = 1 + trial % 2, pixels = 1 + trial % 12, width = 16 * vectors
+            let channels = trial % 3 == 0 ? rng.int(1...width) : width
+            let k = rng.int(1...40), act: FusedActivation = [.none, .relu, .sigmoid, .silu][trial % 4]
+            let a = rng.floats(k * width, in: -2...2), b = rng.floats(600, in: -3...3), bias = rng.floats(width)
+            let offsets = (0..<k).map { _ in rng.int(0...(600 - pixels)) }
+            let ld = pixels + rng.int(0...3)
+            var fast = [Float](repeating: .nan, count: width * ld), twin = fast
+            fast.withUnsafeMutableBufferPointer { out in
+                ConvPacked.channelTileKernel(vectors: vectors, pixels: pixels, k: k, a: a, b: b, offsets: offsets, bias: bias,
+                                             out: out.baseAddress!, ld: ld, channels: channels, activation: act)
+            }
+            twin.withUnsafeMutableBufferPointer { out in
+                ConvPacked.channelTileReference(vectors: vectors, pixels: pixels, k: k, a: a, b: b, offsets: offsets, bias: bias,
+                                                out: out.baseAddress!, ld: ld, channels: channels, activation: act)
+            }
+            // Bit patterns, so that the untouched NaN lanes (channels past `channels`, columns
+            // past `pixels`) must match too.
+            #expect(fast.map(\.bitPattern) == twin.map(\.bitPattern), "trial \(trial): \(vectors) vectors, \(pixels) pixels, \(channels) channels, \(act)")
+        }
+    }
+
+    /// A fused Split whose outputs cut a 32-channel block (8 + 16 + 17 channels): the channel
+    /// tiles store through the scratch tile into each output.
+    @Test(arguments: runnable)
+    func splitOutputsOfNarrowRows(kernels: KernelSet) {
+        var rng = SplitMix64(seed: 0x5B117)
+        let p = Conv2DParams(batch: 1, inChannels: 6, inH: 7, inW: 20, outChannels: 41, kernelH: 3, kernelW: 3, group: 1,
+                             strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, outH: 7, outW: 20)
+        let x = rng.floats(6 * 7 * 20), w = rng.floats(41 * 54), bias = rng.floats(41)
+        let ref = ConvKernel.reference(x: x, w: w, bias: bias, p, activation: .silu)
+        let parts = ConvPacked.run(sources: [x], w: w, bias: bias, p, activation: .silu,
+                                   context: ExecutionContext(threads: 2, kernels: kernels), cache: nil, split: [8, 16, 17])
+        #expect(parts.map(\.count) == [8 * 140, 16 * 140, 17 * 140])
+        expectClose(parts.flatMap { $0 }, ref, atol: Self.atol, rtol: Self.rtol, "\(kernels) split 8 + 16 + 17")
+    }
+
+    /// Which convolutions run channel tiles: AVX-512, fp32, not pointwise, rows not a multiple
+    /// of 16 pixels; the parity tests above cover both tiles on such shapes.
+    @Test func channelTilesAreChosenForNarrowRows() {
+        func params(outW: Int, kernel: Int) -> Conv2DParams {
+            Conv2DParams(batch: 1, inChannels: 8, inH: 20, inW: outW, outChannels: 40, kernelH: kernel, kernelW: kernel, group: 1,
+                         strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: kernel / 2, padLeft: kernel / 2,
+                         outH: 20, outW: outW)
+        }
+        #expect(ConvPacked.usesChannelTiles(params(outW: 20, kernel: 3), kernels: .avx512))
+        #expect(ConvPacked.usesChannelTiles(params(outW: 41, kernel: 3), kernels: .avx512))
+        #expect(!ConvPacked.usesChannelTiles(params(outW: 80, kernel: 3), kernels: .avx512))
+        #expect(!ConvPacked.usesChannelTiles(params(outW: 20, kernel: 1), kernels: .avx512))
+        #expect(!ConvPacked.usesChannelTiles(params(outW: 20, kernel: 3), kernels: .avx2))
+        #expect(!ConvPacked.usesChannelTiles(params(outW: 20, kernel: 3), kernels: .portable))
+    }
+
     /// bf16 (AVX512_BF16): products of bf16-rounded weights and pixels summed in fp32. Against the
     /// reference run on the same rounded values, only the summation order differs (1e-4); against
     /// fp32 itself the rounding shows, within 2^-7 of the sum of |w * x| per output.

@@ -41,6 +41,14 @@ static inline void ck_cpu_relax(void) {
 #endif
 }
 
+/// One row of the packed convolution's prepared input: dst[q] = 0 for q < lo and hi <= q < n,
+/// src[q] for lo <= q < hi. AVX-512F.
+void ck_pad_row_avx512(float *dst, const float *src, long lo, long hi, long n);
+
+/// even[q] = src[2q], odd[q] = src[2q + 1] for q < pairs: an input row split into the two column
+/// phases of a stride-2 convolution. AVX-512F.
+void ck_deinterleave_avx512(float *even, float *odd, const float *src, long pairs);
+
 /// Activations fused into a convolution tile (the values of NeuralEngine's FusedActivation).
 enum { CK_ACT_NONE = 0, CK_ACT_RELU = 1, CK_ACT_SIGMOID = 2, CK_ACT_SILU = 3 };
 
@@ -49,6 +57,14 @@ enum { CK_ACT_NONE = 0, CK_ACT_RELU = 1, CK_ACT_SIGMOID = 2, CK_ACT_SILU = 3 };
 /// AVX-512F with FMA; call only when ck_cpu_features() has CK_CPU_AVX512F.
 void ck_conv_tile_avx512(int vectors, long k, const float *a, const float *b, const long *offsets, const float *bias,
                          float *out, long ld, int activation);
+
+/// The tile with its lanes along output channels, for maps whose width is not a multiple of 16
+/// (no junk pixels computed): `pixels` (1...12) consecutive pixels of one output row x
+/// 16 * vectors (1...2) output channels, of which the first `channels` are stored:
+///   out[c * ld + j] = act(bias[c] + sum_k a[k * 16 * vectors + c] * b[offsets[k] + j])
+/// The same FMAs in the same order as ck_conv_tile_avx512. AVX-512F with FMA.
+void ck_conv_ctile_avx512(int vectors, int pixels, long k, const float *a, const float *b, const long *offsets,
+                          const float *bias, float *out, long ld, int channels, int activation);
 
 /// The same tile for AVX2 with FMA (x86-64-v3), as sub-tiles of 4 rows x up to 24 pixels;
 /// call only when ck_cpu_features() has CK_CPU_AVX2 and CK_CPU_FMA.

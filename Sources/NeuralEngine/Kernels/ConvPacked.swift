@@ -8,6 +8,13 @@
 //   variants for row tails). Each K step loads the pixel vectors of B row k
 //   at b + offsets[k] and broadcasts 8 weights into FMAs; no calls, bounds
 //   checks or reference counting in the loop (checked in the assembly).
+// * Channel tiles (AVX-512, fp32): on maps whose rows are not a multiple of 16
+//   pixels (YOLO's 20- and 40-pixel maps), pixel tiles would also compute each
+//   row's junk columns and the block tails (448 lanes for 400 pixels on
+//   20 x 20). There the lanes run along 32 output channels instead, over up
+//   to 12 pixels of one row broadcast from the prepared input, so only real
+//   pixels are computed; the tile is transposed in registers before the store.
+//   The same FMAs in the same order: the two tiles agree to the last bit.
 // * Weights are packed once per weight tensor into [mTile][K][8] panels
 //   (zero-padded to a multiple of 8 channels) and cached on the Conv kernel
 //   (ConvPackedWeightCache), keyed by the identity of the weight array.
@@ -25,7 +32,8 @@
 //   several arrays (a folded Concat: offsets from the first), and the M
 //   tiles may write into several outputs (a folded Split: tileOutputs).
 // * The micro-kernel is chosen per CPU (KernelDispatch): the AVX-512 or AVX2
-//   one in CKernels, or the portable Swift one below (their reference).
+//   one in CKernels, or the portable Swift one below (their reference). The
+//   AVX-512 set also copies the prepared rows with AVX-512 (PrepareAVX512.c).
 // * Threads: each worker takes a band of output rows (pointwise: a range of
 //   pixel blocks, also splitting M tiles when blocks are few) and uses its
 //   own region of the session scratch buffer, so no per-run allocations
@@ -42,8 +50,11 @@ final class ConvPackedWeights: @unchecked Sendable {
     /// it) can neither be freed and reused nor mutated in place.
     let source: [Float]
     let m: Int, k: Int, mTiles: Int
-    /// [mTiles][k][mr] floats.
+    /// [mTiles][k][mr] floats; for channel tiles, [channel blocks][k][32] (the last block 16 or
+    /// 32 wide, zero-padded).
     let panels: UnsafeMutablePointer<Float>
+    /// Whether the panels are laid out for the channel tiles (ConvPacked.usesChannelTiles).
+    let channelTiles: Bool
     /// The same weights as bf16 pairs of consecutive K, [mTiles][(k + 1) / 2][mr][2] (an odd
     /// K's partner 0), when made for a bf16 session. Set once, in init.
     private(set) var bf16Panels: UnsafeMutablePointer<UInt16>? = nil
@@ -68,18 +79,31 @@ final class ConvPackedWeights: @unchecked Sendable {
     }
 
     /// `taps` (kernel height x width) orders the int8 quads; K is channels x taps.
-    init(_ w: [Float], m: Int, k: Int, taps: Int = 1, bf16: Bool = false, int8 input: ActivationQuantization? = nil) {
+    init(_ w: [Float], m: Int, k: Int, taps: Int = 1, bf16: Bool = false, int8 input: ActivationQuantization? = nil,
+         channelTiles: Bool = false) {
         int8 = input.map { Int8Factors(w, m: m, k: k, taps: taps, input: $0) }
         let mr = Self.mr
         source = w
         self.m = m
         self.k = k
+        self.channelTiles = channelTiles
         mTiles = (m + mr - 1) / mr
-        let count = Swift.max(mTiles * k * mr, 1)
+        let count = Swift.max(channelTiles ? (m + 15) / 16 * 16 * k : mTiles * k * mr, 1)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
         panels = raw.bindMemory(to: Float.self, capacity: count)
         panels.initialize(repeating: 0, count: count)
         w.withUnsafeBufferPointer { wb in
+            if channelTiles {
+                for block in 0..<Self.channelBlocks(m) {
+                    let (c0, width) = Self.channelBlock(block, m: m)
+                    let panel = panels + c0 * k
+                    for c in 0..<Swift.min(width, m - c0) {
+                        let row = wb.baseAddress! + (c0 + c) * k
+                        for kk in 0..<k { panel[kk * width + c] = row[kk] }
+                    }
+                }
+                return
+            }
             for mt in 0..<mTiles {
                 let panel = panels + mt * k * mr
                 for r in 0..<Swift.min(mr, m - mt * mr) {
@@ -102,6 +126,18 @@ final class ConvPackedWeights: @unchecked Sendable {
         }
     }
 
+    /// Output channels per channel tile (two zmm).
+    static let channelBlockWidth = 32
+
+    static func channelBlocks(_ m: Int) -> Int { (m + channelBlockWidth - 1) / channelBlockWidth }
+
+    /// Channel block b's first channel and its width in the panels (32, or 16 for a last block
+    /// of at most 16 channels).
+    static func channelBlock(_ b: Int, m: Int) -> (first: Int, width: Int) {
+        let first = b * channelBlockWidth
+        return (first, m - first <= 16 ? 16 : channelBlockWidth)
+    }
+
     deinit {
         panels.deallocate()
         bf16Panels?.deallocate()
@@ -114,8 +150,10 @@ final class ConvPackedWeights: @unchecked Sendable {
         return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 
-    func matches(_ w: [Float], m: Int, k: Int, taps: Int, bf16: Bool, int8 input: ActivationQuantization?) -> Bool {
+    func matches(_ w: [Float], m: Int, k: Int, taps: Int, bf16: Bool, int8 input: ActivationQuantization?,
+                 channelTiles: Bool) -> Bool {
         guard self.m == m, self.k == k, w.count == source.count, (bf16Panels != nil) == bf16, int8?.input == input,
+              self.channelTiles == channelTiles,
               int8.map({ $0.weights.taps == taps }) ?? true else { return false }
         let a = w.withUnsafeBufferPointer { $0.baseAddress }
         let b = source.withUnsafeBufferPointer { $0.baseAddress }
@@ -129,12 +167,12 @@ final class ConvPackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: ConvPackedWeights?
 
-    func packed(_ w: [Float], m: Int, k: Int, taps: Int = 1, bf16: Bool = false, int8: ActivationQuantization? = nil)
-        -> ConvPackedWeights {
+    func packed(_ w: [Float], m: Int, k: Int, taps: Int = 1, bf16: Bool = false, int8: ActivationQuantization? = nil,
+                channelTiles: Bool = false) -> ConvPackedWeights {
         lock.lock()
         defer { lock.unlock() }
-        if let e = entry, e.matches(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8) { return e }
-        let e = ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
+        if let e = entry, e.matches(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8, channelTiles: channelTiles) { return e }
+        let e = ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8, channelTiles: channelTiles)
         entry = e
         return e
     }
@@ -149,6 +187,14 @@ enum ConvPacked {
 
     static func canRun(_ p: Conv2DParams) -> Bool {
         p.group == 1 && p.patchSize > 0
+    }
+
+    /// Whether an fp32 convolution runs channel tiles (lanes along output channels) instead of
+    /// pixel tiles: on maps whose rows are not a multiple of 16 pixels wide, where pixel tiles
+    /// run over each row's junk columns and the last block's spare lanes (448 lanes for the 400
+    /// pixels of a 20 x 20 map), with the AVX-512 kernels (the only set that has them).
+    static func usesChannelTiles(_ p: Conv2DParams, kernels: KernelSet) -> Bool {
+        kernels == .avx512 && !p.isPointwise && p.outW % 16 != 0
     }
 
     static func run(x: [Float], w: [Float], bias: [Float]?, _ p: Conv2DParams, activation: FusedActivation,
@@ -178,8 +224,9 @@ enum ConvPacked {
         // int8 where a calibration gave this convolution's input range; fp32 elsewhere.
         let int8 = context.precision == .int8 ? context.int8Inputs[context.currentNode] : nil
         let taps = p.kernelH * p.kernelW
-        let weights = cache?.packed(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
-            ?? ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8)
+        let channelTiles = !bf16 && int8 == nil && usesChannelTiles(p, kernels: context.kernels)
+        let weights = cache?.packed(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8, channelTiles: channelTiles)
+            ?? ConvPackedWeights(w, m: m, k: k, taps: taps, bf16: bf16, int8: int8, channelTiles: channelTiles)
         return run(sources: sources, weights: weights, bias: bias, p, activation: activation, context: context, split: split)
     }
 
@@ -331,7 +378,7 @@ enum ConvPacked {
         let bPanelFloats = weights.bf16Panels == nil ? 0 : (((k + 1) / 2) * nr + 15) & ~15
         let workerFloats = offsetFloats + bPanelFloats
             + (((layout.direct && !int8 ? k * nr : 0) + mr * nr + layout.preparedCount(rows: bandRows, p, int8: int8) + 15) & ~15)
-        let biasFloats = (mTiles * mr + 15) & ~15
+        let biasFloats = (mTiles * mr + 31) & ~31
         // int8 pointwise: x quantised once into quad planes of n words each, shared by the workers,
         // with slack for a tail block's read-over.
         let quadPlanes = layout.planes(p, int8: true), n = p.inH * p.inW
@@ -374,6 +421,7 @@ enum ConvPacked {
                         }
                         let job = Job(p: p, layout: layout, k: k, mTiles: mTiles, mGroups: mGroups,
                                       activation: activation, kernels: context.kernels, a: UnsafePointer(weights.panels),
+                                      channelTiles: weights.channelTiles,
                                       a16: weights.bf16Panels.map { UnsafePointer($0) }, int8: int8Tiles,
                                       bias: UnsafePointer(biasPadded), x: bases[0] + inPlane * img,
                                       channelOffsets: channelFloats > 0 ? UnsafePointer(channelOffsets) : nil,
@@ -441,6 +489,8 @@ enum ConvPacked {
         let activation: FusedActivation
         let kernels: KernelSet
         let a: UnsafePointer<Float>
+        /// Whether `a` holds channel-tile panels, run by runChannelTiles.
+        let channelTiles: Bool
         /// The weights as bf16 pairs, in a bf16 session.
         let a16: UnsafePointer<UInt16>?
         /// The weights as s8 quads and the epilogue's factors, for an int8 convolution.
@@ -528,10 +578,47 @@ enum ConvPacked {
                 (prepared + used).update(repeating: 0, count: total - used)
                 prepareRows(0..<planeRows, firstRow: band.lowerBound, planeRows: planeRows, into: prepared)
             }
+            if channelTiles {
+                runChannelTiles(rows: band, prepared: prepared, offsets: offsets, tile: tile)
+                return
+            }
             for block in 0..<layout.blockCount(rows: rows) {
                 let (v0, count, outOffset) = layout.block(block, rows: rows)
                 tiles(0..<mTiles, base: UnsafeRawPointer(prepared + v0), offsets: offsets, packedB: packedB, v0: v0, count: count,
                       outOffset: outOffset, pixels: band.lowerBound * p.outW, rows: rows, tile: tile)
+            }
+        }
+
+        /// A prepared chunk in channel tiles: per block of 32 output channels (its weights stay in
+        /// L2 while the chunk's rows run), each output row cut into tiles of at most 12 pixels.
+        func runChannelTiles(rows band: Range<Int>, prepared: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+                             tile: UnsafeMutablePointer<Float>) {
+            let m = p.outChannels, outW = p.outW, ws = layout.ws, plane = p.outSpatial
+            let perRow = (outW + ConvPacked.channelTilePixels - 1) / ConvPacked.channelTilePixels
+            for block in 0..<ConvPackedWeights.channelBlocks(m) {
+                let (c0, width) = ConvPackedWeights.channelBlock(block, m: m)
+                let channels = Swift.min(width, m - c0)
+                let ab = a + c0 * k, bb = bias + c0
+                // The block's channels are consecutive planes of one output unless a fused Split
+                // cuts it; then its tiles go through `tile` ([32][12]) to each output.
+                let first = tileOutputs[c0 / mr]
+                let direct = (0..<(channels + mr - 1) / mr).allSatisfy { tileOutputs[c0 / mr + $0] == first + $0 * mr * plane }
+                for r in 0..<band.count {
+                    let pixel = (band.lowerBound + r) * outW
+                    for t in 0..<perRow {
+                        let ow0 = outW * t / perRow, ow1 = outW * (t + 1) / perRow
+                        let b = prepared + r * ws + ow0
+                        let out = direct ? first + pixel + ow0 : tile
+                        let ld = direct ? plane : ConvPacked.channelTilePixels
+                        ConvPacked.channelTileKernel(vectors: width / 16, pixels: ow1 - ow0, k: k, a: ab, b: b, offsets: offsets,
+                                                     bias: bb, out: out, ld: ld, channels: channels, activation: activation)
+                        if direct { continue }
+                        for c in 0..<channels {
+                            let dst = tileOutputs[(c0 + c) / mr] + ((c0 + c) % mr) * plane + pixel + ow0
+                            for j in 0..<(ow1 - ow0) { dst[j] = tile[c * ld + j] }
+                        }
+                    }
+                }
             }
         }
 
@@ -654,6 +741,8 @@ enum ConvPacked {
             let phaseSize = planeRows * ws
             // Column ranges per phase: valid q satisfy 0 <= q * sw + px - padLeft < inW.
             let deinterleave = sw == 2 && p.padLeft <= 1 && (p.padLeft + inW + 1) / 2 <= ws
+            // AVX-512 row copies where the kernels are AVX-512 (the same floats either way).
+            let avx512 = kernels == .avx512
             for c in 0..<p.inChannels {
                 let src = x + c * inH * inW
                 for r in range {
@@ -673,6 +762,10 @@ enum ConvPacked {
                             let off = px - p.padLeft
                             let qLo = Swift.min(ws, off >= 0 ? 0 : (-off + sw - 1) / sw)
                             let qHi = Swift.max(qLo, Swift.min(ws, inW - off <= 0 ? 0 : (inW - off + sw - 1) / sw))
+                            if sw == 1 && avx512 {
+                                ck_pad_row_avx512(row, line + off, qLo, qHi, ws)
+                                continue
+                            }
                             for q in 0..<qLo { row[q] = 0 }
                             for q in qHi..<ws { row[q] = 0 }
                             if sw == 1 {
@@ -690,9 +783,13 @@ enum ConvPacked {
                             let ea = p.padLeft == 0 ? even : odd     // receives iw = 0, 2, 4, ...
                             let ob = p.padLeft == 0 ? odd : even + 1 // receives iw = 1, 3, 5, ...
                             let pairs = inW / 2
-                            for q in 0..<pairs {
-                                ea[q] = line[2 * q]
-                                ob[q] = line[2 * q + 1]
+                            if avx512 {
+                                ck_deinterleave_avx512(ea, ob, line, pairs)
+                            } else {
+                                for q in 0..<pairs {
+                                    ea[q] = line[2 * q]
+                                    ob[q] = line[2 * q + 1]
+                                }
                             }
                             if inW % 2 == 1 { ea[pairs] = line[inW - 1] }
                         }
@@ -738,6 +835,49 @@ enum ConvPacked {
         case 3: kernel8x48(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
         case 2: kernel8x32(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
         default: kernel8x16(k: k, a: a, b: b, offsets: offsets, bias: bias, out: out, ld: ld, activation: activation)
+        }
+    }
+
+    /// Pixels per channel tile, at most (12 pixels x 2 vectors: 24 accumulators).
+    static let channelTilePixels = 12
+
+    /// The channel tile (`pixels` consecutive pixels x 16 * `vectors` output channels, the first
+    /// `channels` stored): the AVX-512 kernel. Only the AVX-512 set runs channel tiles
+    /// (usesChannelTiles); `channelTileReference` is its portable twin.
+    @inline(__always)
+    static func channelTileKernel(vectors: Int, pixels: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                  offsets: UnsafePointer<Int>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                  ld: Int, channels: Int, activation: FusedActivation) {
+        ck_conv_ctile_avx512(Int32(vectors), Int32(pixels), k, a, b, offsets, bias, out, ld, Int32(channels), activation.kernelCode)
+    }
+
+    /// The channel tile in Swift, the AVX-512 kernel's reference:
+    ///   out[c * ld + j] = act(bias[c] + sum_k a[k * 16 * vectors + c] * b[offsets[k] + j]),
+    /// summed from zero in K order with fused multiply-adds, as every tile is.
+    static func channelTileReference(vectors: Int, pixels: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                     offsets: UnsafePointer<Int>, bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                     ld: Int, channels: Int, activation: FusedActivation) {
+        let width = 16 * vectors
+        for c in 0..<channels {
+            for j in 0..<pixels {
+                var sum: Float = 0
+                for kk in 0..<k { sum = sum.addingProduct(b[offsets[kk] + j], a[kk * width + c]) }
+                out[c * ld + j] = sum + bias[c]
+            }
+            activate(out + c * ld, count: pixels, activation)
+        }
+    }
+
+    /// The activation on `count` consecutive floats, as the tiles apply it.
+    static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ activation: FusedActivation) {
+        for i in 0..<count {
+            let x = p[i]
+            switch activation {
+            case .none: break
+            case .relu: p[i] = Swift.max(x, 0)
+            case .sigmoid: p[i] = 1 / (1 + VectorMath.expFused(-x))
+            case .silu: p[i] = x / (1 + VectorMath.expFused(-x))
+            }
         }
     }
 
