@@ -868,15 +868,17 @@ enum ConvPacked {
         }
     }
 
-    /// The activation on `count` consecutive floats, as the tiles apply it.
+    /// The activation on `count` consecutive floats, as every portable tile applies it (the one
+    /// place its formulas live). One plain loop per case, so that LLVM vectorises each (with FMAs).
     static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ activation: FusedActivation) {
-        for i in 0..<count {
-            let x = p[i]
-            switch activation {
-            case .none: break
-            case .relu: p[i] = Swift.max(x, 0)
-            case .sigmoid: p[i] = 1 / (1 + VectorMath.expFused(-x))
-            case .silu: p[i] = x / (1 + VectorMath.expFused(-x))
+        switch activation {
+        case .none: break
+        case .relu: for i in 0..<count { p[i] = Swift.max(p[i], 0) }
+        case .sigmoid: for i in 0..<count { p[i] = 1 / (1 + VectorMath.expFused(-p[i])) }
+        case .silu:
+            for i in 0..<count {
+                let x = p[i]
+                p[i] = x / (1 + VectorMath.expFused(-x))
             }
         }
     }
@@ -1041,46 +1043,11 @@ enum ConvPacked {
     }
 
     /// Applies the activation in place to the first 16 * vectors columns of
-    /// an mr-row tile just stored (L1-hot). Written as scalar loops over
-    /// 16-element chunks so that LLVM vectorises them (with FMAs) into zmm code.
+    /// an mr-row tile just stored (L1-hot).
     @inline(__always)
     static func activate(_ out: UnsafeMutablePointer<Float>, _ ld: Int, vectors: Int, _ activation: FusedActivation) {
-        switch activation {
-        case .none: break
-        case .relu: activateRelu(out, ld, vectors)
-        case .sigmoid: activateSigmoid(out, ld, vectors)
-        case .silu: activateSiLU(out, ld, vectors)
-        }
-    }
-
-    static func activateRelu(_ out: UnsafeMutablePointer<Float>, _ ld: Int, _ vectors: Int) {
-        for r in 0..<mr {
-            for v in 0..<vectors {
-                let p = out + r * ld + 16 * v
-                for i in 0..<16 { p[i] = Swift.max(p[i], 0) }
-            }
-        }
-    }
-
-    static func activateSigmoid(_ out: UnsafeMutablePointer<Float>, _ ld: Int, _ vectors: Int) {
-        for r in 0..<mr {
-            for v in 0..<vectors {
-                let p = out + r * ld + 16 * v
-                for i in 0..<16 { p[i] = 1 / (1 + VectorMath.expFused(-p[i])) }
-            }
-        }
-    }
-
-    static func activateSiLU(_ out: UnsafeMutablePointer<Float>, _ ld: Int, _ vectors: Int) {
-        for r in 0..<mr {
-            for v in 0..<vectors {
-                let p = out + r * ld + 16 * v
-                for i in 0..<16 {
-                    let x = p[i]
-                    p[i] = x / (1 + VectorMath.expFused(-x))
-                }
-            }
-        }
+        if activation == .none { return }
+        for r in 0..<mr { activate(out + r * ld, count: 16 * vectors, activation) }
     }
 }
 
