@@ -14,6 +14,23 @@ extension FusedActivation {
         case .silu: return VectorMath.silu(v)
         }
     }
+
+    /// In place on `count` consecutive floats, as the convolution kernels fuse it: with the FMA
+    /// exp (VectorMath.expFused) that every kernel set's tiles use, so they agree bit for bit.
+    /// One plain loop per case, so that LLVM vectorises each (with FMAs).
+    @inline(__always)
+    func applyFused(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .none: break
+        case .relu: for i in 0..<count { p[i] = Swift.max(p[i], 0) }
+        case .sigmoid: for i in 0..<count { p[i] = 1 / (1 + VectorMath.expFused(-p[i])) }
+        case .silu:
+            for i in 0..<count {
+                let v = p[i]
+                p[i] = v / (1 + VectorMath.expFused(-v))
+            }
+        }
+    }
 }
 
 enum ActivationEpilogue {

@@ -130,7 +130,7 @@ enum ConvDepthwise {
                                         d.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
                                         d.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
                                         d.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
-                                        applyActivation(dstRow + ow, count: 64, activation)
+                                        activation.applyFused(dstRow + ow, count: 64)
                                         ow += 64
                                     }
                                     while ow < p.outW {
@@ -150,7 +150,7 @@ enum ConvDepthwise {
                                             UnsafeMutableRawPointer(tail).storeBytes(of: acc, as: SIMD16<Float>.self)
                                             for i in 0..<count { dst[i] = tail[i] }
                                         }
-                                        applyActivation(dst, count: count, activation)
+                                        activation.applyFused(dst, count: count)
                                         ow += 16
                                     }
                                 }
@@ -158,20 +158,6 @@ enum ConvDepthwise {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    @inline(__always)
-    private static func applyActivation(_ p: UnsafeMutablePointer<Float>, count: Int, _ activation: FusedActivation) {
-        switch activation {
-        case .none: break
-        case .relu: for i in 0..<count { p[i] = Swift.max(p[i], 0) }
-        case .sigmoid: for i in 0..<count { p[i] = 1 / (1 + VectorMath.expFused(-p[i])) }
-        case .silu:
-            for i in 0..<count {
-                let v = p[i]
-                p[i] = v / (1 + VectorMath.expFused(-v))
             }
         }
     }

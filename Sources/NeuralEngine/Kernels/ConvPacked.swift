@@ -864,22 +864,7 @@ enum ConvPacked {
                 for kk in 0..<k { sum = sum.addingProduct(b[offsets[kk] + j], a[kk * width + c]) }
                 out[c * ld + j] = sum + bias[c]
             }
-            activate(out + c * ld, count: pixels, activation)
-        }
-    }
-
-    /// The activation on `count` consecutive floats, as every portable tile applies it (the one
-    /// place its formulas live). One plain loop per case, so that LLVM vectorises each (with FMAs).
-    static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ activation: FusedActivation) {
-        switch activation {
-        case .none: break
-        case .relu: for i in 0..<count { p[i] = Swift.max(p[i], 0) }
-        case .sigmoid: for i in 0..<count { p[i] = 1 / (1 + VectorMath.expFused(-p[i])) }
-        case .silu:
-            for i in 0..<count {
-                let x = p[i]
-                p[i] = x / (1 + VectorMath.expFused(-x))
-            }
+            activation.applyFused(out + c * ld, count: pixels)
         }
     }
 
@@ -1047,7 +1032,7 @@ enum ConvPacked {
     @inline(__always)
     static func activate(_ out: UnsafeMutablePointer<Float>, _ ld: Int, vectors: Int, _ activation: FusedActivation) {
         if activation == .none { return }
-        for r in 0..<mr { activate(out + r * ld, count: 16 * vectors, activation) }
+        for r in 0..<mr { activation.applyFused(out + r * ld, count: 16 * vectors) }
     }
 }
 
