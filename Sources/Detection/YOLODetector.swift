@@ -22,6 +22,8 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     /// The convolutions' number format.
     public let precision: Precision
     public var metadata: UltralyticsMetadata { model.metadata }
+    /// Mirror images each frame is also run on.
+    public var flips: TestTimeFlips { model.flips }
     /// Thresholds and NMS rules (Ultralytics' defaults).
     public var postprocessor: YOLOPostprocessor
 
@@ -44,9 +46,12 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     ///     (default: the export's `imgsz`, else 640x640).
     ///   - int8Inputs: in int8, the convolutions' input ranges instead of the calibration
     ///     beside the model (while a calibration is made).
+    ///   - flips: mirror images each frame is also run on, outputs averaged before NMS (the
+    ///     operating point's `test_time_flips`).
     public init(path: String, threads: Int = 1, precision: Precision = .fp32, postprocessor: YOLOPostprocessor = YOLOPostprocessor(),
-                inputSize: (height: Int, width: Int)? = nil, int8Inputs: [String: ClosedRange<Float>]? = nil) throws {
-        model = try YOLOModelFile(path: path, threads: threads, precision: precision, int8Inputs: int8Inputs)
+                inputSize: (height: Int, width: Int)? = nil, int8Inputs: [String: ClosedRange<Float>]? = nil,
+                flips: TestTimeFlips = .none) throws {
+        model = try YOLOModelFile(path: path, threads: threads, precision: precision, int8Inputs: int8Inputs, flips: flips)
         self.precision = precision
         self.postprocessor = postprocessor
         if let fixed = model.fixedInput {
@@ -59,7 +64,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             dynamicSize = true
         }
         maxBatchSize = model.fixedBatch ?? 2
-        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"), \(precision))"
+        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"), \(precision)\(flips == .none ? "" : ", flips \(flips)"))"
     }
 
     /// The letterbox used for a frame of this size.

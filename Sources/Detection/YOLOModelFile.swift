@@ -2,6 +2,7 @@
 // metadata, the input and output names, and which dimensions are fixed. Shared by the
 // server's `YOLODetector` and the evaluator, which letterbox differently but run the same model.
 
+import Inspection
 import NeuralEngine
 
 /// An opened Ultralytics detection model.
@@ -18,6 +19,8 @@ public struct YOLOModelFile: @unchecked Sendable {
     public let fileName: String
     /// The path it was opened from.
     public let path: String
+    /// Mirror images each input is also run on, outputs averaged (the operating point's).
+    public let flips: TestTimeFlips
 
     public var classNames: [String] { metadata.names }
     /// The size a dynamic-size model runs at unless told otherwise: the export's `imgsz`, else 640x640.
@@ -27,7 +30,10 @@ public struct YOLOModelFile: @unchecked Sendable {
     /// (batch, 4 + classes, anchors) output whose class count matches the metadata names.
     /// int8 reads the model's calibration (`<model>.int8.json`) and is refused without one;
     /// `int8Inputs`, when given, are the ranges instead (a calibration being made).
-    public init(path: String, threads: Int, precision: Precision = .fp32, int8Inputs: [String: ClosedRange<Float>]? = nil) throws {
+    /// `flips`: mirror images each input is also run on (`run` returns the averaged output).
+    public init(path: String, threads: Int, precision: Precision = .fp32, int8Inputs: [String: ClosedRange<Float>]? = nil,
+                flips: TestTimeFlips = .none) throws {
+        self.flips = flips
         var options = SessionOptions(threads: threads)
         options.precision = precision
         if precision == .int8, let int8Inputs {
@@ -75,8 +81,17 @@ public struct YOLOModelFile: @unchecked Sendable {
     /// Runs the model and also returns the named intermediate values (for example backbone
     /// feature maps) from the same run.
     public func run(_ input: Tensor, capturing names: Set<String>) throws -> (output: Tensor, captured: [String: Tensor]) {
-        let (outputs, captured) = names.isEmpty ? (try session.run([inputName: input]), [:])
+        var (outputs, captured) = names.isEmpty ? (try session.run([inputName: input]), [:])
             : try session.run([inputName: input], capturing: names)
+        // Captured maps stay the plain run's: the anomaly model was fitted on unmirrored frames.
+        if flips != .none, let plain = outputs[outputName] {
+            outputs[outputName] = try FlipAveraging.average(plain, of: input, flips: flips) { view in
+                guard let output = try session.run([inputName: view])[outputName] else {
+                    throw DetectionError.inference("no output '\(outputName)'")
+                }
+                return output
+            }
+        }
         guard let output = outputs[outputName], output.shape.count == 3, output.shape[0] == input.shape[0],
               output.shape[1] == 4 + classNames.count else {
             throw DetectionError.inference("unexpected output shape \(outputs[outputName]?.shape ?? [])")

@@ -6,9 +6,32 @@
 
 import Foundation
 
+/// Which mirror images of each frame the model also sees; the raw outputs are averaged
+/// before NMS (Detection/FlipAveraging.swift). Part of the operating point: its thresholds
+/// were chosen on the averaged scores.
+public enum TestTimeFlips: String, Codable, Sendable, CaseIterable {
+    /// The frame only.
+    case none
+    /// The frame and its left-right mirror: two model runs.
+    case horizontal
+    /// The frame and its left-right, top-bottom and double mirrors: four model runs.
+    case both
+
+    /// Model runs per frame.
+    public var runs: Int {
+        switch self {
+        case .none: 1
+        case .horizontal: 2
+        case .both: 4
+        }
+    }
+}
+
 /// Per-class thresholds for one model, and how they were chosen.
 public struct OperatingPoint: Codable, Sendable, Equatable {
-    public static let formatVersion = 1
+    /// 2 added `test_time_flips`: a version-1 reader would ignore it and apply thresholds
+    /// chosen on averaged scores to single runs, so it is refused there instead.
+    public static let formatVersion = 2
 
     public var format: Int = OperatingPoint.formatVersion
     /// File name of the model the thresholds were chosen for.
@@ -25,6 +48,8 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
     public var data: String
     /// What they gave on that data.
     public var calibrationOutcomes: Outcomes
+    /// The mirror images the model also saw when the thresholds were chosen (format 1: none).
+    public var testTimeFlips: TestTimeFlips = .none
 
     /// Board counts on the calibration set at these thresholds.
     public struct Outcomes: Codable, Sendable, Equatable {
@@ -69,7 +94,8 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
     }
 
     public init(model: String, modelFingerprint: String, classNames: [String], thresholds: [String: Float], rule: String, data: String,
-                calibrationOutcomes: Outcomes) {
+                calibrationOutcomes: Outcomes, testTimeFlips: TestTimeFlips = .none) {
+        self.testTimeFlips = testTimeFlips
         self.model = model
         self.modelFingerprint = modelFingerprint
         self.classNames = classNames
@@ -81,7 +107,20 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, model, modelFingerprint = "model_fingerprint", classNames = "class_names", thresholds, rule, data
-        case calibrationOutcomes = "calibration_outcomes"
+        case calibrationOutcomes = "calibration_outcomes", testTimeFlips = "test_time_flips"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        format = try keys.decode(Int.self, forKey: .format)
+        model = try keys.decode(String.self, forKey: .model)
+        modelFingerprint = try keys.decode(String.self, forKey: .modelFingerprint)
+        classNames = try keys.decode([String].self, forKey: .classNames)
+        thresholds = try keys.decode([String: Float].self, forKey: .thresholds)
+        rule = try keys.decode(String.self, forKey: .rule)
+        data = try keys.decode(String.self, forKey: .data)
+        calibrationOutcomes = try keys.decode(Outcomes.self, forKey: .calibrationOutcomes)
+        testTimeFlips = try keys.decodeIfPresent(TestTimeFlips.self, forKey: .testTimeFlips) ?? .none
     }
 
     /// Where the operating point of `modelPath` is kept: beside it, `.onnx` replaced.
@@ -98,8 +137,8 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
         } catch {
             throw .invalid("\(name): not a calibration file (\(error))", line: nil)
         }
-        guard point.format == formatVersion else {
-            throw .invalid("\(name): calibration format \(point.format), this version reads \(formatVersion)", line: nil)
+        guard (1...formatVersion).contains(point.format) else {
+            throw .invalid("\(name): calibration format \(point.format), this version reads 1 to \(formatVersion)", line: nil)
         }
         for (className, value) in point.thresholds where !(0...1).contains(value) || !point.classNames.contains(className) {
             throw .invalid("\(name): threshold \(value) of '\(className)': expected 0...1 for one of the calibration's classes", line: nil)

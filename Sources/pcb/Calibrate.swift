@@ -30,6 +30,8 @@ struct Calibrate: AsyncParsableCommand {
     var maxFalseCallRate = 0.02
     @Option(help: "Defect policy (categories and priority).") var policy = "data/pcb_defects.yaml"
     @Option(help: "Input size for dynamic-size models (default: the export's imgsz, as the server).") var imgsz: Int?
+    @Option(help: "Mirror images each image is also run on, outputs averaged before NMS: none, horizontal (2 runs), both (4 runs). Recorded with the thresholds: serve, detect and eval then run the model the same way.")
+    var flips = TestTimeFlips.none
     @Option(help: "Engine threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Where to write the thresholds (default: <model>.calibration.json beside the model).") var out: String?
 
@@ -44,7 +46,7 @@ struct Calibrate: AsyncParsableCommand {
         let start = Date()
         var lastPrint = -10.0
         let (samples, classNames) = try CalibrationSample.collect(
-            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, threads: threads, imageSize: imgsz
+            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, threads: threads, imageSize: imgsz, flips: flips
         ) { done, total in
             let elapsed = Date().timeIntervalSince(start)
             guard done == total || elapsed - lastPrint >= (interactive ? 0.5 : 5) else { return }
@@ -78,7 +80,7 @@ struct Calibrate: AsyncParsableCommand {
             model: (model as NSString).lastPathComponent, modelFingerprint: OperatingPoint.fingerprint(modelBytes), classNames: classNames,
             thresholds: Dictionary(uniqueKeysWithValues: zip(classNames, chosen.thresholds)),
             rule: "fewest escapes, then wrong categories, with false calls <= \(maxFalseCallRate * 100) % of normal boards",
-            data: "\(data) split \(split) (\(samples.count) images)", calibrationOutcomes: .init(chosen.outcomes))
+            data: "\(data) split \(split) (\(samples.count) images)", calibrationOutcomes: .init(chosen.outcomes), testTimeFlips: flips)
         let path = out ?? OperatingPoint.path(besideModel: model)
         try point.text.write(toFile: path, atomically: true, encoding: .utf8)
         print("")

@@ -18,7 +18,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             Each precision passes when mAP@0.5 and the board verdicts' false-call and escape rates stay within \
             the tolerances of fp32's (bf16: mAP@0.5 within 0.005; int8: within 0.01; rates within 0.5 points). \
             Verdicts use the policy at the model's calibrated operating point when one lies beside it, as `pcb serve` \
-            does, and the server's preprocessing. The record names this model file's fingerprint: a replaced model \
+            does, and the server's preprocessing (with the operating point's flips). The record names this model file's fingerprint: a replaced model \
             runs in fp32 under `auto` until it is checked again.
             """)
 
@@ -42,10 +42,8 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             FileHandle.standardError.write(Data("int8 not checked: no calibration of this model (pcb engine calibrate)\n".utf8))
         }
         var verdictPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
-        if let base = verdictPolicy,
-           let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Eval.classNames(of: model)) {
-            verdictPolicy = base.applying(point)
-        }
+        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Eval.classNames(of: model))
+        if let base = verdictPolicy, let point { verdictPolicy = base.applying(point) }
         let golden = try reference.map { try PolicyFiles.goldenBoard($0) }
         let dataset = try YOLODataset.load(yamlPath: data)
         // The record names the file measured: fingerprinted before the evaluations, checked after.
@@ -58,6 +56,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             options.letterbox = .serving
             options.threads = threads
             options.precision = precision
+            options.flips = point?.testTimeFlips ?? .none
             var lastPrint = -10.0
             let result = try DetectionEvaluator(options: options).evaluate(
                 modelPath: model, dataset: dataset, split: split, policy: verdictPolicy, reference: golden

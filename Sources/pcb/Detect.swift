@@ -30,6 +30,8 @@ struct Detect: AsyncParsableCommand {
     var referenceRadius: Int?
     @Option(help: "Per-class thresholds (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
     var calibration: String?
+    @Option(help: "Mirror images each image is also run on, outputs averaged before NMS: none, horizontal, both (default: the operating point's).")
+    var flips: TestTimeFlips?
     @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
     @Flag(name: .customLong("multi-label"), help: "Keep every (box, class) pair above the threshold, as Ultralytics does when validating.")
     var multiLabel = false
@@ -40,12 +42,13 @@ struct Detect: AsyncParsableCommand {
 
     func run() async throws {
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
-        let detector = try YOLODetector(path: model, threads: threads, precision: try PolicyFiles.precision(precision, modelPath: model))
+        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Eval.classNames(of: model))
+        let detector = try YOLODetector(path: model, threads: threads, precision: try PolicyFiles.precision(precision, modelPath: model),
+                                        flips: flips ?? point?.testTimeFlips ?? .none)
         if let conf {
             // One threshold for every class, as asked: the calibration does not apply.
             defectPolicy?.confidenceThreshold = conf
-        } else if let base = defectPolicy,
-                  let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: detector.classNames) {
+        } else if let base = defectPolicy, let point {
             defectPolicy = base.applying(point)
         }
         let threshold = conf ?? defectPolicy?.lowestThreshold ?? 0.25

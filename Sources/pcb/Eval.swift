@@ -47,6 +47,8 @@ struct Eval: AsyncParsableCommand {
     var anomaly: String?
     @Option(help: "Per-class thresholds of the verdicts (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
     var calibration: String?
+    @Option(help: "Mirror images each image is also run on, outputs averaged before NMS: none, horizontal, both (default: the operating point's).")
+    var flips: TestTimeFlips?
     @Option(help: "Folder for report.md and pr_curve.svg.") var report = "eval-report"
     @Flag(help: "Print the JSON summary as the last line of stdout.") var json = false
 
@@ -72,18 +74,21 @@ struct Eval: AsyncParsableCommand {
         options.precision = try PolicyFiles.precision(precision, modelPath: model)
 
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
+        // The operating point says how the model runs (its flips) even where its thresholds do not apply.
+        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Self.classNames(of: model))
+        options.flips = flips ?? point?.testTimeFlips ?? .none
         if let conf {
             // Asked for one threshold: the verdicts use it for every class.
             defectPolicy?.confidenceThreshold = conf
-        } else if let base = defectPolicy,
-                  let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Self.classNames(of: model)) {
+        } else if let base = defectPolicy, let point {
             defectPolicy = base.applying(point)
             FileHandle.standardError.write(Data("verdicts at the calibrated operating point \(calibration ?? OperatingPoint.path(besideModel: model))\n".utf8))
         }
         let dataset = try YOLODataset.load(yamlPath: data)
         let hybrid = try anomaly.map { path in
             do {
-                return try HybridDetector(detector: try YOLODetector(path: model, threads: threads, precision: options.precision),
+                return try HybridDetector(detector: try YOLODetector(path: model, threads: threads, precision: options.precision,
+                                                                        flips: options.flips),
                                           anomaly: try PaDiMModel(path: path), threads: threads)
             } catch { throw ValidationError("anomaly model \(path): \(error)") }
         }

@@ -51,3 +51,5 @@ enum PolicyFiles {
         }
     }
 }
+
+extension TestTimeFlips: ExpressibleByArgument {}

@@ -11,15 +11,16 @@ extension CalibrationSample {
     /// Runs `modelPath` over `split` of `dataset`.
     ///
     /// - Parameters:
+    ///   - flips: mirror images each image is also run on (recorded in the operating point).
     ///   - floor: boxes below this confidence are not kept (the lowest threshold worth trying).
     ///   - progress: (done, total) after every image.
     public static func collect(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy, threads: Int,
-                               imageSize: Int? = nil, floor: Float = 0.01,
+                               imageSize: Int? = nil, flips: TestTimeFlips = .none, floor: Float = 0.01,
                                progress: (Int, Int) -> Void = { _, _ in }) throws -> (samples: [CalibrationSample], classNames: [String]) {
         let images = try dataset.imagePaths(split: split)
         let model: EvaluationModel
         do {
-            model = try EvaluationModel(path: modelPath, threads: threads,
+            model = try EvaluationModel(path: modelPath, threads: threads, flips: flips,
                                         postprocessor: YOLOPostprocessor(confidenceThreshold: floor, iouThreshold: 0.7))
         } catch {
             throw EvaluationError.model("cannot load \(modelPath): \(error)")

@@ -28,6 +28,8 @@ public struct EvaluationOptions: Sendable {
     public var threads = 1
     /// The convolutions' number format (`pcb eval --precision`).
     public var precision: Precision = .fp32
+    /// Mirror images each image is also run on, outputs averaged (the operating point's).
+    public var flips: TestTimeFlips = .none
 
     public init() {}
 }
@@ -68,10 +70,10 @@ public final class EvaluationModel: @unchecked Sendable {
     public let description: String
     private let model: YOLOModelFile
 
-    public init(path: String, threads: Int, precision: Precision = .fp32, postprocessor: YOLOPostprocessor) throws {
-        model = try YOLOModelFile(path: path, threads: threads, precision: precision)
+    public init(path: String, threads: Int, precision: Precision = .fp32, flips: TestTimeFlips = .none, postprocessor: YOLOPostprocessor) throws {
+        model = try YOLOModelFile(path: path, threads: threads, precision: precision, flips: flips)
         self.postprocessor = postprocessor
-        description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input)"
+        description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input\(flips == .none ? "" : ", flips \(flips)"))"
     }
 
     /// The `imgsz` a dynamic-size model runs at: the option, else the export's, else 640.
@@ -156,7 +158,8 @@ public struct DetectionEvaluator {
         // Ultralytics raises max_det to the most objects in one image when that is larger.
         postprocessor.maxDetections = max(options.maxDetections, labels.map(\.count).max() ?? 0)
         let model: EvaluationModel
-        do { model = try EvaluationModel(path: modelPath, threads: options.threads, precision: options.precision, postprocessor: postprocessor) } catch let error as EvaluationError {
+        do { model = try EvaluationModel(path: modelPath, threads: options.threads, precision: options.precision, flips: options.flips,
+                                                 postprocessor: postprocessor) } catch let error as EvaluationError {
             throw error
         } catch {
             throw EvaluationError.model("cannot load \(modelPath): \(error)")

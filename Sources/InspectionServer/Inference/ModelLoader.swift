@@ -28,7 +28,7 @@ enum ModelLoader {
         }
         let policy = calibration.map { basePolicy.applying($0.point) } ?? basePolicy
         let detector = try load(path: model, threads: threads, precision: precision, policy: policy, anomaly: anomaly,
-                                marginBelow: marginBelow)
+                                marginBelow: marginBelow, flips: calibration?.point.testTimeFlips ?? .none)
         if let calibration { try check(calibration, modelClasses: detector.classNames) }
         let provenance = Provenance(model: try fileId(model), calibration: try calibration.map { try fileId($0.path) },
                                     policy: policyId, serverVersion: ServerVersion.current)
@@ -51,7 +51,7 @@ enum ModelLoader {
     }
 
     static func load(path: String, threads: Int, precision: Precision = .fp32, policy: DefectPolicy, anomaly: String? = nil,
-                     marginBelow: Float = 0) throws -> any DefectDetector {
+                     marginBelow: Float = 0, flips: TestTimeFlips = .none) throws -> any DefectDetector {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(description: """
                 model file not found: \(path)
@@ -65,7 +65,7 @@ enum ModelLoader {
         // applies each class's own threshold.
         let detector = try YOLODetector(
             path: path, threads: threads, precision: precision,
-            postprocessor: YOLOPostprocessor(confidenceThreshold: max(0.001, policy.lowestThreshold - marginBelow)))
+            postprocessor: YOLOPostprocessor(confidenceThreshold: max(0.001, policy.lowestThreshold - marginBelow)), flips: flips)
         guard let anomaly else { return detector }
         do {
             return try HybridDetector(detector: detector, anomaly: try PaDiMModel(path: anomaly), threads: threads)
