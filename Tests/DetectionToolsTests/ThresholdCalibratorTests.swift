@@ -114,6 +114,21 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(throws: PolicyError.self) { try OperatingPoint.parse(outOfRange, name: "x") }
     }
 
+    @Test func flipsTravelWithTheThresholdsAndOlderFilesRunWithout() throws {
+        var flipped = point
+        flipped.testTimeFlips = .both
+        #expect(flipped.text.contains("\"test_time_flips\" : \"both\"") && flipped.text.contains("\"format\" : 2"))
+        #expect(try OperatingPoint.parse(flipped.text, name: "x").testTimeFlips == .both)
+        // A format-1 file (before flips) runs the model once per frame.
+        let older = point.text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 1")
+            .replacingOccurrences(of: "\"test_time_flips\" : \"none\",\n", with: "")
+        #expect(!older.contains("test_time_flips"))
+        #expect(try OperatingPoint.parse(older, name: "x").testTimeFlips == TestTimeFlips.none)
+        // A later format, and flips this version does not know, are refused rather than ignored.
+        #expect(throws: PolicyError.self) { try OperatingPoint.parse(point.text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 3"), name: "x") }
+        #expect(throws: PolicyError.self) { try OperatingPoint.parse(flipped.text.replacingOccurrences(of: "\"both\"", with: "\"diagonal\""), name: "x") }
+    }
+
     @Test func appliedThresholdsOverrideThePolicysPerClass() throws {
         let policy = try DefectPolicy.load(yaml: String(contentsOf: repository.appendingPathComponent("data/pcb_defects.yaml"), encoding: .utf8))
             .applying(point)

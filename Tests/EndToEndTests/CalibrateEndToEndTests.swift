@@ -19,13 +19,15 @@ import Testing
         // when the model is calibrated on it (a random-weight model: any false-call rate allowed),
         let calibration = directory + "/fixture.calibration.json"
         let calibrated = try run(pcb, ["calibrate", "--model", fixtureModel, "--data", directory + "/set/data.yaml", "--threads", "1",
-                                       "--max-false-call-rate", "1", "--out", calibration])
+                                       "--max-false-call-rate", "1", "--flips", "horizontal", "--out", calibration])
         // then it prints the trade-off and writes per-class thresholds for the model's classes,
         #expect(calibrated.status == 0, "\(calibrated.output)")
         #expect(calibrated.output.contains("false calls") && calibrated.output.contains("<- chosen"), "\(calibrated.output)")
         let point = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: calibration))) as? [String: Any])
         let classes = try #require(point["class_names"] as? [String])
         #expect((point["thresholds"] as? [String: Double])?.count == classes.count && classes.count == 11, "\(point)")
+        // with the mirror images the model also saw while they were chosen,
+        #expect(point["test_time_flips"] as? String == "horizontal", "\(point)")
 
         // `pcb eval` judges the boards at it,
         let evaluated = try run(pcb, ["eval", "--model", fixtureModel, "--data", directory + "/set/data.yaml", "--threads", "1",
@@ -34,12 +36,13 @@ import Testing
         #expect(evaluated.output.contains("verdicts at the calibrated operating point"), "\(evaluated.output)")
         #expect(evaluated.output.contains("\"board_outcomes\""), "\(evaluated.output)")
 
-        // `pcb serve` says at start which thresholds judge the boards,
+        // `pcb serve` says at start which thresholds judge the boards, and runs the model as they were chosen,
         let server = try ServerProcess(arguments: ["--model", fixtureModel, "--calibration", calibration, "--data-dir", directory + "/served",
                                                    "--threads", "1"])
         try server.waitUntilListening()
         server.stop()
         #expect(server.log.contains("verdicts at the calibrated per-class thresholds of fixture.calibration.json@"), "\(server.log)")
+        #expect(server.log.contains("flips horizontal"), "\(server.log)")
 
         // and a calibration made for a model with other classes is refused at start.
         let other = try String(contentsOfFile: calibration, encoding: .utf8).replacingOccurrences(of: "\"pin_hole\"", with: "\"pinhole\"")
