@@ -2,11 +2,12 @@
 // are averaged anchor by anchor before NMS.
 //
 // A YOLOv8/YOLO11 head's anchor grid is symmetric under a flip: on a level of stride s with
-// gw x gh cells, cell (x, y) of the horizontally flipped input sees what cell (gw - 1 - x, y)
-// sees in the original, and its box centre cx maps back to W - cx. So each view's output can be
-// put back into the original's anchor order and averaged exactly, without matching boxes: a
-// defect the model sees in every view keeps its score, a spurious response of one view is
-// divided by the number of views.
+// gw x gh cells, cell (x, y) of the horizontally flipped input covers the mirror of what cell
+// (gw - 1 - x, y) covers in the original, and its box centre cx maps back to W - cx. So each
+// view's output is put back into the original's anchor order (exactly) and averaged, without
+// matching boxes. The responses of partner cells agree up to the network's own asymmetry (its
+// stride-2 convolutions pad one side more than the other). A defect the model sees in every
+// view keeps its score; a spurious response of one view is divided by the number of views.
 //
 //   output (4 + nc, N), N = sum over levels of gh * gw, each level row-major (y, x):
 //   view h:  anchor (x, y) -> (gw - 1 - x, y);  cx -> W - cx
@@ -84,11 +85,15 @@ enum FlipAveraging {
     }
 
     /// Runs `run` on the mirrored views of `input` (B, 3, H, W) and returns their average with
-    /// `plain`, the output of `input` itself; `plain` alone when its anchors do not form the
-    /// head's grids (a head of other strides: no flips rather than a wrong average).
+    /// `plain`, the output of `input` itself. A head whose anchors do not form the stride 8/16/32
+    /// grids (a P2 or P6 head) is refused: its thresholds were chosen with flips, which it cannot have.
     static func average(_ plain: Tensor, of input: Tensor, flips: TestTimeFlips, _ run: (Tensor) throws -> Tensor) throws -> Tensor {
-        guard flips != .none, plain.shape.count == 3,
-              let levels = levels(height: input.shape[2], width: input.shape[3], anchors: plain.shape[2]) else { return plain }
+        guard flips != .none else { return plain }
+        guard plain.shape.count == 3, let levels = levels(height: input.shape[2], width: input.shape[3], anchors: plain.shape[2]) else {
+            throw DetectionError.invalidModel("test-time flips (\(flips)) need a detection head on the stride 8, 16 and 32 grids; "
+                + "this model's \(plain.shape.count == 3 ? plain.shape[2] : 0) anchors at \(input.shape[3])x\(input.shape[2]) are not: "
+                + "calibrate it with --flips none")
+        }
         var sum = plain.floats
         let views = flips.views
         for view in views.dropFirst() {

@@ -29,6 +29,9 @@ public struct PrecisionRecord: Codable, Sendable, Equatable {
     public var checks: [Check]
     /// The command that wrote the record.
     public var command: String
+    /// The test-time flips the model ran with (the operating point's); records from before
+    /// flips: none. `auto` trusts the record only for a model run with the same flips.
+    public var testTimeFlips: TestTimeFlips = .none
 
     /// How much worse than fp32's a faster precision's figures may be (issue 24's limits). Only
     /// a loss counts: on a set of fewer than 200 boards one board moves a rate by more than
@@ -74,10 +77,27 @@ public struct PrecisionRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, model, modelFingerprint = "model_fingerprint", data, split, images, tolerances, fp32, checks, command
+        case testTimeFlips = "test_time_flips"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        format = try keys.decode(Int.self, forKey: .format)
+        model = try keys.decode(String.self, forKey: .model)
+        modelFingerprint = try keys.decode(String.self, forKey: .modelFingerprint)
+        data = try keys.decode(String.self, forKey: .data)
+        split = try keys.decode(String.self, forKey: .split)
+        images = try keys.decode(Int.self, forKey: .images)
+        tolerances = try keys.decode(Tolerances.self, forKey: .tolerances)
+        fp32 = try keys.decode(Figures.self, forKey: .fp32)
+        checks = try keys.decode([Check].self, forKey: .checks)
+        command = try keys.decode(String.self, forKey: .command)
+        testTimeFlips = try keys.decodeIfPresent(TestTimeFlips.self, forKey: .testTimeFlips) ?? .none
     }
 
     public init(model: String, modelFingerprint: String, data: String, split: String, images: Int,
-                tolerances: Tolerances = .standard, fp32: Figures, checks: [Check], command: String) {
+                tolerances: Tolerances = .standard, fp32: Figures, checks: [Check], command: String, testTimeFlips: TestTimeFlips = .none) {
+        self.testTimeFlips = testTimeFlips
         self.model = model
         self.modelFingerprint = modelFingerprint
         self.data = data
@@ -164,7 +184,9 @@ public enum PrecisionSelection {
     /// precision as asked (refused where the CPU lacks it); `auto` the fastest the CPU runs that
     /// the record beside the model passed for this file. With the reason, for the log. `auto`
     /// never fails: fp32 is always safe, so a record that cannot be read only says so.
-    public static func resolve(_ requested: String?, modelPath: String,
+    /// `flips`, when given, are those the model will run with: a record measured with others
+    /// does not count.
+    public static func resolve(_ requested: String?, modelPath: String, flips: TestTimeFlips? = nil,
                                features: CPUFeatures = .host) throws(EngineError) -> (precision: Precision, reason: String) {
         let name = requested?.lowercased() ?? "auto"
         guard name == "auto" || name.isEmpty else {
@@ -187,6 +209,10 @@ public enum PrecisionSelection {
         }
         guard modelFingerprint == record.modelFingerprint else {
             return (.fp32, "auto: \(recordPath) was measured on another model file")
+        }
+        if let flips, flips != record.testTimeFlips {
+            return (.fp32, "auto: \(recordPath) was measured with flips \(record.testTimeFlips), the model runs with \(flips) "
+                + "(pcb engine check-precision)")
         }
         let chosen = try Precision.choose(features: features, requested: "auto",
                                           autoAmong: record.passedPrecisions.filter { $0 == .fp32 || faster.contains($0) })

@@ -138,7 +138,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
     }
 
     /// The model's raw output for one frame, letterboxed as `detect` does: (1, 4 + classes,
-    /// anchors), class scores after the sigmoid.
+    /// anchors), class scores after the sigmoid; with flips, the views' average.
     public func rawOutput(_ frame: RGBImage) throws -> Tensor {
         try model.run(input([frame], transform: letterbox(frameWidth: frame.width, frameHeight: frame.height)))
     }

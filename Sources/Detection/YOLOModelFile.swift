@@ -81,12 +81,16 @@ public struct YOLOModelFile: @unchecked Sendable {
     /// Runs the model and also returns the named intermediate values (for example backbone
     /// feature maps) from the same run.
     public func run(_ input: Tensor, capturing names: Set<String>) throws -> (output: Tensor, captured: [String: Tensor]) {
-        var (outputs, captured) = names.isEmpty ? (try session.run([inputName: input]), [:])
-            : try session.run([inputName: input], capturing: names)
-        // Captured maps stay the plain run's: the anomaly model was fitted on unmirrored frames.
+        func runOnce(_ input: Tensor) throws -> (outputs: [String: Tensor], captured: [String: Tensor]) {
+            names.isEmpty ? (try session.run([inputName: input]), [:]) : try session.run([inputName: input], capturing: names)
+        }
+        var (outputs, captured) = try runOnce(input)
         if flips != .none, let plain = outputs[outputName] {
+            // The mirrored runs capture the same names, so that they reuse the plain run's memory
+            // plan (plans are kept per shape and capture set); what they capture is dropped: the
+            // anomaly model was fitted on unmirrored frames.
             outputs[outputName] = try FlipAveraging.average(plain, of: input, flips: flips) { view in
-                guard let output = try session.run([inputName: view])[outputName] else {
+                guard let output = try runOnce(view).outputs[outputName] else {
                     throw DetectionError.inference("no output '\(outputName)'")
                 }
                 return output

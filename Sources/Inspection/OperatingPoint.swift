@@ -17,20 +17,13 @@ public enum TestTimeFlips: String, Codable, Sendable, CaseIterable {
     /// The frame and its left-right, top-bottom and double mirrors: four model runs.
     case both
 
-    /// Model runs per frame.
-    public var runs: Int {
-        switch self {
-        case .none: 1
-        case .horizontal: 2
-        case .both: 4
-        }
-    }
 }
 
 /// Per-class thresholds for one model, and how they were chosen.
 public struct OperatingPoint: Codable, Sendable, Equatable {
     /// 2 added `test_time_flips`: a version-1 reader would ignore it and apply thresholds
-    /// chosen on averaged scores to single runs, so it is refused there instead.
+    /// chosen on averaged scores to single runs, so a file with flips is format 2 and refused
+    /// there. A file without flips stays format 1, which every version reads.
     public static let formatVersion = 2
 
     public var format: Int = OperatingPoint.formatVersion
@@ -96,6 +89,7 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
     public init(model: String, modelFingerprint: String, classNames: [String], thresholds: [String: Float], rule: String, data: String,
                 calibrationOutcomes: Outcomes, testTimeFlips: TestTimeFlips = .none) {
         self.testTimeFlips = testTimeFlips
+        format = Self.format(for: testTimeFlips)
         self.model = model
         self.modelFingerprint = modelFingerprint
         self.classNames = classNames
@@ -146,11 +140,16 @@ public struct OperatingPoint: Codable, Sendable, Equatable {
         return point
     }
 
-    /// The file's text: JSON, keys sorted, one field a line.
+    /// The lowest format that carries these flips.
+    static func format(for flips: TestTimeFlips) -> Int { flips == .none ? 1 : formatVersion }
+
+    /// The file's text: JSON, keys sorted, one field a line; the lowest format that says it all.
     public var text: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return ((try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n"
+        var written = self
+        written.format = Self.format(for: testTimeFlips)
+        return ((try? encoder.encode(written)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n"
     }
 
     /// Refuses to apply thresholds chosen for a model with other classes.

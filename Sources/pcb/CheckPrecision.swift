@@ -80,7 +80,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
         let record = PrecisionRecord(
             model: (model as NSString).lastPathComponent, modelFingerprint: fingerprint,
             data: data, split: split, images: images, fp32: fp32Figures, checks: checks,
-            command: CommandLine.arguments.joined(separator: " "))
+            command: CommandLine.arguments.joined(separator: " "), testTimeFlips: point?.testTimeFlips ?? .none)
         let path = out ?? PrecisionRecord.path(besideModel: model)
         try record.encoded().write(to: URL(fileURLWithPath: path))
 

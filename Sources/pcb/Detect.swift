@@ -43,8 +43,9 @@ struct Detect: AsyncParsableCommand {
     func run() async throws {
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
         let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Eval.classNames(of: model))
-        let detector = try YOLODetector(path: model, threads: threads, precision: try PolicyFiles.precision(precision, modelPath: model),
-                                        flips: flips ?? point?.testTimeFlips ?? .none)
+        let runFlips = PolicyFiles.flips(flips, point: point)
+        let detector = try YOLODetector(path: model, threads: threads,
+                                        precision: try PolicyFiles.precision(precision, modelPath: model, flips: runFlips), flips: runFlips)
         if let conf {
             // One threshold for every class, as asked: the calibration does not apply.
             defectPolicy?.confidenceThreshold = conf

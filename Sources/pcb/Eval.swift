@@ -71,12 +71,12 @@ struct Eval: AsyncParsableCommand {
         options.imageSize = imgsz
         options.letterbox = EvaluationLetterbox(rawValue: letterbox)!
         options.threads = threads
-        options.precision = try PolicyFiles.precision(precision, modelPath: model)
 
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
         // The operating point says how the model runs (its flips) even where its thresholds do not apply.
         let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Self.classNames(of: model))
-        options.flips = flips ?? point?.testTimeFlips ?? .none
+        options.flips = PolicyFiles.flips(flips, point: point)
+        options.precision = try PolicyFiles.precision(precision, modelPath: model, flips: options.flips)
         if let conf {
             // Asked for one threshold: the verdicts use it for every class.
             defectPolicy?.confidenceThreshold = conf

@@ -18,11 +18,11 @@ enum PolicyFiles {
         }
     }
 
-    /// The precision `--precision` names for the model (`auto` reads its accuracy record); the
-    /// choice of `auto` is said on stderr.
-    static func precision(_ requested: String, modelPath: String) throws -> Precision {
+    /// The precision `--precision` names for the model run with `flips` (`auto` reads its
+    /// accuracy record); the choice of `auto` is said on stderr.
+    static func precision(_ requested: String, modelPath: String, flips: TestTimeFlips? = nil) throws -> Precision {
         do {
-            let (precision, reason) = try PrecisionSelection.resolve(requested, modelPath: modelPath)
+            let (precision, reason) = try PrecisionSelection.resolve(requested, modelPath: modelPath, flips: flips)
             if requested.lowercased() == "auto" { FileHandle.standardError.write(Data("precision \(precision) (\(reason))\n".utf8)) }
             return precision
         } catch {
@@ -49,6 +49,18 @@ enum PolicyFiles {
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    /// The flips a command runs the model with: `--flips` when given (said on stderr when the
+    /// operating point's thresholds were chosen with others), else the operating point's.
+    static func flips(_ option: TestTimeFlips?, point: OperatingPoint?) -> TestTimeFlips {
+        let calibrated = point?.testTimeFlips ?? .none
+        guard let option else { return calibrated }
+        if let point, option != calibrated {
+            FileHandle.standardError.write(Data(("--flips \(option): the thresholds of \(point.model)'s calibration were chosen "
+                + "with flips \(calibrated)\n").utf8))
+        }
+        return option
     }
 }
 

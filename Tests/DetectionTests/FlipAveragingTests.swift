@@ -1,7 +1,7 @@
 // Test-time flips on hand-made "models" whose answers are known: one that sees the same thing
 // wherever the board is mirrored (its average is its plain output), one that only knows where
 // an anchor is (its average is the mean over mirror positions), and a head whose anchors do not
-// form the grids (no flips rather than a wrong average).
+// form the grids (refused: its thresholds assume flips it cannot have).
 
 import Inspection
 import NeuralEngine
@@ -50,7 +50,7 @@ import Testing
                 runs += 1
                 return equivariantModel(view)
             }
-            #expect(runs == flips.runs - 1)
+            #expect(runs == flips.views.count - 1 && flips.views.count == (flips == .both ? 4 : 2))
             #expect(averaged.shape == plain.shape)
             for (a, b) in zip(averaged.floats, plain.floats) { #expect(abs(a - b) < 1e-5, "\(flips): \(a) against \(b)") }
         }
@@ -70,7 +70,7 @@ import Testing
                         rows[1].append((Float(gy) + 0.5) * Float(stride))
                         rows[2].append(1)
                         rows[3].append(1)
-                        rows[4].append(gw > 1 ? Float(gx) / Float(gw - 1) : 0.25)
+                        rows[4].append(Float(gx) / Float(gw - 1))
                     }
                 }
             }
@@ -78,8 +78,8 @@ import Testing
         }
         let averaged = try FlipAveraging.average(positional(x), of: x, flips: .horizontal, positional).floats
         let n = anchors
-        // Left and right mirrors meet in the middle: every score 0.5 (the 1-cell-wide level: 0.25).
-        for a in 0..<n { #expect(abs(averaged[4 * n + a] - 0.5) < 1e-6 || abs(averaged[4 * n + a] - 0.25) < 1e-6) }
+        // Left and right mirrors meet in the middle: every score 0.5.
+        for a in 0..<n { #expect(abs(averaged[4 * n + a] - 0.5) < 1e-6) }
         // cx = 10 and W - 10 averaged: the centre column.
         for a in 0..<n { #expect(abs(averaged[a] - Float(width) / 2) < 1e-5) }
         // The vertical mirror leaves columns and cy alone in "both": the rows' centres survive.
@@ -98,13 +98,34 @@ import Testing
         #expect(back.floats == x.floats)
     }
 
-    @Test func anotherHeadIsRunOnceAndLeftAlone() throws {
+    @Test func eachImageOfABatchIsAveragedOnItsOwn() throws {
+        // Two different boards in one batch: each must come out as it does alone.
+        let first = input()
+        let second = Tensor(shape: first.shape, floats: first.floats.reversed())
+        let batch = Tensor(shape: [2, 3, height, width], floats: first.floats + second.floats)
+        func model(_ x: Tensor) -> Tensor {
+            // Per image, the equivariant model; the batch's outputs stacked.
+            let plane = 3 * height * width
+            let outputs = (0..<x.shape[0]).map { b in
+                equivariantModel(Tensor(shape: [1, 3, height, width], floats: Array(x.floats[(b * plane)..<((b + 1) * plane)])))
+            }
+            return Tensor(shape: [x.shape[0], 5, outputs[0].shape[2]], floats: outputs.flatMap(\.floats))
+        }
+        let together = try FlipAveraging.average(model(batch), of: batch, flips: .both, model).floats
+        let alone = try [first, second].flatMap { try FlipAveraging.average(model($0), of: $0, flips: .both, model).floats }
+        #expect(together.count == alone.count)
+        for (a, b) in zip(together, alone) { #expect(abs(a - b) < 1e-6) }
+    }
+
+    @Test func anotherHeadIsRefusedRatherThanRunWithoutFlips() throws {
         let x = input()
         // 41 anchors: not the strides 8/16/32 grids of a 64 x 32 input.
         let plain = Tensor(shape: [1, 5, 41], floats: (0..<205).map(Float.init))
         var runs = 0
-        let out = try FlipAveraging.average(plain, of: x, flips: .both) { _ in runs += 1; return plain }
-        #expect(runs == 0 && out.floats == plain.floats)
+        #expect(throws: DetectionError.self) { try FlipAveraging.average(plain, of: x, flips: .both) { _ in runs += 1; return plain } }
+        #expect(runs == 0)
+        // Without flips nothing is checked.
+        #expect(try FlipAveraging.average(plain, of: x, flips: .none) { _ in plain }.floats == plain.floats)
         #expect(FlipAveraging.levels(height: 36, width: 64, anchors: 42) == nil)
         #expect(FlipAveraging.levels(height: height, width: width, anchors: 42)?.count == 3)
     }

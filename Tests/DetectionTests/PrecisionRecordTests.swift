@@ -93,6 +93,22 @@ import Testing
     }
 
     #if arch(x86_64)  // elsewhere the CPU runs fp32 only, whatever the record says
+    @Test func aRecordCountsOnlyForTheFlipsItWasMeasuredWith() throws {
+        let (model, remove) = try folder { record in
+            var flipped = record
+            flipped.testTimeFlips = .both
+            return flipped
+        }
+        defer { remove() }
+        let record = try PrecisionRecord.parse(try Data(contentsOf: URL(fileURLWithPath: PrecisionRecord.path(besideModel: model))), name: "r")
+        #expect(record.testTimeFlips == .both)
+        #expect(try PrecisionSelection.resolve("auto", modelPath: model, flips: .both, features: Self.bf16CPU).precision == .bf16)
+        let other = try PrecisionSelection.resolve("auto", modelPath: model, flips: TestTimeFlips.none, features: Self.bf16CPU)
+        #expect(other.precision == .fp32 && other.reason.contains("measured with flips both"), "\(other.reason)")
+        // A caller that does not say how it runs the model (a benchmark) is not held to it.
+        #expect(try PrecisionSelection.resolve("auto", modelPath: model, features: Self.bf16CPU).precision == .bf16)
+    }
+
     @Test func autoStaysFP32WithoutAPassingRecord() throws {
         let (noRecord, removeA) = try folder { _ in nil }
         defer { removeA() }

@@ -119,13 +119,14 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         flipped.testTimeFlips = .both
         #expect(flipped.text.contains("\"test_time_flips\" : \"both\"") && flipped.text.contains("\"format\" : 2"))
         #expect(try OperatingPoint.parse(flipped.text, name: "x").testTimeFlips == .both)
-        // A format-1 file (before flips) runs the model once per frame.
-        let older = point.text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 1")
-            .replacingOccurrences(of: "\"test_time_flips\" : \"none\",\n", with: "")
+        // Without flips the file stays format 1, which readers from before flips still take.
+        #expect(point.text.contains("\"format\" : 1"))
+        // A format-1 file from before flips (no key) runs the model once per frame.
+        let older = point.text.replacingOccurrences(of: "\"test_time_flips\" : \"none\",\n", with: "")
         #expect(!older.contains("test_time_flips"))
         #expect(try OperatingPoint.parse(older, name: "x").testTimeFlips == TestTimeFlips.none)
         // A later format, and flips this version does not know, are refused rather than ignored.
-        #expect(throws: PolicyError.self) { try OperatingPoint.parse(point.text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 3"), name: "x") }
+        #expect(throws: PolicyError.self) { try OperatingPoint.parse(flipped.text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 3"), name: "x") }
         #expect(throws: PolicyError.self) { try OperatingPoint.parse(flipped.text.replacingOccurrences(of: "\"both\"", with: "\"diagonal\""), name: "x") }
     }
 

@@ -30,15 +30,8 @@ import Testing
     }
 
     @Test func aMirroredBoardGetsMirroredBoxes() throws {
-        let directory = NSTemporaryDirectory() + "pcb-flips-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let synth = try run(try pcbExecutable().path, ["dataset", "synth", "--out", directory, "--count", "2", "--seed", "43",
-                                                      "--size", "640x480", "--val-fraction", "0"])
-        #expect(synth.status == 0, "\(synth.output)")
-        let folder = directory + "/images/train"
-        let frames = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map {
-            try JPEGCodec().decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0))))
-        }
+        let frames = try renderedBoards(count: 2, seed: 43)
+        #expect(frames.count == 2)
         // 640 x 480 runs unscaled and unpadded (both multiples of 32), so a mirrored frame is the mirrored input.
         let low = YOLOPostprocessor(confidenceThreshold: 0.05)
         let plain = try YOLODetector(path: model, threads: 2, postprocessor: low, inputSize: (480, 640))

@@ -19,15 +19,7 @@ import Testing
     }
 
     @Test func reducedPrecisionsKeepTrainedBoxesAndScoresClose() throws {
-        let directory = NSTemporaryDirectory() + "pcb-reduced-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let synth = try run(try pcbExecutable().path, ["dataset", "synth", "--out", directory, "--count", "3", "--seed", "41",
-                                                      "--size", "640x480", "--val-fraction", "0"])
-        #expect(synth.status == 0, "\(synth.output)")
-        let folder = directory + "/images/train"
-        let frames = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map {
-            try JPEGCodec().decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0))))
-        }
+        let frames = try renderedBoards(count: 3, seed: 41)
         #expect(frames.count == 3)
         // At the export's size, as the server letterboxes (832 wide).
         let fp32 = try YOLODetector(path: model, threads: 2)

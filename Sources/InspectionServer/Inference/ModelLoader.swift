@@ -18,17 +18,18 @@ enum ModelLoader {
     static func loadSet(model: String, anomaly: String?, calibration option: String?, basePolicy: DefectPolicy, policyId: String,
                         threads: Int, precision requested: String = "fp32",
                         marginBelow: Float = 0) throws -> (detector: any DefectDetector, judging: JudgingSet, precisionNote: String) {
-        let precision: Precision, precisionNote: String
-        do { (precision, precisionNote) = try PrecisionSelection.resolve(requested, modelPath: model) } catch {
-            throw ConfigError(description: "precision: \(error)")
-        }
         let calibration: (point: OperatingPoint, path: String)?
         do { calibration = try OperatingPoint.read(option: option, modelPath: model) } catch {
             throw ConfigError(description: "\(error)")
         }
+        let flips = calibration?.point.testTimeFlips ?? .none
+        let precision: Precision, precisionNote: String
+        do { (precision, precisionNote) = try PrecisionSelection.resolve(requested, modelPath: model, flips: flips) } catch {
+            throw ConfigError(description: "precision: \(error)")
+        }
         let policy = calibration.map { basePolicy.applying($0.point) } ?? basePolicy
         let detector = try load(path: model, threads: threads, precision: precision, policy: policy, anomaly: anomaly,
-                                marginBelow: marginBelow, flips: calibration?.point.testTimeFlips ?? .none)
+                                marginBelow: marginBelow, flips: flips)
         if let calibration { try check(calibration, modelClasses: detector.classNames) }
         let provenance = Provenance(model: try fileId(model), calibration: try calibration.map { try fileId($0.path) },
                                     policy: policyId, serverVersion: ServerVersion.current)
