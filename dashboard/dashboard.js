@@ -84,7 +84,8 @@ function renderCounters(snapshot) {
 
 function renderStatus(snapshot) {
   setPill($("model"), snapshot.model_ready,
-          (snapshot.model_ready ? "모델 준비 · model ready" : "모델 준비 중 · model loading") + (snapshot.precision ? ` · ${snapshot.precision}` : ""));
+          (snapshot.model_ready ? "모델 준비 · model ready" : "모델 준비 중 · model loading") + (snapshot.precision ? ` · ${snapshot.precision}` : "")
+          + (snapshot.test_time_flips && snapshot.test_time_flips !== "none" ? ` · flips ${snapshot.test_time_flips}` : ""));
   setPill($("database"), snapshot.database_online,
           snapshot.database_online ? "DB 연결 · online" : `DB 끊김 · offline (journal ${snapshot.journal_pending})`);
   setPill($("queue"), snapshot.queue_depth < 4, `대기열 · queue ${snapshot.queue_depth}`);

@@ -18,6 +18,8 @@ public protocol DefectDetector: Sendable {
     var modelDescription: String { get }
     /// The number format the model's convolutions run in.
     var precision: Precision { get }
+    /// The mirror images each frame is also run on (the operating point's test-time flips).
+    var flips: TestTimeFlips { get }
 
     /// Runs the model on every frame; one list of boxes per frame, in frame pixels.
     func detect(_ frames: [RGBImage]) throws -> [[DetectedDefect]]
@@ -32,6 +34,8 @@ public protocol DefectDetector: Sendable {
 extension DefectDetector {
     /// A detector that does not run on NeuralEngine (a test's fake) computes in fp32.
     public var precision: Precision { .fp32 }
+    /// ... and runs each frame once.
+    public var flips: TestTimeFlips { .none }
 }
 
 /// What a detector found in one frame.

@@ -141,7 +141,7 @@ struct ServerComponents: Sendable {
             status: {
                 LiveSnapshot.Status(modelReady: worker.isReady, model: worker.modelDescription, databaseOnline: await store.isReachable(),
                                     queueDepth: worker.queueDepth, journalPending: store.backlog.pending,
-                                    precision: worker.precision.rawValue,
+                                    precision: worker.precision.rawValue, flips: worker.flips.rawValue,
                                     diskLow: dependencies.images?.diskGuard?.status.low ?? false)
             })
         let pairing = BoardPairingService(

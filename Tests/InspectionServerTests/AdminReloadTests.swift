@@ -97,6 +97,33 @@ import Testing
         }
     }
 
+    @Test func theCalibrationsFlipsAreServedAndShown() async throws {
+        let folder = try modelFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // v11 with a calibration chosen with left-right mirrors.
+        let point = OperatingPoint(model: "v11.onnx", modelFingerprint: "0", classNames: try YOLOModelFile(path: folder + "/v11.onnx", threads: 1).classNames,
+                                   thresholds: [:], rule: "test", data: "test", calibrationOutcomes: .init(VerdictOutcomes()),
+                                   testTimeFlips: .horizontal)
+        try point.text.write(toFile: folder + "/v11.calibration.json", atomically: true, encoding: .utf8)
+        let server = try TestServer { config in
+            config.modelPath = folder + "/v8.onnx"
+            config.inferenceThreads = 1
+        }
+        try await server.run { client in
+            #expect(try await client.get("/health").json["test_time_flips"] as? String == "none")
+            let reloaded = try await reload(client, ["model": folder + "/v11.onnx"])
+            #expect(reloaded.status == .ok, "\(String(buffer: reloaded.body))")
+            let health = try await client.get("/health").json
+            #expect(health["test_time_flips"] as? String == "horizontal" && (health["model"] as? String)?.contains("flips horizontal") == true,
+                    "\(health)")
+            #expect(try await client.get("/live/snapshot").json["test_time_flips"] as? String == "horizontal")
+            // Frames are judged through the mirrored runs.
+            #expect(try await client.postJSON("/predict", seedRequest(colour: Frames.red)).status == .ok)
+            #expect(try await client.execute(uri: "/api/admin/rollback", method: .post).status == .ok)
+            #expect(try await client.get("/health").json["test_time_flips"] as? String == "none")
+        }
+    }
+
     @Test func unusableReloadsAreRefusedAndTheOldModelKeepsServing() async throws {
         let folder = try modelFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

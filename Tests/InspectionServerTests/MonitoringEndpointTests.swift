@@ -18,6 +18,7 @@ import Testing
             #expect(response.json["timestamp"] is String)
             #expect(response.json["database_online"] as? Bool == true)
             #expect(response.json["precision"] as? String == "fp32")
+            #expect(response.json["test_time_flips"] as? String == "none")
             let metrics = String(buffer: try await client.get("/metrics").body)
             #expect(metrics.contains(#"pcb_precision_info{precision="fp32"} 1"#), "\(metrics.prefix(300))")
         }

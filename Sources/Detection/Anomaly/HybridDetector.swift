@@ -14,6 +14,7 @@ public final class HybridDetector: DefectDetector, Sendable {
     public var maxBatchSize: Int { detector.maxBatchSize }
     public let modelDescription: String
     public var precision: Precision { detector.precision }
+    public var flips: TestTimeFlips { detector.flips }
 
     public init(detector: YOLODetector, anomaly: PaDiMModel, threads: Int) throws {
         self.detector = detector

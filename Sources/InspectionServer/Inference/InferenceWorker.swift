@@ -120,6 +120,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     public var modelDescription: String { condition.withLock { detector.modelDescription } }
     /// The number format of the serving detector's convolutions (it follows reloads).
     public var precision: Precision { condition.withLock { detector.precision } }
+    public var flips: TestTimeFlips { condition.withLock { detector.flips } }
     /// The detector's class names (a reload checks the new model's against the policy).
     public var classNames: [String] { condition.withLock { detector.classNames } }
 

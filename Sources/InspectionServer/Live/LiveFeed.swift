@@ -170,7 +170,8 @@ public final class LiveFeed: Service, Sendable {
                 latency[stage] = LiveSnapshot.Percentiles(samples.values)
             }
             return LiveSnapshot(
-                server_time: serverTime, model_ready: status.modelReady, model: status.model, precision: status.precision, database_online: status.databaseOnline,
+                server_time: serverTime, model_ready: status.modelReady, model: status.model, precision: status.precision,
+                test_time_flips: status.flips, database_online: status.databaseOnline,
                 queue_depth: status.queueDepth, journal_pending: status.journalPending, disk_low: status.diskLow,
                 categories: CategoryCode.allCases.map { code in
                     LiveSnapshot.Category(code: code.rawValue, label: policy.category(code).label, gpio_pin: policy.category(code).gpio.pin)

@@ -14,6 +14,8 @@ struct LiveSnapshot: Encodable, Sendable {
     let model: String
     /// The number format of the detector's convolutions (fp32, bf16, int8).
     let precision: String
+    /// The mirror images each frame is also run on (none, horizontal, both).
+    let test_time_flips: String
     let database_online: Bool
     let queue_depth: Int
     let journal_pending: Int
@@ -43,6 +45,7 @@ struct LiveSnapshot: Encodable, Sendable {
         var queueDepth: Int
         var journalPending: Int
         var precision = "fp32"
+        var flips = "none"
         var diskLow = false
     }
 

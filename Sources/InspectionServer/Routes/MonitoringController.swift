@@ -81,6 +81,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let model: String
         /// The number format of the detector's convolutions.
         let precision: String
+        /// The mirror images each frame is also run on (none, horizontal, both).
+        let test_time_flips: String
         let model_error: String?
         let database_online: Bool
         /// Results waiting in the local journal for the database (MySQL outages); 0 on SQLite.
@@ -113,7 +115,8 @@ struct MonitoringController<Context: RequestContext>: Sendable {
         let failure = worker.failure
         let body = Health(
             status: ready ? "ok" : (failure == nil ? "starting" : "error"), timestamp: storeTime.iso8601(of: Date()), model_ready: ready,
-            model: worker.modelDescription, precision: worker.precision.rawValue, model_error: failure, database_online: await store.isReachable(),
+            model: worker.modelDescription, precision: worker.precision.rawValue,
+            test_time_flips: worker.flips.rawValue, model_error: failure, database_online: await store.isReachable(),
             journal_pending: store.backlog.pending, queue_depth: worker.queueDepth, disk: DiskState(diskGuard))
         return JSONResponse.make(body, status: ready ? .ok : .serviceUnavailable)
     }
