@@ -42,7 +42,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             FileHandle.standardError.write(Data("int8 not checked: no calibration of this model (pcb engine calibrate)\n".utf8))
         }
         var verdictPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
-        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Eval.classNames(of: model))
+        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: { try Eval.classNames(of: model) })
         if let base = verdictPolicy, let point { verdictPolicy = base.applying(point) }
         let golden = try reference.map { try PolicyFiles.goldenBoard($0) }
         let dataset = try YOLODataset.load(yamlPath: data)

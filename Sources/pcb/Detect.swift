@@ -42,10 +42,13 @@ struct Detect: AsyncParsableCommand {
 
     func run() async throws {
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
-        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Eval.classNames(of: model))
+        // The point's flips decide how the detector runs; its classes are checked against the detector's.
+        let read = try PolicyFiles.readOperatingPoint(calibration, modelPath: model)
+        let point = read?.point
         let runFlips = PolicyFiles.flips(flips, point: point)
         let detector = try YOLODetector(path: model, threads: threads,
                                         precision: try PolicyFiles.precision(precision, modelPath: model, flips: runFlips), flips: runFlips)
+        if let read { try PolicyFiles.check(read, modelClasses: detector.classNames) }
         if let conf {
             // One threshold for every class, as asked: the calibration does not apply.
             defectPolicy?.confidenceThreshold = conf

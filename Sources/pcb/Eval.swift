@@ -74,7 +74,7 @@ struct Eval: AsyncParsableCommand {
 
         var defectPolicy = policy == "none" ? nil : try PolicyFiles.policy(policy)
         // The operating point says how the model runs (its flips) even where its thresholds do not apply.
-        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: try Self.classNames(of: model))
+        let point = try PolicyFiles.operatingPoint(calibration, modelPath: model, modelClasses: { try Self.classNames(of: model) })
         options.flips = PolicyFiles.flips(flips, point: point)
         options.precision = try PolicyFiles.precision(precision, modelPath: model, flips: options.flips)
         if let conf {

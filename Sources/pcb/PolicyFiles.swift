@@ -40,15 +40,23 @@ enum PolicyFiles {
 
     /// The operating point a command uses: `option` names a file, `none` for none; without
     /// the option, the one beside the model if there is one. Refused when its classes are not
-    /// the model's.
-    static func operatingPoint(_ option: String?, modelPath: String, modelClasses: [String]) throws -> OperatingPoint? {
-        do {
-            guard let (point, path) = try OperatingPoint.read(option: option, modelPath: modelPath) else { return nil }
-            try point.check(modelClasses: modelClasses, name: path)
-            return point
-        } catch {
-            throw ValidationError("\(error)")
-        }
+    /// the model's; `modelClasses` is asked only when there is a point to check (it may load
+    /// the model).
+    static func operatingPoint(_ option: String?, modelPath: String, modelClasses: () throws -> [String]) throws -> OperatingPoint? {
+        guard let read = try readOperatingPoint(option, modelPath: modelPath) else { return nil }
+        try check(read, modelClasses: try modelClasses())
+        return read.point
+    }
+
+    /// The operating point `option` names, unchecked, with its path (for a caller that checks
+    /// it against a model it opens later).
+    static func readOperatingPoint(_ option: String?, modelPath: String) throws -> (point: OperatingPoint, path: String)? {
+        do { return try OperatingPoint.read(option: option, modelPath: modelPath) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// Refuses an operating point chosen for a model with other classes.
+    static func check(_ read: (point: OperatingPoint, path: String), modelClasses: [String]) throws {
+        do { try read.point.check(modelClasses: modelClasses, name: read.path) } catch { throw ValidationError("\(error)") }
     }
 
     /// The flips a command runs the model with: `--flips` when given (said on stderr when the
