@@ -78,9 +78,10 @@ def main():
         if not os.path.exists(template_path) or not os.path.exists(label_path):
             sys.exit(f"{stem}: no template {template_path} or no labels {label_path}")
         tested = Image.open(tested_path)
-        template = Image.open(template_path)
-        if tested.size != template.size or tested.mode != template.mode:
-            sys.exit(f"{stem}: the tested image and its template differ in size or mode")
+        # A few DeepPCB files are stored as RGB, their pair's other image as greyscale.
+        template = Image.open(template_path).convert(tested.mode)
+        if tested.size != template.size:
+            sys.exit(f"{stem}: the tested image and its template differ in size")
         repaired = np.array(tested)
         original = np.array(template)
         for x1, y1, x2, y2 in boxes(label_path, tested.width, tested.height, args.margin):

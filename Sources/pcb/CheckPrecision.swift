@@ -59,7 +59,7 @@ struct EngineCheckPrecision: AsyncParsableCommand {
             options.flips = point?.testTimeFlips ?? .none
             var lastPrint = -10.0
             let result = try DetectionEvaluator(options: options).evaluate(
-                modelPath: model, dataset: dataset, split: split, policy: verdictPolicy, reference: golden
+                modelPath: model, dataset: dataset, split: split, policy: verdictPolicy, reference: golden.map { .one($0) }
             ) { progress in
                 guard progress.done == progress.total || progress.elapsed - lastPrint >= 5 else { return }
                 lastPrint = progress.elapsed

@@ -43,6 +43,8 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Defect policy for board verdicts ('none' to skip).") var policy = "data/pcb_defects.yaml"
     @Option(help: "Golden board (JPEG of a known-good board) every image shows, as `pcb serve --reference`: verdicts count only boxes over changed regions.")
     var reference: String?
+    @Option(help: "Folder with a golden board per image, under the image's file name (a set of many products, such as DeepPCB's pairs; `training/repaired_boards.py` writes one): each image is checked against its own. An image without one is judged by the detector alone.")
+    var references: String?
     @Option(help: "Anomaly model (.padim, `pcb anomaly fit`) beside the detector, as `pcb serve --anomaly`: the verdicts are the hybrid ones (a frame it fires on takes the policy's anomaly category). mAP stays the detector's.")
     var anomaly: String?
     @Option(help: "Per-class thresholds of the verdicts (`pcb calibrate`; default: <model>.calibration.json beside the model if present; 'none' for the policy's one threshold).")
@@ -60,6 +62,13 @@ struct Eval: AsyncParsableCommand {
             throw ValidationError("--letterbox must be one of \(EvaluationLetterbox.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard threads >= 1, (imgsz ?? 32) >= 32, maxDet >= 1 else { throw ValidationError("--threads, --imgsz and --max-det must be positive") }
+        guard reference == nil || references == nil else { throw ValidationError("--reference and --references exclude each other") }
+        if let references {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: references, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--references \(references) is not a folder")
+            }
+        }
     }
 
     func run() async throws {
@@ -85,6 +94,8 @@ struct Eval: AsyncParsableCommand {
             FileHandle.standardError.write(Data("verdicts at the calibrated operating point \(calibration ?? OperatingPoint.path(besideModel: model))\n".utf8))
         }
         let dataset = try YOLODataset.load(yamlPath: data)
+        let goldens: GoldenReferences? = try reference.map { .one(try PolicyFiles.goldenBoard($0)) }
+            ?? references.map { .perImage(folder: $0) }
         let hybrid = try anomaly.map { path in
             do {
                 return try HybridDetector(detector: try YOLODetector(path: model, threads: threads, precision: options.precision,
@@ -96,7 +107,7 @@ struct Eval: AsyncParsableCommand {
         let interactive = isatty(2) != 0
         var lastPrint = -10.0
         let result = try DetectionEvaluator(options: options).evaluate(
-            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: try reference.map { try PolicyFiles.goldenBoard($0) },
+            modelPath: model, dataset: dataset, split: split, policy: defectPolicy, reference: goldens,
             anomaly: hybrid
         ) { progress in
             let finished = progress.done == progress.total

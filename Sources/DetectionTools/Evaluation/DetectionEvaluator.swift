@@ -55,8 +55,20 @@ public struct EvaluationResult: Sendable {
     public var warnings: [String]
     /// Images the anomaly model fired on, when the verdicts are the hybrid ones.
     public var anomalyFired: Int? = nil
+    /// What the golden boards did, when the verdicts were checked against them.
+    public var golden: GoldenSummary? = nil
 
     public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+}
+
+/// What the golden-board check did over an evaluation.
+public struct GoldenSummary: Sendable, Equatable {
+    /// Boxes dropped because their region matched the image's golden board.
+    public var suppressedBoxes = 0
+    /// Images that did not register to their golden board.
+    public var unregistered = 0
+    /// Images the `perImage` folder had no golden board for.
+    public var withoutGolden = 0
 }
 
 /// An Ultralytics detection ONNX model on NeuralEngine, fed with `InputGeometry` inputs.
@@ -127,6 +139,38 @@ public struct EvaluationProgress: Sendable {
     public var imagesPerSecond: Double { elapsed > 0 ? Double(done) / elapsed : 0 }
 }
 
+/// The golden boards an evaluation's images are checked against.
+public enum GoldenReferences: Sendable {
+    /// One product: every image is a view of this board (`pcb eval --reference`).
+    case one(GoldenBoard)
+    /// A golden board per image, in a folder, under the image's file name (`pcb eval --references`):
+    /// a set of many products, such as DeepPCB's pairs. An image without one is judged by the
+    /// detector alone.
+    case perImage(folder: String, tolerance: GoldenTolerance = GoldenTolerance())
+
+    /// How the warnings name them.
+    var name: String {
+        switch self {
+        case .one: return "golden board"
+        case .perImage(let folder, _): return "golden boards of \(folder)"
+        }
+    }
+
+    /// The golden board of the image at `path`; nil when the folder has none for it.
+    func board(forImage path: String) throws -> GoldenBoard? {
+        switch self {
+        case .one(let board): return board
+        case .perImage(let folder, let tolerance):
+            let goldenPath = (folder as NSString).appendingPathComponent((path as NSString).lastPathComponent)
+            guard FileManager.default.fileExists(atPath: goldenPath) else { return nil }
+            guard let data = FileManager.default.contents(atPath: goldenPath) else { throw EvaluationError.dataset("cannot read \(goldenPath)") }
+            do { return try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data)), tolerance: tolerance) } catch {
+                throw EvaluationError.dataset("golden board \(goldenPath): \(error)")
+            }
+        }
+    }
+}
+
 /// Evaluates a model on a dataset split.
 public struct DetectionEvaluator {
     public var options: EvaluationOptions
@@ -139,12 +183,12 @@ public struct DetectionEvaluator {
     /// - Parameters:
     ///   - policy: judges board verdicts; nil skips the verdict confusion.
     ///   - progress: called after every image.
-    ///   - reference: a golden board every image is a view of (a one-product set): the verdicts
-    ///     count only boxes over regions that differ from it, as the server does.
+    ///   - reference: the golden boards the images are views of: the verdicts count only boxes
+    ///     over regions that differ from an image's golden board, as the server does.
     ///   - anomaly: the detector with its anomaly model, as `pcb serve --anomaly` loads it: a
     ///     frame it fires on is judged with the policy's anomaly category (the hybrid verdict).
     ///     Its own boxes are not used; the verdicts' boxes stay the evaluated model's.
-    public func evaluate(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy?, reference: GoldenBoard? = nil,
+    public func evaluate(modelPath: String, dataset: YOLODataset, split: String, policy: DefectPolicy?, reference: GoldenReferences? = nil,
                          anomaly: HybridDetector? = nil,
                          progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
         guard (0...1).contains(options.headlineIoU) else { throw EvaluationError.invalid("--iou must be between 0 and 1") }
@@ -196,7 +240,7 @@ public struct DetectionEvaluator {
         let start = Date()
         var inferenceSeconds = 0.0
         var firstInput: (Int, Int) = (0, 0)
-        var unregistered = 0, suppressed = 0, anomalies = 0
+        var golden = GoldenSummary(), anomalies = 0
         for (index, path) in images.enumerated() {
             guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError.dataset("cannot read \(path)") }
             let frame: RGBImage
@@ -225,9 +269,11 @@ public struct DetectionEvaluator {
                     let (x1, y1, x2, y2) = geometry.frameBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2)
                     return DetectedDefect(className: model.classNames[box.classIndex], confidence: box.score, x1: x1, y1: y1, x2: x2, y2: y2)
                 }
-                let counted = reference.map { $0.check(predicted, in: frame) }
-                if let counted, !counted.registered { unregistered += 1 }
-                suppressed += counted?.suppressed.count ?? 0
+                let board = try reference?.board(forImage: path)
+                if reference != nil, board == nil { golden.withoutGolden += 1 }
+                let counted = board.map { $0.check(predicted, in: frame) }
+                if let counted, !counted.registered { golden.unregistered += 1 }
+                golden.suppressedBoxes += counted?.suppressed.count ?? 0
                 let fired = try anomaly?.inspect([frame]).first?.anomaly?.fired ?? false
                 if fired { anomalies += 1 }
                 confusion?.add(truth: policy.judge(truthDefects).category.code,
@@ -239,14 +285,16 @@ public struct DetectionEvaluator {
         if let anomaly, policy != nil {
             warnings.append("hybrid verdicts: the anomaly model (\(anomaly.modelDescription)) fired on \(anomalies) of \(images.count) images")
         }
-        if reference != nil {
-            warnings.append("golden board: \(suppressed) boxes suppressed over unchanged regions; \(unregistered) of \(images.count) images did not register to it (judged by the detector alone)")
+        if let reference, policy != nil {
+            let missing = golden.withoutGolden > 0 ? "; \(golden.withoutGolden) had no golden board (judged by the detector alone)" : ""
+            warnings.append("\(reference.name): \(golden.suppressedBoxes) boxes suppressed over unchanged regions; \(golden.unregistered) of \(images.count) images did not register to it (judged by the detector alone)\(missing)")
         }
         return EvaluationResult(
             metrics: metrics, classNames: model.classNames, verdicts: confusion, images: images.count,
             instances: statistics.targetClasses.count, seconds: Date().timeIntervalSince(start), inferenceSeconds: inferenceSeconds,
             modelPath: modelPath, dataPath: dataset.yamlPath, split: split, options: options, inputShape: firstInput,
-            modelDescription: model.description, warnings: warnings, anomalyFired: anomaly != nil && policy != nil ? anomalies : nil)
+            modelDescription: model.description, warnings: warnings, anomalyFired: anomaly != nil && policy != nil ? anomalies : nil,
+            golden: reference != nil && policy != nil ? golden : nil)
     }
 }
 

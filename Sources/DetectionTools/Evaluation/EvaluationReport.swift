@@ -74,6 +74,10 @@ public enum EvaluationReport {
             "seconds": result.seconds, "images_per_second": result.imagesPerSecond,
         ]
         if let fired = result.anomalyFired { object["anomaly_fired"] = fired }
+        if let golden = result.golden {
+            object["golden"] = ["suppressed_boxes": golden.suppressedBoxes, "unregistered": golden.unregistered,
+                                "without_golden": golden.withoutGolden]
+        }
         if let v = result.verdicts {
             object["verdict_accuracy"] = v.accuracy
             var matrix: [String: Any] = [:]
