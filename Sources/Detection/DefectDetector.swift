@@ -73,6 +73,11 @@ public struct AnomalyFinding: Sendable, Equatable {
     /// origin and cell size above then leave out its small rotation).
     public var placement: AffineMap?
 
+    /// The cells above the threshold (the ones that made it fire), in frame pixels.
+    public var firedCells: [(x1: Double, y1: Double, x2: Double, y2: Double)] {
+        map.indices.filter { map[$0] > threshold }.map(cell)
+    }
+
     /// Cell `index` (row by row) in frame pixels: a `cellWidth x cellHeight` box about its centre.
     public func cell(_ index: Int) -> (x1: Double, y1: Double, x2: Double, y2: Double) {
         let gx = Double(index % gridWidth), gy = Double(index / gridWidth)

@@ -60,6 +60,26 @@ private let sharedGolden = Result { try GoldenBoard(reference: board(camera: 0, 
         #expect(check.suppressed.count * 100 >= boxes.count * 85, "kept \(check.kept.map(\.changedPixels).sorted())")
     }
 
+    @Test func anAnomalyFiringCountsOnlyWhereACellItFiredOnDiffers() throws {
+        let golden = try sharedGolden.get()
+        let defective = board(camera: 1, defects: .classes([.missingComponent, .short]))
+        try #require(!defective.labels.isEmpty)
+        // The anomaly model's cells: one over a defect, one over an unchanged part of the design.
+        let overDefect = defective.labels.map { (x1: Double($0.x1), y1: Double($0.y1), x2: Double($0.x2), y2: Double($0.y2)) }[0]
+        let good = board(camera: 2, defects: .none).image
+        let onGood = golden.check([], in: good, anomalyCells: [overDefect])
+        // On a good board that cell matches the golden board: the firing does not count,
+        #expect(onGood.registered && onGood.anomalyCellsChecked == 1 && onGood.anomalyCellsChanged == 0)
+        #expect(onGood.anomalyVetted && !onGood.anomalyCounts(fired: true))
+        // on the defective board it differs: the firing stands.
+        let onDefective = golden.check([], in: defective.image, anomalyCells: [overDefect])
+        #expect(onDefective.registered && onDefective.anomalyCellsChanged == 1 && !onDefective.anomalyVetted && onDefective.anomalyCounts(fired: true))
+        // No cells given, or a frame that does not register: the firing stands as the model said.
+        #expect(golden.check([], in: good).anomalyCounts(fired: true) && !golden.check([], in: good).anomalyCounts(fired: false))
+        let small = golden.check([], in: RGBImage(width: 160, height: 120, fill: (0, 0, 0)), anomalyCells: [overDefect])
+        #expect(!small.registered && small.anomalyCounts(fired: true))
+    }
+
     @Test func anotherProductOrSizeIsJudgedByTheDetectorAlone() throws {
         let golden = try sharedGolden.get()
         let other = BoardRenderer(seed: 5, config: RenderConfig(width: 640, height: 480, defectRate: 0)).render(index: 3)

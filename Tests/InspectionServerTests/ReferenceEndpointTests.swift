@@ -2,12 +2,14 @@
 // refused when unusable, shown and forgotten; /predict then reports the boxes the golden
 // board suppressed. The fake detector always reports its box at (10, 20)-(30, 40) for a frame
 // with a red centre, so a frame that differs from the golden board only at its centre has
-// that box over an unchanged region: suppressed.
+// that box over an unchanged region: suppressed. An anomaly model's firing is vetted the same way.
 
+import Detection
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import ImageKit
+import Inspection
 import Simulation
 import Testing
 @testable import InspectionServer
@@ -106,6 +108,52 @@ import Testing
             #expect(deletion.status == .unauthorized)
             let authorised = try await put(client, "/api/reference/left", Self.goldenJPEG, token: "s3cret")
             #expect(authorised.status == .ok)
+        }
+    }
+
+    @Test func anAnomalyFiringOverAnUnchangedRegionDoesNotCount() async throws {
+        var server = try TestServer()
+        server.detector = TopRightAnomalyDetector()
+        try await server.run { client in
+            #expect(try await put(client, "/api/reference/left", Self.goldenJPEG).status == .ok)
+            // The golden board itself: the anomaly model fires on its top-right cell, which
+            // matches the golden board, so the firing does not count.
+            var request = seedRequest()
+            request["frame"] = Data(Self.goldenJPEG).base64EncodedString()
+            let unchanged = try await client.postJSON("/predict", request).json
+            #expect(unchanged["anomaly_fired"] as? Bool == true && unchanged["category"] as? String == "normal", "\(unchanged)")
+            #expect((unchanged["reference"] as? [String: Any])?["anomaly_vetted"] as? Bool == true, "\(unchanged)")
+            let metrics = String(decoding: Data(buffer: try await client.get("/metrics").body), as: UTF8.self)
+            #expect(metrics.contains("pcb_reference_anomaly_vetted_total"))
+            // A red patch inside that cell: the firing stands (the policy's anomaly category).
+            var changed = Self.golden
+            for y in 40..<60 { for x in 220..<240 { let i = (y * changed.width + x) * 3; changed.pixels[i] = 230; changed.pixels[i + 1] = 20; changed.pixels[i + 2] = 20 } }
+            request["frame"] = Data(try Frames.codec.encode(changed, quality: 92)).base64EncodedString()
+            let patched = try await client.postJSON("/predict", request).json
+            #expect(patched["category"] as? String == "discard", "\(patched)")
+            #expect((patched["reference"] as? [String: Any])?["anomaly_vetted"] as? Bool == false, "\(patched)")
+            // The right camera has no golden board: the firing counts as the model said.
+            request["camera_id"] = "right"
+            request["frame"] = Data(Self.goldenJPEG).base64EncodedString()
+            let alone = try await client.postJSON("/predict", request).json
+            #expect(alone["category"] as? String == "discard" && alone["reference"] == nil, "\(alone)")
+        }
+    }
+}
+
+/// No boxes; an anomaly model (fake) that always fires on the top-right cell of a 2 x 2 grid.
+private struct TopRightAnomalyDetector: DefectDetector {
+    var classNames: [String] { ColourDetector().classNames }
+    var maxBatchSize: Int { 2 }
+    var modelDescription: String { "anomaly-fake" }
+
+    func detect(_ frames: [RGBImage]) throws -> [[DetectedDefect]] { frames.map { _ in [] } }
+
+    func inspect(_ frames: [RGBImage]) throws -> [FrameFindings] {
+        frames.map { frame in
+            FrameFindings(boxes: [], anomaly: AnomalyFinding(
+                score: 40, threshold: 20, map: [10, 40, 10, 10], gridWidth: 2, gridHeight: 2,
+                originX: 0, originY: 0, cellWidth: Double(frame.width) / 2, cellHeight: Double(frame.height) / 2))
         }
     }
 }

@@ -12,6 +12,8 @@
 //                                 at copper edges do not count), over the three channels
 //         ──count──────────────► pixels deviating by more than `tolerance.deviation`;
 //                                 fewer than `tolerance.changedPixels`: the region matches, suppress.
+//   anomaly cells ─────────────► the anomaly model's cells above its threshold, checked the same
+//                                 way: when none differs, its firing does not count either.
 //
 // A frame that does not register (another product, a board far off its pose, another size) is
 // judged by the detector alone; the caller counts and logs it.
@@ -59,9 +61,20 @@ public struct GoldenCheck: Sendable {
     public var correlation: Double
     public var kept: [Box]
     public var suppressed: [Box]
+    /// The anomaly model's cells above its threshold that were checked, and those of them whose
+    /// region differs from the golden board (0 and 0 when none were given).
+    public var anomalyCellsChecked = 0
+    public var anomalyCellsChanged = 0
 
     /// The boxes the verdict counts.
     public var keptBoxes: [DetectedDefect] { kept.map(\.box) }
+
+    /// The anomaly model fired, but every cell it fired on matches the golden board: the firing
+    /// is a design feature it scored too high, and does not count.
+    public var anomalyVetted: Bool { registered && anomalyCellsChecked > 0 && anomalyCellsChanged == 0 }
+
+    /// Whether an anomaly firing (`fired`) counts in the verdict after this check.
+    public func anomalyCounts(fired: Bool) -> Bool { fired && !anomalyVetted }
 }
 
 /// A golden board of one product, ready to check frames of it.
@@ -104,8 +117,10 @@ public struct GoldenBoard: Sendable {
         }
     }
 
-    /// Checks `boxes` (frame pixels) of `frame` against the golden board.
-    public func check(_ boxes: [DetectedDefect], in frame: RGBImage) -> GoldenCheck {
+    /// Checks `boxes` (frame pixels) of `frame` against the golden board, and the anomaly model's
+    /// cells above its threshold (`anomalyCells`, frame pixels), in one registration.
+    public func check(_ boxes: [DetectedDefect], in frame: RGBImage,
+                      anomalyCells: [(x1: Double, y1: Double, x2: Double, y2: Double)] = []) -> GoldenCheck {
         func unregistered(_ why: String, _ correlation: Double = 0) -> GoldenCheck {
             GoldenCheck(registered: false, failure: why, correlation: correlation,
                         kept: boxes.map { GoldenCheck.Box(box: $0, changedPixels: 0, checkedPixels: 0) }, suppressed: [])
@@ -127,7 +142,15 @@ public struct GoldenBoard: Sendable {
             // A region that left the golden picture (checked 0) cannot be vetted: kept.
             if checked > 0 && changed < tolerance.changedPixels { suppressed.append(entry) } else { kept.append(entry) }
         }
-        return GoldenCheck(registered: true, failure: nil, correlation: result.correlation, kept: kept, suppressed: suppressed)
+        var check = GoldenCheck(registered: true, failure: nil, correlation: result.correlation, kept: kept, suppressed: suppressed)
+        for cell in anomalyCells {
+            let region = DetectedDefect(className: "anomaly", confidence: 1, x1: Float(cell.x1), y1: Float(cell.y1), x2: Float(cell.x2), y2: Float(cell.y2))
+            let (changed, checked) = changedPixels(in: region, frame: frame, toGolden: toGolden, fits: fits)
+            check.anomalyCellsChecked += 1
+            // As for boxes: a cell off the golden picture cannot be vetted, so it stands.
+            if checked == 0 || changed >= tolerance.changedPixels { check.anomalyCellsChanged += 1 }
+        }
+        return check
     }
 
     /// Per channel, frame ≈ gain · golden + offset, by least squares over a grid of registered pixels.

@@ -69,6 +69,8 @@ public struct GoldenSummary: Sendable, Equatable {
     public var unregistered = 0
     /// Images the `perImage` folder had no golden board for.
     public var withoutGolden = 0
+    /// Anomaly firings not counted: every cell fired on matched the golden board.
+    public var anomalyVetted = 0
 }
 
 /// An Ultralytics detection ONNX model on NeuralEngine, fed with `InputGeometry` inputs.
@@ -269,15 +271,17 @@ public struct DetectionEvaluator {
                     let (x1, y1, x2, y2) = geometry.frameBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2)
                     return DetectedDefect(className: model.classNames[box.classIndex], confidence: box.score, x1: x1, y1: y1, x2: x2, y2: y2)
                 }
+                let finding = try anomaly?.inspect([frame]).first?.anomaly
+                let fired = finding?.fired ?? false
+                if fired { anomalies += 1 }
                 let board = try reference?.board(forImage: path)
                 if reference != nil, board == nil { golden.withoutGolden += 1 }
-                let counted = board.map { $0.check(predicted, in: frame) }
+                let counted = board.map { $0.check(predicted, in: frame, anomalyCells: fired ? finding?.firedCells ?? [] : []) }
                 if let counted, !counted.registered { golden.unregistered += 1 }
                 golden.suppressedBoxes += counted?.suppressed.count ?? 0
-                let fired = try anomaly?.inspect([frame]).first?.anomaly?.fired ?? false
-                if fired { anomalies += 1 }
+                if counted?.anomalyVetted == true { golden.anomalyVetted += 1 }
                 confusion?.add(truth: policy.judge(truthDefects).category.code,
-                               predicted: policy.judge(counted?.keptBoxes ?? predicted, anomalyFired: fired).category.code)
+                               predicted: policy.judge(counted?.keptBoxes ?? predicted, anomalyFired: counted?.anomalyCounts(fired: fired) ?? fired).category.code)
             }
             progress(EvaluationProgress(done: index + 1, total: images.count, elapsed: Date().timeIntervalSince(start)))
         }
@@ -287,7 +291,8 @@ public struct DetectionEvaluator {
         }
         if let reference, policy != nil {
             let missing = golden.withoutGolden > 0 ? "; \(golden.withoutGolden) had no golden board (judged by the detector alone)" : ""
-            warnings.append("\(reference.name): \(golden.suppressedBoxes) boxes suppressed over unchanged regions; \(golden.unregistered) of \(images.count) images did not register to it (judged by the detector alone)\(missing)")
+            let vetted = anomaly != nil ? "; \(golden.anomalyVetted) anomaly firings not counted (every cell fired on matched)" : ""
+            warnings.append("\(reference.name): \(golden.suppressedBoxes) boxes suppressed over unchanged regions; \(golden.unregistered) of \(images.count) images did not register to it (judged by the detector alone)\(missing)\(vetted)")
         }
         return EvaluationResult(
             metrics: metrics, classNames: model.classNames, verdicts: confusion, images: images.count,

@@ -76,7 +76,7 @@ public enum EvaluationReport {
         if let fired = result.anomalyFired { object["anomaly_fired"] = fired }
         if let golden = result.golden {
             object["golden"] = ["suppressed_boxes": golden.suppressedBoxes, "unregistered": golden.unregistered,
-                                "without_golden": golden.withoutGolden]
+                                "without_golden": golden.withoutGolden, "anomaly_vetted": golden.anomalyVetted]
         }
         if let v = result.verdicts {
             object["verdict_accuracy"] = v.accuracy

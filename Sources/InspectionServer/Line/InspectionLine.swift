@@ -234,8 +234,9 @@ public struct InspectionLine: Sendable {
             for box in boxes {
                 if box.confidence >= policy.threshold(for: box.className) { counted.append(box) } else { almost.append(box) }
             }
-            let (golden, referenceMs) = checkAgainstGoldenBoard(counted, frame)
-            let verdict = policy.judge(golden?.keptBoxes ?? counted, anomalyFired: anomaly?.fired ?? false)
+            let fired = anomaly?.fired ?? false
+            let (golden, referenceMs) = checkAgainstGoldenBoard(counted, anomalyCells: fired ? anomaly?.firedCells ?? [] : [], frame)
+            let verdict = policy.judge(golden?.keptBoxes ?? counted, anomalyFired: golden?.anomalyCounts(fired: fired) ?? fired)
             let isNormal = verdict.category.code == .normal
             let labelReason = labelling.choose(boxes: verdict.boxes + almost, category: verdict.category.code, policy: policy,
                                                day: storeTime.day(of: Date()))
@@ -275,10 +276,11 @@ public struct InspectionLine: Sendable {
     }
 
     /// The frame's boxes against its camera's golden board (nil without one), and the time it took.
-    private func checkAgainstGoldenBoard(_ boxes: [DetectedDefect], _ frame: Frame) -> (GoldenCheck?, Double?) {
+    private func checkAgainstGoldenBoard(_ boxes: [DetectedDefect], anomalyCells: [(x1: Double, y1: Double, x2: Double, y2: Double)],
+                                         _ frame: Frame) -> (GoldenCheck?, Double?) {
         guard let golden = goldens.entry(for: frame.cameraId) else { return (nil, nil) }
         let start = ContinuousClock.Instant.now
-        let check = golden.board.check(boxes, in: frame.image)
+        let check = golden.board.check(boxes, in: frame.image, anomalyCells: anomalyCells)
         let ms = (ContinuousClock.Instant.now - start).milliseconds
         if !check.registered {
             // Judged by the detector alone; counted always, logged at most once a minute.
@@ -286,8 +288,9 @@ public struct InspectionLine: Sendable {
             if goldens.mayLogFailure() {
                 logger.warning("frame judged without its golden board: \(check.failure ?? "not registered")", metadata: ["camera": "\(frame.cameraId)"])
             }
-        } else if !check.suppressed.isEmpty {
-            metrics?.referenceSuppressed(camera: frame.cameraId, count: check.suppressed.count)
+        } else {
+            if !check.suppressed.isEmpty { metrics?.referenceSuppressed(camera: frame.cameraId, count: check.suppressed.count) }
+            if check.anomalyVetted { metrics?.referenceAnomalyVetted(camera: frame.cameraId) }
         }
         return (check, ms)
     }

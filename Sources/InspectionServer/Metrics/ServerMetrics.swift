@@ -57,6 +57,11 @@ public final class ServerMetrics: Sendable {
         Counter(label: "pcb_reference_suppressed_boxes_total", dimensions: [("camera", camera)], factory: factory).increment(by: count)
     }
 
+    /// Anomaly firings not counted because every cell fired on matched the golden board.
+    func referenceAnomalyVetted(camera: String) {
+        Counter(label: "pcb_reference_anomaly_vetted_total", dimensions: [("camera", camera)], factory: factory).increment()
+    }
+
     func board(category: String, failSafe: Bool) {
         Counter(label: "pcb_boards_total", dimensions: [("category", category), ("fail_safe", failSafe ? "true" : "false")],
                 factory: factory).increment()

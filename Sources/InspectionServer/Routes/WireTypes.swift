@@ -87,7 +87,8 @@ struct WireSideResult: Encodable {
                   anomaly: side.anomaly)
         if includeBoard { board = side.board.map(WireBoard.init) }
         if let golden = side.golden {
-            reference = WireReferenceCheck(registered: golden.registered, correlation: rounded(golden.correlation, 3), failure: golden.failure)
+            reference = WireReferenceCheck(registered: golden.registered, correlation: rounded(golden.correlation, 3), failure: golden.failure,
+                                           anomaly_vetted: golden.anomalyCellsChecked > 0 ? golden.anomalyVetted : nil)
             suppressed_boxes = golden.suppressed.map(WireSuppressedBox.init)
         }
     }
@@ -119,6 +120,9 @@ struct WireReferenceCheck: Encodable {
     let correlation: Double
     /// Why it did not register (then every box counted).
     let failure: String?
+    /// Only when the anomaly model fired: true when every cell it fired on matches the golden
+    /// board, so the firing did not count in the verdict.
+    let anomaly_vetted: Bool?
 }
 
 /// A box suppressed by the golden board, and why.
