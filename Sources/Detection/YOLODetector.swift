@@ -64,7 +64,7 @@ public final class YOLODetector: DefectDetector, @unchecked Sendable {
             dynamicSize = true
         }
         maxBatchSize = model.fixedBatch ?? 2
-        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"), \(precision)\(flips == .none ? "" : ", flips \(flips)"))"
+        modelDescription = "\(model.fileName) (\(model.classNames.count) classes, \(dynamicSize ? "dynamic" : "\(targetWidth)x\(targetHeight)") input, batch \(model.fixedBatch.map(String.init) ?? "dynamic"), \(precision)\(flips.descriptionSuffix))"
     }
 
     /// The letterbox used for a frame of this size.

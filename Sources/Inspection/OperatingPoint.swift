@@ -17,6 +17,8 @@ public enum TestTimeFlips: String, Codable, Sendable, CaseIterable {
     /// The frame and its left-right, top-bottom and double mirrors: four model runs.
     case both
 
+    /// How a model's description names the flips: nothing for none, else ", flips X".
+    public var descriptionSuffix: String { self == .none ? "" : ", flips \(rawValue)" }
 }
 
 /// Per-class thresholds for one model, and how they were chosen.

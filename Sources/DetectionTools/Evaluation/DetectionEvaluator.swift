@@ -87,7 +87,7 @@ public final class EvaluationModel: @unchecked Sendable {
     public init(path: String, threads: Int, precision: Precision = .fp32, flips: TestTimeFlips = .none, postprocessor: YOLOPostprocessor) throws {
         model = try YOLOModelFile(path: path, threads: threads, precision: precision, flips: flips)
         self.postprocessor = postprocessor
-        description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input\(flips == .none ? "" : ", flips \(flips)"))"
+        description = "\(model.fileName) (\(model.classNames.count) classes, \(model.fixedInput.map { "\($0.width)x\($0.height)" } ?? "dynamic") input\(flips.descriptionSuffix))"
     }
 
     /// The `imgsz` a dynamic-size model runs at: the option, else the export's, else 640.
