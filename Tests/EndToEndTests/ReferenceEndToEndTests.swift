@@ -71,11 +71,14 @@ import Testing
         let golden = directory + "/golden/images/train/synth_8_000000.jpg"
         let frames = try FileManager.default.contentsOfDirectory(atPath: directory + "/set/images/val").sorted()
         try #require(frames.count == 4)
-        // Every frame's own golden board is that board; a second folder lacks the last frame's.
+        // Every frame's own golden board is that board; a second folder lacks the last frame's; a
+        // third links every name to the one file (prepared once, shared by consecutive images).
         for (folder, names) in [("all", frames), ("partial", Array(frames.dropLast()))] {
             try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true)
             for name in names { try FileManager.default.copyItem(atPath: golden, toPath: directory + "/\(folder)/" + name) }
         }
+        try FileManager.default.createDirectory(atPath: directory + "/linked", withIntermediateDirectories: true)
+        for name in frames { try FileManager.default.createSymbolicLink(atPath: directory + "/linked/" + name, withDestinationPath: golden) }
 
         // A low threshold gives the trained detector boxes over design features to suppress.
         let bundled = repositoryRoot.appendingPathComponent("models/pcb_synthetic_yolov8n.onnx").path
@@ -89,11 +92,15 @@ import Testing
         let one = try evaluate(["--reference", golden])
         let each = try evaluate(["--references", directory + "/all"])
         let partial = try evaluate(["--references", directory + "/partial"])
+        let linked = try evaluate(["--references", directory + "/linked"])
         let alone = try evaluate([])
 
         let oneGolden = try #require(one["golden"] as? [String: Int], "\(one)")
         #expect((oneGolden["suppressed_boxes"] ?? 0) > 0, "nothing to suppress: \(one)")
         #expect(each["golden"] as? [String: Int] == oneGolden, "\(each)")
+        #expect(linked["golden"] as? [String: Int] == oneGolden, "\(linked)")
+        #expect(NSDictionary(dictionary: linked["verdict_confusion"] as? [String: Any] ?? [:])
+                    .isEqual(to: one["verdict_confusion"] as? [String: Any] ?? ["": 0]), "\(linked)\n\(one)")
         #expect(NSDictionary(dictionary: each["verdict_confusion"] as? [String: Any] ?? [:])
                     .isEqual(to: one["verdict_confusion"] as? [String: Any] ?? ["": 0]), "\(each)\n\(one)")
         let partialGolden = try #require(partial["golden"] as? [String: Int], "\(partial)")

@@ -139,19 +139,21 @@ public struct GoldenBoard: Sendable {
         for box in boxes {
             let (changed, checked) = changedPixels(in: box, frame: frame, toGolden: toGolden, fits: fits)
             let entry = GoldenCheck.Box(box: box, changedPixels: changed, checkedPixels: checked)
-            // A region that left the golden picture (checked 0) cannot be vetted: kept.
-            if checked > 0 && changed < tolerance.changedPixels { suppressed.append(entry) } else { kept.append(entry) }
+            if matches(changed: changed, checked: checked) { suppressed.append(entry) } else { kept.append(entry) }
         }
         var check = GoldenCheck(registered: true, failure: nil, correlation: result.correlation, kept: kept, suppressed: suppressed)
         for cell in anomalyCells {
             let region = DetectedDefect(className: "anomaly", confidence: 1, x1: Float(cell.x1), y1: Float(cell.y1), x2: Float(cell.x2), y2: Float(cell.y2))
             let (changed, checked) = changedPixels(in: region, frame: frame, toGolden: toGolden, fits: fits)
             check.anomalyCellsChecked += 1
-            // As for boxes: a cell off the golden picture cannot be vetted, so it stands.
-            if checked == 0 || changed >= tolerance.changedPixels { check.anomalyCellsChanged += 1 }
+            if !matches(changed: changed, checked: checked) { check.anomalyCellsChanged += 1 }
         }
         return check
     }
+
+    /// Whether a region with `changed` of `checked` pixels off the golden board matches it. A
+    /// region that left the golden picture (checked 0) cannot be vetted: it does not match.
+    private func matches(changed: Int, checked: Int) -> Bool { checked > 0 && changed < tolerance.changedPixels }
 
     /// Per channel, frame ≈ gain · golden + offset, by least squares over a grid of registered pixels.
     private func photometricFit(_ frame: RGBImage, toGolden: AffineMap) -> [(gain: Float, offset: Float)] {

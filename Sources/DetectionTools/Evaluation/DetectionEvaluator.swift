@@ -158,17 +158,24 @@ public enum GoldenReferences: Sendable {
         }
     }
 
-    /// The golden board of the image at `path`; nil when the folder has none for it.
-    func board(forImage path: String) throws -> GoldenBoard? {
+    /// The golden board of the image at `path`; nil when the folder has none for it. `last` is
+    /// the board prepared for the image before: images that share a golden file (links to one
+    /// template, as a pair's tested and repaired boards do) take it without preparing it again.
+    func board(forImage path: String, last: inout (file: String, board: GoldenBoard)?) throws -> GoldenBoard? {
         switch self {
         case .one(let board): return board
         case .perImage(let folder, let tolerance):
             let goldenPath = (folder as NSString).appendingPathComponent((path as NSString).lastPathComponent)
             guard FileManager.default.fileExists(atPath: goldenPath) else { return nil }
+            let file = URL(fileURLWithPath: goldenPath).resolvingSymlinksInPath().path
+            if let last, last.file == file { return last.board }
             guard let data = FileManager.default.contents(atPath: goldenPath) else { throw EvaluationError.dataset("cannot read \(goldenPath)") }
-            do { return try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data)), tolerance: tolerance) } catch {
+            let board: GoldenBoard
+            do { board = try GoldenBoard(reference: try JPEGCodec().decode([UInt8](data)), tolerance: tolerance) } catch {
                 throw EvaluationError.dataset("golden board \(goldenPath): \(error)")
             }
+            last = (file, board)
+            return board
         }
     }
 }
@@ -243,6 +250,7 @@ public struct DetectionEvaluator {
         var inferenceSeconds = 0.0
         var firstInput: (Int, Int) = (0, 0)
         var golden = GoldenSummary(), anomalies = 0
+        var lastGolden: (file: String, board: GoldenBoard)? = nil
         for (index, path) in images.enumerated() {
             guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError.dataset("cannot read \(path)") }
             let frame: RGBImage
@@ -274,7 +282,7 @@ public struct DetectionEvaluator {
                 let finding = try anomaly?.inspect([frame]).first?.anomaly
                 let fired = finding?.fired ?? false
                 if fired { anomalies += 1 }
-                let board = try reference?.board(forImage: path)
+                let board = try reference?.board(forImage: path, last: &lastGolden)
                 if reference != nil, board == nil { golden.withoutGolden += 1 }
                 let counted = board.map { $0.check(predicted, in: frame, anomalyCells: fired ? finding?.firedCells ?? [] : []) }
                 if let counted, !counted.registered { golden.unregistered += 1 }
